@@ -1,0 +1,33 @@
+import type { Board } from "./types";
+
+/** ESP32 DevKitC (ESP32-WROOM-32) on the official ESP32 build, Wi-Fi only. */
+const board: Board = {
+  id: "esp32-wifi",
+  title: "ESP32 DevKit, Wi-Fi",
+  espruinoBuild: "ESP32",
+  storage: { bytes: 224 * 4096, pageBytes: 4096, align: 4 },
+  jsVars: 16383,
+  jsVarBytes: 14,
+  modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi"],
+  hw: {
+    id: "esp32-wifi",
+    // ADC1 pins only: ADC2 is unusable while Wi-Fi is on.
+    ports: [
+      { id: 1, adc: "D36", gpio: "D25", shuntOhms: 150 },
+      { id: 2, adc: "D39", gpio: "D26", gpio2: "D14" },
+      { id: 3, adc: "D34", gpio: "D27", gpio2: "D12" },
+      { id: 4, uart: { serial: "Serial2", rx: "D16", tx: "D17" }, de: "D4" },
+      { id: 5, onewire: "D13" },
+    ],
+    i2c: { scl: "D22", sda: "D21" },
+    wifi: true,
+    ble: false,
+    led: "D2",
+    supply: { pin: "D35", ratio: 2 },
+    vref: 3.3,
+    storageBytes: 224 * 4096,
+    appSlots: 2,
+    nativeCrypto: true,
+  },
+};
+export default board;

@@ -1,0 +1,110 @@
+/**
+ * Rollup configuration for every board's bundle and for the loader.
+ * rollup.config.mjs uses it; so do the tests that build fixtures.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { OutputOptions, Plugin, RollupOptions } from "rollup";
+import typescript from "@rollup/plugin-typescript";
+import terser from "@rollup/plugin-terser";
+import { boards, type Board } from "../../boards/index";
+import { checkBundle, formatViolation } from "./gate";
+
+export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
+
+/** virtual:board and virtual:build: what one board's firmware knows about its hardware and build. */
+export function virtualModules(board: Board | null): Plugin {
+  const mods: Record<string, string> = {
+    "virtual:build": `export const VERSION = ${JSON.stringify(pkg.version)};`,
+  };
+  if (board) {
+    const hw = board.hw;
+    // Constants as separate exports, so rollup drops code for what the board lacks.
+    mods["virtual:board"] = [
+      `export default ${JSON.stringify(hw)};`,
+      `export const BOARD_ID = ${JSON.stringify(hw.id)};`,
+      `export const HAS_WIFI = ${hw.wifi};`,
+      `export const MODEM = ${JSON.stringify(hw.modem ? hw.modem.kind : "")};`,
+      `export const NATIVE_CRYPTO = ${hw.nativeCrypto};`,
+      `export const APP_SLOTS = ${hw.appSlots};`,
+    ].join("\n");
+  }
+  return {
+    name: "feldgate-virtual",
+    resolveId(id) {
+      return id in mods ? "\0" + id : null;
+    },
+    load(id) {
+      return id.startsWith("\0") && id.slice(1) in mods ? mods[id.slice(1)] : null;
+    },
+  };
+}
+
+/** Runs the compatibility gate on each finished chunk; the build fails on any violation. */
+export function espruinoGate(modules: readonly string[] | undefined): Plugin {
+  return {
+    name: "espruino-gate",
+    generateBundle(_opts, bundle) {
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type !== "chunk") continue;
+        const found = checkBundle(chunk.code, { es5: true, modules, map: chunk.map as never });
+        if (found.length) {
+          const lines = found.map((v) => "  " + formatViolation(v, chunk.fileName));
+          this.error(`${chunk.fileName} would not run on Espruino 2v29:\n${lines.join("\n")}`);
+        }
+      }
+    },
+  };
+}
+
+export interface BundleOptions {
+  entry?: string;
+  outDir?: string;
+  /** TypeScript target override, e.g. for tests that show the gate catching what ES5 lowering would hide. */
+  target?: string;
+  /** Write the output (default true). */
+  write?: boolean;
+}
+
+const terserOptions = {
+  ecma: 5 as const,
+  compress: { passes: 3, toplevel: true, pure_getters: true, unsafe_math: false },
+  mangle: { toplevel: true },
+  format: { ascii_only: true, comments: false },
+};
+
+function tsPlugin(target?: string): Plugin {
+  return typescript({
+    tsconfig: path.join(ROOT, "tsconfig.json"),
+    compilerOptions: { noEmit: false, sourceMap: true, ...(target ? { target } : {}) },
+    noEmitOnError: true,
+  }) as Plugin;
+}
+
+export function bundleConfig(board: Board, o: BundleOptions = {}): RollupOptions {
+  const output: OutputOptions = {
+    file: path.join(o.outDir ?? path.join(ROOT, "dist"), `${board.id}.js`),
+    format: "iife",
+    sourcemap: "hidden",
+    strict: false,
+  };
+  return {
+    input: o.entry ?? path.join(ROOT, "src/main.ts"),
+    plugins: [virtualModules(board), tsPlugin(o.target), terser(terserOptions), espruinoGate(board.modules)],
+    output,
+    treeshake: { moduleSideEffects: true, propertyReadSideEffects: false },
+  };
+}
+
+export function loaderConfig(outDir?: string): RollupOptions {
+  return {
+    input: path.join(ROOT, "src/loader.ts"),
+    plugins: [virtualModules(null), tsPlugin(), terser(terserOptions), espruinoGate(["Storage"])],
+    output: { file: path.join(outDir ?? path.join(ROOT, "dist"), "loader.js"), format: "iife", strict: false, sourcemap: "hidden" },
+  };
+}
+
+export function allConfigs(): RollupOptions[] {
+  return [loaderConfig(), ...boards.map((b) => bundleConfig(b))];
+}

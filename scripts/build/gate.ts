@@ -1,0 +1,220 @@
+/**
+ * The Espruino compatibility gate. It parses a finished bundle and refuses
+ * any syntax the 2v29 interpreter cannot run and any reference to a built-in
+ * it lacks (scripts/espruino-profile.ts), naming the construct and, through
+ * the bundle's source map, the source file and line it came from.
+ */
+import * as acorn from "acorn";
+import * as walk from "acorn-walk";
+import { TraceMap, originalPositionFor, type SourceMapInput } from "@jridgewell/trace-mapping";
+import { absentGlobals, absentStatics, absentMethods, absentModules, builtinModules } from "../espruino-profile";
+
+export interface Violation {
+  construct: string;
+  /** Position in the bundle (1-based line, 0-based column). */
+  line: number;
+  column: number;
+  /** Where it came from, when the source map knows. */
+  source?: { file: string; line: number; column: number };
+}
+
+export interface GateOptions {
+  /** Also refuse ES2015+ syntax that Espruino runs but our ES5 bundles must not contain. */
+  es5?: boolean;
+  /** Built-in modules of the board's build; a require() of another is refused. */
+  modules?: readonly string[];
+  map?: SourceMapInput | null;
+}
+
+type N = acorn.Node & Record<string, any>;
+
+const ES5_ONLY: Record<string, string> = {
+  ArrowFunctionExpression: "arrow function (bundle must be ES5)",
+  ClassDeclaration: "class (bundle must be ES5)",
+  ClassExpression: "class (bundle must be ES5)",
+  TemplateLiteral: "template literal (bundle must be ES5)",
+  ForOfStatement: "for...of (bundle must be ES5)",
+};
+
+export function checkBundle(code: string, opts: GateOptions = {}): Violation[] {
+  const out: Violation[] = [];
+  let ast: acorn.Program;
+  let tracer: TraceMap | null = null;
+  try {
+    tracer = opts.map ? new TraceMap(opts.map as SourceMapInput) : null;
+  } catch {
+    tracer = null;
+  }
+  const add = (construct: string, node: { start: number }) => {
+    const loc = acorn.getLineInfo(code, node.start);
+    const v: Violation = { construct, line: loc.line, column: loc.column };
+    if (tracer) {
+      const o = originalPositionFor(tracer, { line: loc.line, column: loc.column });
+      if (o.source) v.source = { file: o.source, line: o.line ?? 0, column: o.column ?? 0 };
+    }
+    out.push(v);
+  };
+  try {
+    ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script", locations: false });
+  } catch (e) {
+    // import/export only parse as a module: parse again to name them.
+    try {
+      ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "module" });
+    } catch {
+      const err = e as SyntaxError & { pos?: number };
+      add(`unparseable: ${err.message}`, { start: err.pos ?? 0 });
+      return out;
+    }
+  }
+
+  // Names the bundle declares itself: a local called Map is not the missing built-in.
+  const declared = new Set<string>();
+  // Feature tests such as `typeof Symbol` are fine: only uses are refused.
+  const typeofOperands = new Set<acorn.Node>();
+  const declare = (p: N | null | undefined) => {
+    if (!p) return;
+    if (p.type === "Identifier") declared.add(p.name);
+    else if (p.type === "ObjectPattern") p.properties.forEach((q: N) => declare(q.type === "RestElement" ? q.argument : q.value));
+    else if (p.type === "ArrayPattern") p.elements.forEach((q: N | null) => declare(q));
+    else if (p.type === "RestElement") declare(p.argument);
+    else if (p.type === "AssignmentPattern") declare(p.left);
+  };
+  walk.full(ast, (node: acorn.Node) => {
+    const n = node as N;
+    if (n.type === "VariableDeclarator") declare(n.id);
+    else if (n.type === "FunctionDeclaration" || n.type === "FunctionExpression" || n.type === "ArrowFunctionExpression") {
+      if (n.id) declare(n.id);
+      n.params.forEach((p: N) => declare(p));
+    } else if (n.type === "ClassDeclaration" && n.id) declare(n.id);
+    else if (n.type === "CatchClause") declare(n.param);
+    else if (n.type === "UnaryExpression" && n.operator === "typeof") typeofOperands.add(n.argument);
+  });
+
+  const absentStatic = new Set(absentStatics);
+  const absentGlobal = new Set(absentGlobals);
+  const absentMethod = new Set(absentMethods);
+
+  walk.fullAncestor(ast, (node: acorn.Node, _state: unknown, ancestors: acorn.Node[]) => {
+    const n = node as N;
+    const parent = ancestors[ancestors.length - 2] as N | undefined;
+    switch (n.type) {
+      case "ObjectPattern":
+      case "ArrayPattern":
+        add("destructuring", n);
+        break;
+      case "AssignmentPattern":
+        add("default parameter value", n);
+        break;
+      case "RestElement":
+        add("rest parameter", n);
+        break;
+      case "SpreadElement":
+        add("spread (...)", n);
+        break;
+      case "ChainExpression":
+        add("optional chaining (?.)", n);
+        break;
+      case "LabeledStatement":
+        add("label", n);
+        break;
+      case "TaggedTemplateExpression":
+        add("tagged template", n);
+        break;
+      case "AwaitExpression":
+        add("await", n);
+        break;
+      case "YieldExpression":
+        add("yield", n);
+        break;
+      case "ImportDeclaration":
+      case "ImportExpression":
+      case "ExportNamedDeclaration":
+      case "ExportDefaultDeclaration":
+      case "ExportAllDeclaration":
+        add("import/export", n);
+        break;
+      case "PropertyDefinition":
+        add("class field", n);
+        break;
+      case "StaticBlock":
+        add("class static block", n);
+        break;
+      case "PrivateIdentifier":
+        add("private name (#)", n);
+        break;
+      case "BinaryExpression":
+        if (n.operator === "**") add("exponent operator (**)", n);
+        break;
+      case "AssignmentExpression":
+        if (n.operator === "**=") add("exponent operator (**=)", n);
+        else if (n.operator === "&&=" || n.operator === "||=" || n.operator === "??=") add(`logical assignment (${n.operator})`, n);
+        break;
+      case "Literal":
+        if (typeof n.bigint === "string") add("BigInt literal", n);
+        if (n.regex && /[suyvd]/.test(n.regex.flags)) add(`regular expression flag (${n.regex.flags})`, n);
+        break;
+      case "Property":
+        if (n.computed) add("computed key ({ [k]: v })", n);
+        break;
+      case "MethodDefinition":
+        if (n.computed) add("computed key ({ [k]: v })", n);
+        break;
+      case "CatchClause":
+        if (!n.param) add("catch without a binding", n);
+        break;
+      case "ForOfStatement":
+        if (n.await) add("for await", n);
+        break;
+      case "NewExpression":
+        if (n.callee.type === "FunctionExpression") add("new (function(){...})()", n);
+        break;
+      case "ClassDeclaration":
+      case "ClassExpression":
+        if (n.superClass && n.superClass.type === "Identifier" && /Error$/.test(n.superClass.name) && !declared.has(n.superClass.name))
+          add(`class extends ${n.superClass.name}`, n);
+        break;
+      case "MemberExpression": {
+        if (!n.computed && n.property.type === "Identifier") {
+          const obj = n.object as N;
+          if (obj.type === "Identifier" && !declared.has(obj.name) && absentStatic.has(`${obj.name}.${n.property.name}`))
+            add(`${obj.name}.${n.property.name}`, n);
+          else if (n.property.name === "HMAC") add("crypto.HMAC", n);
+          if (absentMethod.has(n.property.name) && parent && parent.type === "CallExpression" && parent.callee === n)
+            add(`.${n.property.name}()`, n);
+        }
+        break;
+      }
+      case "CallExpression": {
+        const c = n.callee as N;
+        if (c.type === "Identifier" && c.name === "require" && !declared.has("require")) {
+          const a = n.arguments[0] as N | undefined;
+          if (a && a.type === "Literal" && typeof a.value === "string") {
+            if (absentModules.includes(a.value)) add(`require("${a.value}") (not built in)`, n);
+            else if (opts.modules && builtinModules.includes(a.value) && !opts.modules.includes(a.value))
+              add(`require("${a.value}") (not in this board's build)`, n);
+          }
+        }
+        break;
+      }
+      case "Identifier": {
+        if (!absentGlobal.has(n.name) || declared.has(n.name) || typeofOperands.has(n)) break;
+        // Only references: not property names or object keys.
+        if (parent && parent.type === "MemberExpression" && parent.property === n && !parent.computed) break;
+        if (parent && (parent.type === "Property" || parent.type === "MethodDefinition") && parent.key === n && !parent.computed) break;
+        add(n.name, n);
+        break;
+      }
+    }
+    if (n.async && /Function/.test(n.type)) add("async function", n);
+    if (n.generator) add("generator function", n);
+    if (opts.es5 && ES5_ONLY[n.type]) add(ES5_ONLY[n.type], n);
+    if (opts.es5 && n.type === "VariableDeclaration" && n.kind !== "var") add(`${n.kind} (bundle must be ES5)`, n);
+  });
+  out.sort((a, b) => a.line - b.line || a.column - b.column);
+  return out;
+}
+
+export function formatViolation(v: Violation, bundleName: string): string {
+  const where = v.source ? `${v.source.file}:${v.source.line}:${v.source.column + 1}` : `${bundleName}:${v.line}:${v.column + 1}`;
+  return `${where}: ${v.construct} — Espruino 2v29 cannot run this`;
+}

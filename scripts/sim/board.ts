@@ -1,0 +1,400 @@
+/**
+ * The simulated board: an Espruino-shaped realm running a built bundle from
+ * simulated Storage, on virtual time, with the outside world and its faults.
+ * This is the API the tests drive; docs/simulator.md describes it.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import v8 from "node:v8";
+import vm from "node:vm";
+import zlib from "node:zlib";
+import { boardById, type Board } from "../../boards/index";
+import { Flash, PowerCut, type PowerCutPlan } from "./flash";
+import { SimStorage, SimStorageFile, bytesToString, dataToBytes } from "./storage";
+import { VirtualClock, type ClockEvent } from "./clock";
+import { Prng } from "./prng";
+import { Pins, Uart, OneWireBus, type Fault, type I2cDevice } from "./peripherals";
+import { createRealm, type RealmHandle, type RealmHost } from "./realm";
+import { WifiModel } from "./wifi";
+import { FILE } from "../../src/storage-layout";
+
+export const DIST = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../dist");
+/** 2026-06-01T00:00:00Z: simulated boards start on a fixed date so runs repeat exactly. */
+export const SIM_EPOCH_MS = Date.UTC(2026, 5, 1);
+
+export interface SimOptions {
+  board: string | Board;
+  seed?: number;
+  /** Directory with built bundles (dist/ by default). */
+  dist?: string;
+  /** Called with every line the firmware prints, as it prints it. */
+  onLine?: (line: string, board: SimBoard) => void;
+  /** Die temperature E.getTemperature() reports, °C. */
+  dieTemperature?: number;
+}
+
+export interface ConsoleLine {
+  t: number; // monotonic ms
+  text: string;
+}
+
+export type ResetCause = "power-on" | "software" | "watchdog" | "power-cut";
+
+let gcFn: (() => void) | null = null;
+function collectGarbage(): void {
+  if (!gcFn) {
+    v8.setFlagsFromString("--expose-gc");
+    gcFn = vm.runInNewContext("gc") as () => void;
+  }
+  gcFn();
+}
+
+function crc32(b: Uint8Array): number {
+  return zlib.crc32(b) >>> 0;
+}
+
+export class SimBoard {
+  readonly board: Board;
+  readonly flash: Flash;
+  readonly storage: SimStorage;
+  readonly clock: VirtualClock;
+  readonly rng: Prng;
+  readonly pins: Pins;
+  readonly wifi: WifiModel;
+  readonly console: ConsoleLine[] = [];
+  readonly errors: { t: number; message: string; stack: string }[] = [];
+  readonly resets: { t: number; cause: ResetCause }[] = [];
+  powered = false;
+  private realm: RealmHandle | null = null;
+  private uarts = new Map<string, Uart>();
+  private i2c = new Map<number, I2cDevice>();
+  private i2cSetup = new Set<string>();
+  private onewire = new Map<string, OneWireBus>();
+  private timers = new Map<number, { ev: ClockEvent; fn: unknown; args: unknown[]; ms: number; repeat: boolean }>();
+  private nextTimer = 1;
+  private bootMono = 0;
+  private watchdog: { timeoutMs: number; auto: boolean; ev?: ClockEvent } | null = null;
+  private pendingReset: ResetCause | null = null;
+  private heapBaseline = 0;
+  private readonly dist: string;
+  private readonly opts: SimOptions;
+  dieTemperature: number;
+
+  constructor(opts: SimOptions) {
+    this.opts = opts;
+    this.board = typeof opts.board === "string" ? boardById(opts.board) : opts.board;
+    this.dist = opts.dist ?? DIST;
+    this.rng = new Prng(opts.seed ?? 1);
+    this.flash = new Flash(this.board.storage.bytes, this.board.storage.pageBytes, this.board.storage.align);
+    this.storage = new SimStorage(this.flash, this.board.storage.align);
+    this.clock = new VirtualClock(SIM_EPOCH_MS);
+    this.pins = new Pins(this.clock, this.rng, this.board.hw.vref, (fn, args) => this.dispatch(fn, args));
+    this.wifi = new WifiModel(this.clock, (fn, args) => this.dispatch(fn, args));
+    this.dieTemperature = opts.dieTemperature ?? 31;
+  }
+
+  // ------------------------------------------------------------------ flashing and provisioning
+
+  /** Writes the loader and the board's bundle into Storage, as `npm run flash` does over USB. */
+  install(bundle?: string): void {
+    const app = bundle ?? fs.readFileSync(path.join(this.dist, `${this.board.id}.js`), "latin1");
+    const loader = fs.readFileSync(path.join(this.dist, "loader.js"), "latin1");
+    this.storage.write(FILE.appA, app);
+    this.storage.write(FILE.bootCode, loader);
+  }
+
+  /** Writes the site configuration, as the provisioning tool does. */
+  writeSite(site: unknown): void {
+    this.storage.write(FILE.site, JSON.stringify(site));
+  }
+
+  /** Writes the device identity record, as the provisioning tool does. */
+  writeIdentity(identity: unknown): void {
+    this.storage.write(FILE.identity, JSON.stringify(identity));
+  }
+
+  // ------------------------------------------------------------------ power and resets
+
+  /** Power on: a fresh interpreter runs the boot code from Storage. */
+  boot(cause: ResetCause = "power-on"): void {
+    this.teardown();
+    this.flash.dead = false;
+    this.powered = true;
+    this.bootMono = this.clock.mono;
+    this.resets.push({ t: this.clock.mono, cause });
+    collectGarbage();
+    const heapBefore = v8.getHeapStatistics().used_heap_size;
+    this.realm = createRealm(this.host());
+    collectGarbage();
+    this.heapBaseline = Math.max(heapBefore, v8.getHeapStatistics().used_heap_size);
+    const code = this.storage.read(FILE.bootCode);
+    if (code !== undefined) this.guard(() => this.realm!.run(code, FILE.bootCode));
+    this.afterTurn();
+  }
+
+  /** Cuts power now. RAM is lost; Storage keeps what reached it. */
+  powerOff(): void {
+    this.teardown();
+    this.powered = false;
+  }
+
+  /** Arms a power cut at the N-th flash operation from now, torn at byte K. */
+  armPowerCut(plan: PowerCutPlan | null): void {
+    this.flash.armPowerCut(plan);
+  }
+
+  private teardown(): void {
+    for (const t of this.timers.values()) this.clock.cancel(t.ev);
+    this.timers.clear();
+    if (this.watchdog) this.clock.cancel(this.watchdog.ev);
+    this.watchdog = null;
+    this.pins.resetProgramState();
+    for (const u of this.uarts.values()) u.baud = 0;
+    this.i2cSetup.clear();
+    this.wifi.resetProgramState();
+    this.realm = null;
+    this.pendingReset = null;
+  }
+
+  /** Runs host work that may hit a power cut; a cut powers the board off. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof PowerCut)) throw e;
+    }
+    // The firmware may have caught the cut; power is gone all the same.
+    if (this.flash.dead && this.powered) this.powerCutNow();
+  }
+
+  private powerCutNow(): void {
+    this.log(`[sim] power cut during flash operation #${this.flash.opsCounted}`);
+    this.teardown();
+    this.powered = false;
+  }
+
+  private afterTurn(): void {
+    if (this.pendingReset && this.powered) {
+      const cause = this.pendingReset;
+      this.boot(cause);
+    }
+  }
+
+  // ------------------------------------------------------------------ time
+
+  /** Runs virtual time forward by ms, firing everything due on the way. */
+  advance(ms: number): void {
+    const limit = this.clock.mono + ms;
+    while (this.clock.step(limit)) {
+      /* each step runs one event */
+    }
+    this.clock.mono = limit;
+  }
+
+  /** Runs until the predicate holds or maxMs pass. Returns whether it held. */
+  runUntil(pred: () => boolean, maxMs: number): boolean {
+    const limit = this.clock.mono + maxMs;
+    while (!pred()) {
+      if (!this.clock.step(limit)) {
+        this.clock.mono = limit;
+        return pred();
+      }
+    }
+    return true;
+  }
+
+  /** The wall clock jumps (an NTP correction, a bad RTC): Date and getTime() move, timers do not. */
+  jumpClock(ms: number): void {
+    this.clock.wallOffset += ms;
+  }
+
+  get uptimeMs(): number {
+    return this.clock.mono - this.bootMono;
+  }
+
+  // ------------------------------------------------------------------ the world
+
+  uart(name: string): Uart {
+    let u = this.uarts.get(name);
+    if (!u) {
+      u = new Uart(name, this.clock, this.rng, (n, s) => this.serialReceive(n, s));
+      this.uarts.set(name, u);
+    }
+    return u;
+  }
+
+  attachI2c(addr: number, dev: I2cDevice): void {
+    this.i2c.set(addr, dev);
+  }
+
+  oneWire(pin: string): OneWireBus {
+    let b = this.onewire.get(pin);
+    if (!b) {
+      b = new OneWireBus(this.rng);
+      this.onewire.set(pin, b);
+    }
+    return b;
+  }
+
+  /** A fault on a pin's sensor: unplugged, stuck or noisy. null clears it. */
+  fault(pin: string, f: Fault | null): void {
+    this.pins.setFault(pin, f);
+  }
+
+  /** Console lines printed since boot (or all), as text. */
+  output(sinceMono = 0): string {
+    return this.console
+      .filter((l) => l.t >= sinceMono)
+      .map((l) => l.text)
+      .join("\n");
+  }
+
+  /** What process.memory() would report, in JsVars; an estimate from the realm's V8 heap (see docs/simulator.md). */
+  memory(): { free: number; usage: number; total: number } {
+    collectGarbage();
+    const used = Math.max(0, v8.getHeapStatistics().used_heap_size - this.heapBaseline);
+    const usage = Math.min(this.board.jsVars, Math.ceil(used / V8_BYTES_PER_JSVAR));
+    return { free: this.board.jsVars - usage, usage, total: this.board.jsVars };
+  }
+
+  // ------------------------------------------------------------------ realm plumbing
+
+  private log(text: string): void {
+    const line = { t: this.clock.mono, text };
+    this.console.push(line);
+    if (this.opts.onLine) this.opts.onLine(text, this);
+  }
+
+  private dispatch(fn: unknown, args: unknown[]): void {
+    if (!this.realm || !this.powered) return;
+    this.guard(() => this.realm!.dispatch(fn, args));
+    this.afterTurn();
+  }
+
+  private serialReceive(name: string, s: string): void {
+    const obj = this.realm && (vm.runInContext(name, this.realm.context) as { emit(ev: string, d: string): void });
+    if (obj) this.dispatch((d: string) => obj.emit("data", d), [s]);
+  }
+
+  private armWatchdog(): void {
+    const w = this.watchdog;
+    if (!w || w.auto) return;
+    this.clock.cancel(w.ev);
+    w.ev = this.clock.schedule(w.timeoutMs, () => {
+      this.log("[sim] watchdog timeout: reset");
+      this.boot("watchdog");
+    });
+  }
+
+  private host(): RealmHost {
+    const self = this;
+    const toU8 = (d: unknown) => dataToBytes(d);
+    return {
+      now: () => this.clock.wall,
+      uptimeMs: () => this.uptimeMs,
+      log: (t) => this.log(t),
+      setTimer(fn, ms, repeat, args) {
+        const id = self.nextTimer++;
+        const arm = (delay: number) => {
+          const ev = self.clock.schedule(Math.max(delay, 0), () => {
+            const t = self.timers.get(id);
+            if (!t) return;
+            if (t.repeat) t.ev = arm(t.ms);
+            else self.timers.delete(id);
+            self.dispatch(fn, args);
+          });
+          return ev;
+        };
+        self.timers.set(id, { ev: arm(ms), fn, args, ms, repeat });
+        return id;
+      },
+      clearTimer(id) {
+        const t = self.timers.get(id);
+        if (t) self.clock.cancel(t.ev);
+        self.timers.delete(id);
+      },
+      changeInterval(id, ms) {
+        const t = self.timers.get(id);
+        if (!t) return;
+        self.clock.cancel(t.ev);
+        t.ms = ms;
+        t.ev = self.clock.schedule(ms, () => {
+          const cur = self.timers.get(id);
+          if (!cur) return;
+          cur.ev = self.clock.schedule(cur.ms, cur.ev.run);
+          self.dispatch(cur.fn, cur.args);
+        });
+      },
+      pinMode: (p, m) => this.pins.pinMode(p, m),
+      getPinMode: (p) => this.pins.modeOf(p) ?? "input",
+      digitalRead: (p) => this.pins.digitalRead(p),
+      digitalWrite: (p, v) => this.pins.digitalWrite(p, v),
+      digitalPulse: (p, v, ms) => this.pins.digitalPulse(p, v, ms),
+      analogRead: (p) => this.pins.analogRead(p),
+      setWatch: (fn, p, o) => this.pins.setWatch(fn, p, o),
+      clearWatch: (id) => this.pins.clearWatch(id),
+      serialSetup(port, baud, opts) {
+        const u = self.uart(port);
+        u.baud = baud;
+        u.opts = opts;
+      },
+      serialWrite(port, data) {
+        const u = self.uart(port);
+        if (!u.baud) return; // not set up: the bytes go nowhere
+        u.write(toU8(data));
+      },
+      i2cSetup: (bus) => void this.i2cSetup.add(bus),
+      i2cWrite(bus, addr, data) {
+        const d = self.i2c.get(addr);
+        if (!self.i2cSetup.has(bus)) throw new Error("I2C not set up");
+        if (!d) throw new Error(`I2C Error: No ACK from address 0x${addr.toString(16)}`);
+        d.write(toU8(data));
+      },
+      i2cRead(bus, addr, n) {
+        const d = self.i2c.get(addr);
+        if (!self.i2cSetup.has(bus)) throw new Error("I2C not set up");
+        if (!d) throw new Error(`I2C Error: No ACK from address 0x${addr.toString(16)}`);
+        return self.realm!.u8(d.read(n));
+      },
+      owReset: (p) => this.oneWire(p).reset(),
+      owWrite: (p, d) => this.oneWire(p).write(toU8(d)),
+      owRead: (p, n) => this.realm!.u8(this.oneWire(p).read(n)),
+      owSearch: (p) => this.oneWire(p).search(),
+      owSelect: (p, rom) => this.oneWire(p).select(rom),
+      owSkip: (p) => this.oneWire(p).skip(),
+      temperature: () => this.dieTemperature,
+      reboot: () => {
+        this.pendingReset = "software";
+      },
+      kickWatchdog: () => this.armWatchdog(),
+      enableWatchdog(timeoutS, isAuto) {
+        if (self.watchdog) self.clock.cancel(self.watchdog.ev);
+        self.watchdog = { timeoutMs: timeoutS * 1000, auto: isAuto };
+        self.armWatchdog();
+      },
+      memory: () => this.memory(),
+      hasModule: (name) => (this.board.modules as readonly string[]).includes(name),
+      storage: this.storage,
+      openStorageFile: (name, mode) => new SimStorageFile(this.storage, name, mode),
+      modules: { Wifi: this.wifi.api },
+      env: { BOARD: this.board.espruinoBuild, VERSION: "2v29" },
+      latin1: (b) => bytesToString(b),
+      crc32: (b) => crc32(b),
+      btoa: (s) => Buffer.from(s, "latin1").toString("base64"),
+      atob: (s) => Buffer.from(s, "base64").toString("latin1"),
+      uncaught: (e) => {
+        if (e instanceof PowerCut || (e && (e as Error).name === "PowerCut")) throw e;
+        const err = e as Error;
+        const message = err && err.message !== undefined ? `${err.name || "Error"}: ${err.message}` : String(e);
+        this.errors.push({ t: this.clock.mono, message, stack: (err && err.stack) || message });
+        this.log(`Uncaught ${message}`);
+      },
+    };
+  }
+}
+
+/**
+ * V8 heap bytes that stand for one JsVar in the estimate. A small object or a
+ * short string costs about 40 bytes in V8 and 2–3 JsVars in Espruino.
+ */
+export const V8_BYTES_PER_JSVAR = 16;

@@ -1,0 +1,320 @@
+/**
+ * A Node `vm` realm shaped like the Espruino 2v29 interpreter: its globals
+ * and built-in modules, and none of what it lacks. The API objects are made
+ * by a bootstrap that runs inside the realm, so the bundle sees realm-native
+ * objects; each calls out to the simulated board through one host object.
+ */
+import vm from "node:vm";
+import { absentGlobals, absentMethodOwners, absentStatics, absentModules } from "../espruino-profile";
+
+/** What the realm asks of the simulated board. */
+export interface RealmHost {
+  now(): number; // virtual ms since 1970
+  uptimeMs(): number;
+  log(text: string): void;
+  setTimer(fn: unknown, ms: number, repeat: boolean, args: unknown[]): number;
+  clearTimer(id: number): void;
+  changeInterval(id: number, ms: number): void;
+  pinMode(pin: string, mode: string | undefined): void;
+  getPinMode(pin: string): string;
+  digitalRead(pin: string): number;
+  digitalWrite(pin: string, v: number): void;
+  digitalPulse(pin: string, v: number, ms: number): void;
+  analogRead(pin: string): number;
+  setWatch(fn: unknown, pin: string, opts: { edge?: string; repeat?: boolean; debounce?: number }): number;
+  clearWatch(id?: number): void;
+  serialSetup(port: string, baud: number, opts: unknown): void;
+  serialWrite(port: string, data: unknown): void;
+  i2cSetup(bus: string, opts: unknown): void;
+  i2cWrite(bus: string, addr: number, data: unknown): void;
+  i2cRead(bus: string, addr: number, n: number): Uint8Array;
+  owReset(pin: string): boolean;
+  owWrite(pin: string, data: unknown): void;
+  owRead(pin: string, n: number): Uint8Array;
+  owSearch(pin: string): string[];
+  owSelect(pin: string, rom: string): void;
+  owSkip(pin: string): void;
+  temperature(): number;
+  reboot(): void;
+  kickWatchdog(): void;
+  enableWatchdog(timeoutS: number, isAuto: boolean): void;
+  memory(): { free: number; usage: number; total: number };
+  hasModule(name: string): boolean;
+  storage: unknown;
+  openStorageFile(name: string, mode: string): unknown;
+  modules: Record<string, unknown>;
+  latin1(b: Uint8Array): string;
+  crc32(b: Uint8Array): number;
+  btoa(s: string): string;
+  atob(s: string): string;
+  env: { BOARD: string; VERSION: string };
+  uncaught(e: unknown): void;
+}
+
+/** Realm-side code. Runs once per boot, inside the realm, as Node JavaScript. */
+const bootstrap = String.raw`(function (H0, G) {
+  "use strict";
+  // Errors from the board's built-ins are the realm's own Error, as on the interpreter.
+  function wrap(f, self) {
+    return function () {
+      try { return f.apply(self, arguments); }
+      catch (e) { if (e && e.name === "PowerCut") throw e; throw new Error(e && e.message !== undefined ? e.message : String(e)); }
+    };
+  }
+  function wrapAll(o) {
+    var w = {};
+    for (var k in o) w[k] = typeof o[k] === "function" ? wrap(o[k], o) : o[k];
+    return w;
+  }
+  var H = wrapAll(H0);
+  function hidden(o, k, v) { Object.defineProperty(o, k, { value: v, writable: true, configurable: true, enumerable: false }); }
+  // Espruino: every object is an event emitter.
+  hidden(Object.prototype, "on", function (ev, fn) {
+    if (!Object.prototype.hasOwnProperty.call(this, "#ev")) hidden(this, "#ev", {});
+    var l = this["#ev"][ev] || (this["#ev"][ev] = []);
+    l.push(fn);
+    return this;
+  });
+  hidden(Object.prototype, "addListener", Object.prototype.on);
+  hidden(Object.prototype, "emit", function (ev) {
+    var l = Object.prototype.hasOwnProperty.call(this, "#ev") && this["#ev"][ev];
+    if (!l) return false;
+    var args = Array.prototype.slice.call(arguments, 1);
+    var copy = l.slice();
+    for (var i = 0; i < copy.length; i++) copy[i].apply(this, args);
+    return true;
+  });
+  hidden(Object.prototype, "removeListener", function (ev, fn) {
+    var l = Object.prototype.hasOwnProperty.call(this, "#ev") && this["#ev"][ev];
+    if (l) { var i = l.indexOf(fn); if (i >= 0) l.splice(i, 1); }
+  });
+  hidden(Object.prototype, "removeAllListeners", function (ev) {
+    if (!Object.prototype.hasOwnProperty.call(this, "#ev")) return;
+    if (ev === undefined) this["#ev"] = {}; else delete this["#ev"][ev];
+  });
+
+  function pinName(p) {
+    var s = p && typeof p === "object" && typeof p.toString === "function" ? p.toString() : String(p);
+    if (!/^(D\d{1,2}|A\d{1,2}|LED\d|BTN\d)$/.test(s)) throw new Error("Invalid pin: " + s);
+    return s;
+  }
+  function toArgs(a, from) { return Array.prototype.slice.call(a, from); }
+
+  var RealDate = G.Date;
+  var VDate = function Date(a, b, c, d, e, f, g) {
+    if (!(this instanceof VDate)) return new RealDate(H.now()).toString();
+    var n = arguments.length;
+    var dt = n === 0 ? new RealDate(H.now()) : n === 1 ? new RealDate(a) :
+      new RealDate(a, b, n > 2 ? c : 1, n > 3 ? d : 0, n > 4 ? e : 0, n > 5 ? f : 0, n > 6 ? g : 0);
+    Object.setPrototypeOf(dt, VDate.prototype);
+    return dt;
+  };
+  VDate.prototype = RealDate.prototype;
+  VDate.now = function () { return H.now(); };
+  VDate.parse = RealDate.parse;
+  G.Date = VDate;
+
+  G.global = G;
+  G.getTime = function () { return H.now() / 1000; };
+  G.setTimeout = function (fn, ms) { return H.setTimer(fn, +ms || 0, false, toArgs(arguments, 2)); };
+  G.setInterval = function (fn, ms) { return H.setTimer(fn, +ms || 0, true, toArgs(arguments, 2)); };
+  G.clearTimeout = G.clearInterval = function (id) { if (id !== undefined) H.clearTimer(id); };
+  G.changeInterval = function (id, ms) { H.changeInterval(id, ms); };
+  G.console = { log: function () { H.log(toArgs(arguments, 0).map(String).join(" ")); } };
+  G.print = function (t) { H.log(String(t)); };
+  G.btoa = function (s) { return H.btoa(String(s)); };
+  G.atob = function (s) { return H.atob(String(s)); };
+
+  G.pinMode = function (p, mode) { H.pinMode(pinName(p), mode); };
+  G.getPinMode = function (p) { return H.getPinMode(pinName(p)); };
+  G.digitalRead = function (p) { return H.digitalRead(pinName(p)); };
+  G.digitalWrite = function (p, v) { H.digitalWrite(pinName(p), v ? 1 : 0); };
+  G.digitalPulse = function (p, v, ms) { H.digitalPulse(pinName(p), v ? 1 : 0, +ms); };
+  G.analogRead = function (p) { return H.analogRead(pinName(p)); };
+  G.setWatch = function (fn, p, opts) {
+    if (typeof fn !== "function") throw new Error("setWatch: function expected");
+    return H.setWatch(fn, pinName(p), opts || {});
+  };
+  G.clearWatch = function (id) { H.clearWatch(id); };
+
+  function Serial(name) { this._n = name; }
+  Serial.prototype.setup = function (baud, opts) { H.serialSetup(this._n, baud || 9600, opts || {}); };
+  Serial.prototype.write = function () { for (var i = 0; i < arguments.length; i++) H.serialWrite(this._n, arguments[i]); };
+  Serial.prototype.print = function (s) { H.serialWrite(this._n, String(s)); };
+  Serial.prototype.println = function (s) { H.serialWrite(this._n, String(s) + "\r\n"); };
+  G.Serial1 = new Serial("Serial1"); G.Serial2 = new Serial("Serial2"); G.Serial3 = new Serial("Serial3");
+
+  function I2C(name) { this._n = name || ("I2C#" + (++I2C._count)); }
+  I2C._count = 0;
+  I2C.prototype.setup = function (opts) { H.i2cSetup(this._n, opts || {}); };
+  I2C.prototype.writeTo = function (addr) {
+    var a = typeof addr === "object" ? addr.address : addr;
+    H.i2cWrite(this._n, a, E.toUint8Array(toArgs(arguments, 1)));
+  };
+  I2C.prototype.readFrom = function (addr, n) {
+    var a = typeof addr === "object" ? addr.address : addr;
+    return new Uint8Array(H.i2cRead(this._n, a, n));
+  };
+  G.I2C = I2C; G.I2C1 = new I2C("I2C1");
+
+  function OneWire(pin) { this._p = pinName(pin); }
+  OneWire.prototype.reset = function () { return H.owReset(this._p); };
+  OneWire.prototype.select = function (rom) { H.owSelect(this._p, String(rom)); };
+  OneWire.prototype.skip = function () { H.owSkip(this._p); };
+  OneWire.prototype.write = function (data) { H.owWrite(this._p, E.toUint8Array(data)); };
+  OneWire.prototype.read = function (n) {
+    var b = H.owRead(this._p, n === undefined ? 1 : n);
+    return n === undefined ? b[0] : Array.prototype.slice.call(b);
+  };
+  OneWire.prototype.search = function () { return H.owSearch(this._p).slice(); };
+  G.OneWire = OneWire;
+
+  function flatten(args, out) {
+    for (var i = 0; i < args.length; i++) {
+      var a = args[i];
+      if (typeof a === "number") out.push(a & 255);
+      else if (typeof a === "string") for (var j = 0; j < a.length; j++) out.push(a.charCodeAt(j) & 255);
+      else if (a instanceof ArrayBuffer) flatten([new Uint8Array(a)], out);
+      else if (a && typeof a.length === "number") flatten(Array.prototype.slice.call(a), out);
+      else if (a && typeof a === "object" && a.data !== undefined) {
+        for (var c = 0; c < (a.count || 1); c++) flatten([a.data], out);
+      }
+    }
+    return out;
+  }
+  var E = {};
+  E.toUint8Array = function () { return new Uint8Array(flatten(toArgs(arguments, 0), [])); };
+  E.toString = function () { var b = flatten(toArgs(arguments, 0), []); var s = ""; for (var i = 0; i < b.length; i++) s += String.fromCharCode(b[i]); return s; };
+  E.toArrayBuffer = function (s) { return E.toUint8Array(s).buffer; };
+  E.CRC32 = function (d) { return H.crc32(E.toUint8Array(d)); };
+  E.getTemperature = function () { return H.temperature(); };
+  E.reboot = function () { H.reboot(); };
+  E.kickWatchdog = function () { H.kickWatchdog(); };
+  E.enableWatchdog = function (t, isAuto) { H.enableWatchdog(+t, isAuto === undefined ? true : !!isAuto); };
+  E.getSizeOf = function () { return 1; };
+  E.setBootCode = function (code) { S.write(".bootcde", String(code)); };
+  G.E = E;
+
+  G.process = { env: { BOARD: H.env.BOARD, VERSION: H.env.VERSION }, version: H.env.VERSION,
+    memory: function () { var m = H.memory(); return { free: m.free, usage: m.usage, total: m.total, history: 0, gc: 0, gctime: 0, blocksize: 14 }; } };
+
+  function StorageFile(f) { this._f = f; }
+  StorageFile.prototype.read = function (n) { var b = this._f.readBytes(n); return b ? H.latin1(b) : undefined; };
+  StorageFile.prototype.readLine = function () {
+    var s = "", c;
+    while ((c = this._f.readBytes(1)) !== undefined) { s += String.fromCharCode(c[0]); if (c[0] === 10) break; }
+    return s.length ? s : undefined;
+  };
+  StorageFile.prototype.write = function (d) { this._f.write(d); };
+  StorageFile.prototype.getLength = function () { return this._f.getLength(); };
+  StorageFile.prototype.erase = function () { this._f.erase(); };
+
+  var S = {};
+  ["read", "readBytes", "write", "erase", "eraseAll", "list", "getFree", "getStats", "compact"].forEach(function (k) { S[k] = wrap(H0.storage[k], H0.storage); });
+  H.openStorageFile = function (n, m) {
+    var f;
+    try { f = H0.openStorageFile(n, m); } catch (e) { if (e && e.name === "PowerCut") throw e; throw new Error(e.message); }
+    return { readBytes: wrap(f.readBytes, f), write: wrap(f.write, f), getLength: wrap(f.getLength, f), erase: wrap(f.erase, f) };
+  };
+  var Wifi = {};
+  var WA = H0.modules.Wifi;
+  if (WA) {
+    ["connect", "disconnect", "getStatus", "getIP"].forEach(function (k) { Wifi[k] = wrap(WA[k], WA); });
+    Wifi.getIP = (function (get) { return function (cb) { var ip = get(); if (cb) setTimeout(cb, 0, null, ip); return ip; }; })(Wifi.getIP);
+    Wifi.setHostname = function () {};
+    WA.bind(Wifi);
+  }
+  var modules = { Wifi: Wifi };
+  var Storage = {
+    read: function (n, o, l) { return S.read(n, o, l); },
+    readJSON: function (n, ne) { var s = S.read(n); if (s === undefined) return undefined; try { return JSON.parse(s); } catch (e) { if (ne) return undefined; throw e; } },
+    readArrayBuffer: function (n) { var b = S.readBytes(n); return b ? new Uint8Array(b).buffer : undefined; },
+    write: function (n, d, o, s) { return S.write(n, d, o || 0, s || 0); },
+    writeJSON: function (n, d) { return S.write(n, JSON.stringify(d)); },
+    erase: function (n) { S.erase(n); },
+    eraseAll: function () { S.eraseAll(); },
+    list: function (re, filter) { return S.list(re, filter).slice(); },
+    getFree: function () { return S.getFree(); },
+    getStats: function () { var s = S.getStats(); return { totalBytes: s.totalBytes, freeBytes: s.freeBytes, fileBytes: s.fileBytes, fileCount: s.fileCount, trashBytes: s.trashBytes, trashCount: s.trashCount }; },
+    compact: function () { S.compact(); },
+    open: function (n, m) { return new StorageFile(H.openStorageFile(String(n), String(m))); }
+  };
+  var cache = {};
+  G.require = function (name) {
+    name = String(name);
+    if (cache[name]) return cache[name];
+    if (!H.hasModule(name)) throw new Error('Module "' + name + '" not found');
+    var m = name === "Storage" ? Storage : modules[name];
+    if (!m) throw new Error('Module "' + name + '" not found');
+    return (cache[name] = m);
+  };
+  G.__fgDispatch = function () {
+    var job = G.__fgJob; G.__fgJob = undefined;
+    try { job.fn.apply(undefined, job.args); } catch (e) { H.uncaught(e); }
+  };
+})`;
+
+/**
+ * Number.MAX_SAFE_INTEGER, MIN_SAFE_INTEGER and EPSILON are non-configurable
+ * in V8 and stay in the realm; the build's gate refuses them instead.
+ */
+function deleteAbsent(g: Record<string, unknown>): void {
+  const typedArray = Object.getPrototypeOf((g.Uint8Array as object)) as Record<string, unknown>;
+  for (const s of absentStatics) {
+    const [owner, member] = s.split(".");
+    const o = g[owner] as Record<string, unknown> | undefined;
+    if (o) Reflect.deleteProperty(o, member);
+    if (owner === "Uint8Array") Reflect.deleteProperty(typedArray, member);
+  }
+  for (const [method, owners] of Object.entries(absentMethodOwners)) {
+    for (const owner of owners) {
+      const proto = owner === "TypedArray" ? (typedArray.prototype as Record<string, unknown>) : ((g[owner] as { prototype: Record<string, unknown> }).prototype);
+      Reflect.deleteProperty(proto, method);
+    }
+  }
+  for (const name of absentGlobals) Reflect.deleteProperty(g, name);
+}
+
+export interface RealmHandle {
+  context: vm.Context;
+  /** Runs source text as the interpreter would run a file it was given. */
+  run(code: string, filename: string): void;
+  /** Runs one callback as its own turn: uncaught errors are reported, promise callbacks run after it. */
+  dispatch(fn: unknown, args: unknown[]): void;
+  /** A realm Uint8Array holding these bytes. */
+  u8(bytes: Uint8Array): Uint8Array;
+}
+
+export function createRealm(host: RealmHost): RealmHandle {
+  const context = vm.createContext({}, { name: "espruino", microtaskMode: "afterEvaluate", codeGeneration: { strings: true, wasm: false } });
+  const g = vm.runInContext("this", context) as Record<string, unknown>;
+  (vm.runInContext(bootstrap, context) as (h: RealmHost, g: unknown) => void)(host, g);
+  deleteAbsent(g);
+  const dispatchScript = new vm.Script("__fgDispatch()", { filename: "espruino:event-loop" });
+  for (const k of ["__fgDispatch", "__fgJob", "console", "global", "process", "E", "require", "Date"]) {
+    const d = Object.getOwnPropertyDescriptor(g, k);
+    if (d) Object.defineProperty(g, k, { ...d, enumerable: false });
+  }
+  const RealmU8 = g.Uint8Array as Uint8ArrayConstructor;
+  return {
+    context,
+    run(code, filename) {
+      try {
+        vm.runInContext(code, context, { filename });
+      } catch (e) {
+        host.uncaught(e);
+      }
+    },
+    dispatch(fn, args) {
+      g.__fgJob = { fn, args };
+      dispatchScript.runInContext(context);
+    },
+    u8(bytes) {
+      const r = new RealmU8(bytes.length);
+      r.set(bytes);
+      return r;
+    },
+  };
+}
+
+export { absentModules };

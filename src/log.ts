@@ -1,0 +1,24 @@
+/**
+ * Console log with levels. Lines are short, plain words: the technician reads
+ * them over USB, and the simulator prints them for developers.
+ */
+export const ERROR = 0;
+export const WARN = 1;
+export const INFO = 2;
+export const DEBUG = 3;
+
+const TAGS = ["ERROR", "WARN", "INFO", "DEBUG"];
+let threshold = INFO;
+
+export function setLevel(level: number): void {
+  threshold = level;
+}
+
+export function log(level: number, msg: string): void {
+  if (level <= threshold) console.log(TAGS[level] + " " + msg);
+}
+
+/** Message of anything thrown, for a log line that keeps the cause. */
+export function why(e: any): string {
+  return e && e.message !== undefined ? e.message : String(e);
+}

@@ -1,0 +1,76 @@
+/**
+ * Site configuration: what is wired to which port, and how often to read.
+ * Read from Storage at boot and validated against the board; a bad one is
+ * refused with a message that names the field, and the gateway then runs
+ * with no sensors rather than with a guess.
+ */
+import type { BoardHw, SensorPort } from "../boards/types";
+import { FILE } from "./storage-layout";
+
+export interface SensorConf {
+  readonly kind: string;
+  readonly port: number;
+  readonly name?: string;
+  readonly [option: string]: any;
+}
+
+export interface Site {
+  readonly name: string;
+  /** Reading interval in seconds. */
+  readonly interval: number;
+  readonly sensors: readonly SensorConf[];
+}
+
+export interface SiteResult {
+  site: Site;
+  /** Why the stored configuration was refused; empty when it was taken. */
+  error: string;
+  /** True when Storage held no configuration and the defaults apply. */
+  defaults: boolean;
+}
+
+export const DEFAULT_SITE: Site = { name: "unconfigured", interval: 900, sensors: [] };
+
+export function portById(hw: BoardHw, id: number): SensorPort | undefined {
+  for (let i = 0; i < hw.ports.length; i++) if (hw.ports[i].id === id) return hw.ports[i];
+  return undefined;
+}
+
+function isInt(v: any, lo: number, hi: number): boolean {
+  return typeof v === "number" && v % 1 === 0 && v >= lo && v <= hi;
+}
+
+/** Checks a parsed configuration. Returns the first problem as "field: what is wrong", or "". */
+export function checkSite(raw: any, hw: BoardHw): string {
+  if (!raw || typeof raw !== "object") return "site: not a JSON object";
+  if (raw.v !== 1) return "site.v: format version must be 1";
+  if (typeof raw.name !== "string" || !raw.name.length || raw.name.length > 40) return "site.name: 1 to 40 characters";
+  if (!isInt(raw.interval, 10, 86400)) return "site.interval: whole seconds from 10 to 86400";
+  if (!Array.isArray(raw.sensors)) return "site.sensors: must be a list";
+  if (raw.sensors.length > 15) return "site.sensors: at most 15 sensors";
+  const used: number[] = [];
+  for (let i = 0; i < raw.sensors.length; i++) {
+    const s = raw.sensors[i];
+    const f = "site.sensors[" + i + "]";
+    if (!s || typeof s !== "object") return f + ": not an object";
+    if (typeof s.kind !== "string") return f + ".kind: missing";
+    if (!isInt(s.port, 1, 99)) return f + ".port: missing or not a port number";
+    if (!portById(hw, s.port)) return f + ".port: this board has no port " + s.port;
+    if (used.indexOf(s.port) >= 0 && !s.shared) return f + ".port: port " + s.port + " is already in use";
+    used.push(s.port);
+  }
+  return "";
+}
+
+export function loadSite(hw: BoardHw): SiteResult {
+  let raw: any;
+  try {
+    raw = require("Storage").readJSON(FILE.site, false);
+  } catch (e) {
+    return { site: DEFAULT_SITE, error: "site: stored configuration is not valid JSON", defaults: false };
+  }
+  if (raw === undefined) return { site: DEFAULT_SITE, error: "", defaults: true };
+  const error = checkSite(raw, hw);
+  if (error) return { site: DEFAULT_SITE, error: error, defaults: false };
+  return { site: { name: raw.name, interval: raw.interval, sensors: raw.sensors }, error: "", defaults: false };
+}

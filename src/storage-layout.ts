@@ -1,0 +1,38 @@
+/**
+ * Names and budgets of everything feldgate keeps in Storage.
+ * docs/storage-layout.md is the specification; keep the two in step.
+ * Plain constants only: the Node-side tools import this file too.
+ */
+
+/** Storage file names (28 characters at most, 27 for a StorageFile). */
+export const FILE = {
+  /** Loader the interpreter runs at power-on; it picks an app slot. */
+  bootCode: ".bootcde",
+  appA: "fg.app.a",
+  appB: "fg.app.b",
+  /** Which slot runs, and the trial count of a fresh update (JSON). */
+  bootCtl: "fg.boot",
+  /** Device identity and keys (JSON), written by provisioning. */
+  identity: "fg.id",
+  /** Site configuration (JSON): which sensor is on which port. */
+  site: "fg.site",
+  /** Prefix of tally files: counters persisted every K steps (name + "." + 0|1). */
+  tally: "fg.t.",
+  /** Prefix of reading-buffer segments (prefix + segment number). */
+  queue: "fg.q.",
+} as const;
+
+/** Espruino's per-file header in Storage. */
+export const FILE_HEADER_BYTES = 32;
+
+/** Bytes reserved per file for the small records, headers included. */
+export const RESERVED_BYTES = {
+  bootCtl: 64,
+  identity: 320,
+  site: 1056,
+  /** Two tally files of 256 bytes for each counter: boots and frame sequence. */
+  tallies: 2 * 2 * (256 + 32),
+} as const;
+
+/** A tally file holds this many 8-byte slots before it rolls over to its twin. */
+export const TALLY_SLOTS = 32;
