@@ -41,18 +41,39 @@ export function virtualModules(board: Board | null): Plugin {
   };
 }
 
-/** Runs the compatibility gate on each finished chunk; the build fails on any violation. */
+/**
+ * Runs the compatibility gate on every module as it enters the bundle, where
+ * its source map is exact, and again on each finished chunk for anything that
+ * bundling or minifying introduced. The build fails on any violation.
+ */
 export function espruinoGate(modules: readonly string[] | undefined): Plugin {
+  let found: string[] = [];
+  const rel = (file: string, base: string) => path.relative(ROOT, path.resolve(base, file));
   return {
     name: "espruino-gate",
-    generateBundle(_opts, bundle) {
+    buildStart() {
+      found = [];
+    },
+    transform(code, id) {
+      if (id.startsWith("\0")) return null;
+      const map = this.getCombinedSourcemap();
+      for (const v of checkBundle(code, { es5: true, module: true, modules, map: map as never })) {
+        if (v.source) v.source.file = rel(v.source.file, path.dirname(id));
+        found.push(formatViolation(v, rel(id, ROOT)));
+      }
+      return null;
+    },
+    generateBundle(opts, bundle) {
       for (const chunk of Object.values(bundle)) {
         if (chunk.type !== "chunk") continue;
-        const found = checkBundle(chunk.code, { es5: true, modules, map: chunk.map as never });
-        if (found.length) {
-          const lines = found.map((v) => "  " + formatViolation(v, chunk.fileName));
-          this.error(`${chunk.fileName} would not run on Espruino 2v29:\n${lines.join("\n")}`);
-        }
+        const outDir = opts.file ? path.dirname(opts.file) : (opts.dir ?? ROOT);
+        const atEnd = checkBundle(chunk.code, { es5: true, modules, map: chunk.map as never });
+        // What the modules already showed is reported from there, with exact lines.
+        const lines = found.length ? found : atEnd.map((v) => {
+          if (v.source) v.source.file = rel(v.source.file, outDir);
+          return formatViolation(v, chunk.fileName);
+        });
+        if (lines.length) this.error(`${chunk.fileName} would not run on Espruino 2v29:\n${lines.map((l) => "  " + l).join("\n")}`);
       }
     },
   };
@@ -101,6 +122,10 @@ export function loaderConfig(outDir?: string): RollupOptions {
   return {
     input: path.join(ROOT, "src/loader.ts"),
     plugins: [virtualModules(null), tsPlugin(), terser(terserOptions), espruinoGate(["Storage"])],
+    // The loader exists to eval the app from its slot.
+    onwarn(w, warn) {
+      if (w.code !== "EVAL") warn(w);
+    },
     output: { file: path.join(outDir ?? path.join(ROOT, "dist"), "loader.js"), format: "iife", strict: false, sourcemap: "hidden" },
   };
 }

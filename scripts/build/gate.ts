@@ -24,6 +24,8 @@ export interface GateOptions {
   /** Built-in modules of the board's build; a require() of another is refused. */
   modules?: readonly string[];
   map?: SourceMapInput | null;
+  /** The code is one ES module of the bundle, before bundling: its import/export are expected. */
+  module?: boolean;
 }
 
 type N = acorn.Node & Record<string, any>;
@@ -55,7 +57,7 @@ export function checkBundle(code: string, opts: GateOptions = {}): Violation[] {
     out.push(v);
   };
   try {
-    ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script", locations: false });
+    ast = acorn.parse(code, { ecmaVersion: "latest", sourceType: opts.module ? "module" : "script", locations: false });
   } catch (e) {
     // import/export only parse as a module: parse again to name them.
     try {
@@ -127,11 +129,13 @@ export function checkBundle(code: string, opts: GateOptions = {}): Violation[] {
         add("yield", n);
         break;
       case "ImportDeclaration":
-      case "ImportExpression":
       case "ExportNamedDeclaration":
       case "ExportDefaultDeclaration":
       case "ExportAllDeclaration":
-        add("import/export", n);
+        if (!opts.module) add("import/export", n);
+        break;
+      case "ImportExpression":
+        add("import()", n);
         break;
       case "PropertyDefinition":
         add("class field", n);

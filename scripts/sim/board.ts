@@ -168,7 +168,7 @@ export class SimBoard {
   }
 
   private powerCutNow(): void {
-    this.log(`[sim] power cut during flash operation #${this.flash.opsCounted}`);
+    this.console.push({ t: this.clock.mono, text: `[sim] power cut during flash operation #${this.flash.opsCounted}` });
     this.teardown();
     this.powered = false;
   }
@@ -260,6 +260,7 @@ export class SimBoard {
   // ------------------------------------------------------------------ realm plumbing
 
   private log(text: string): void {
+    if (this.flash.dead) return; // power is gone: nothing more reaches the console
     const line = { t: this.clock.mono, text };
     this.console.push(line);
     if (this.opts.onLine) this.opts.onLine(text, this);
@@ -339,6 +340,7 @@ export class SimBoard {
         u.opts = opts;
       },
       serialWrite(port, data) {
+        if (self.flash.dead) return;
         const u = self.uart(port);
         if (!u.baud) return; // not set up: the bytes go nowhere
         u.write(toU8(data));

@@ -1,0 +1,159 @@
+import { describe, expect, it } from "vitest";
+import { Flash, PowerCut } from "../scripts/sim/flash";
+import { SimStorage, SimStorageFile } from "../scripts/sim/storage";
+import { runSnippet } from "./helpers";
+
+function storage(pages = 4): SimStorage {
+  return new SimStorage(new Flash(pages * 4096, 4096, 4), 4);
+}
+
+describe("simulated Storage follows jsflash.c", () => {
+  it("write and read back, with 32-byte headers and 4-byte alignment", () => {
+    const s = storage();
+    s.write("a", "hello");
+    expect(s.read("a")).toBe("hello");
+    expect(s.getStats()).toMatchObject({ fileCount: 1, fileBytes: 32 + 8, freeBytes: 4 * 4096 - 40, trashCount: 0 });
+    expect(s.read("missing")).toBeUndefined();
+  });
+
+  it("builds a file in pieces with offset and size; unwritten bytes read 0xFF", () => {
+    const s = storage();
+    s.write("f", "ab", 0, 8);
+    s.write("f", "cd", 4);
+    expect(Array.from(s.readBytes("f")!)).toEqual([97, 98, 255, 255, 99, 100, 255, 255]);
+  });
+
+  it("refuses to rewrite a written region: File already written with different data", () => {
+    const s = storage();
+    s.write("f", "ab", 0, 8);
+    expect(() => s.write("f", "xy", 1)).toThrow("File already written with different data");
+  });
+
+  it("refuses data past the file's size", () => {
+    const s = storage();
+    s.write("f", "ab", 0, 4);
+    expect(() => s.write("f", "xyz", 2)).toThrow("Too much data for file size");
+  });
+
+  it("writing an existing name at offset 0 replaces it; the old copy becomes trash", () => {
+    const s = storage();
+    s.write("f", "one");
+    s.write("f", "two");
+    expect(s.read("f")).toBe("two");
+    expect(s.getStats()).toMatchObject({ fileCount: 1, trashCount: 1 });
+    s.write("f", "two"); // the same bytes again: nothing is written
+    expect(s.getStats().trashCount).toBe(1);
+  });
+
+  it("names are at most 28 characters", () => {
+    const s = storage();
+    expect(() => s.write("x".repeat(29), "a")).toThrow(/too long/);
+    s.write("x".repeat(28), "a");
+  });
+
+  it("list, erase, readJSON", () => {
+    const s = storage();
+    s.write("fg.a", JSON.stringify({ a: 1 }));
+    s.write("fg.b", "x");
+    s.write("other", "y");
+    expect(s.list(/^fg\./)).toEqual(["fg.a", "fg.b"]);
+    s.erase("fg.b");
+    expect(s.list()).toEqual(["fg.a", "other"]);
+    expect(s.readJSON("fg.a")).toEqual({ a: 1 });
+    expect(s.readJSON("other", true)).toBeUndefined();
+  });
+
+  it("compact() reclaims trash and erases every page it rewrites, as the interpreter does", () => {
+    const s = storage();
+    for (let i = 0; i < 10; i++) s.write("f", "v".repeat(1000) + i);
+    const before = s.getStats();
+    expect(before.trashCount).toBe(9);
+    s.compact();
+    const after = s.getStats();
+    expect(after).toMatchObject({ fileCount: 1, trashCount: 0 });
+    expect(after.freeBytes).toBe(4 * 4096 - 32 - 1004);
+    expect(s.read("f")).toBe("v".repeat(1000) + 9);
+    expect(s.flash.totalErases).toBe(3); // the pages the files spanned
+  });
+
+  it("a full Storage compacts by itself, then refuses: Unable to find or create file", () => {
+    const s = storage(2);
+    s.write("big", "x", 0, 5000);
+    s.write("tmp", "y", 0, 2000);
+    s.erase("tmp");
+    s.write("next", "z", 0, 2000); // fits only after the automatic compaction
+    expect(s.getStats().trashCount).toBe(0);
+    expect(() => s.write("more", "w", 0, 2000)).toThrow("Unable to find or create file");
+  });
+
+  it("counts bytes written and operations", () => {
+    const s = storage();
+    s.write("a", "12345678");
+    expect(s.flash.writeOps).toBe(2); // header, data
+    expect(s.flash.bytesWritten).toBe(32 + 8);
+  });
+});
+
+describe("StorageFile", () => {
+  it("appends across chunks and reads back", () => {
+    const s = storage(8);
+    const w = new SimStorageFile(s, "log", "a");
+    const line = "0123456789".repeat(100);
+    for (let i = 0; i < 10; i++) w.write(line);
+    const r = new SimStorageFile(s, "log", "r");
+    expect(r.getLength()).toBe(10_000);
+    expect(s.list(undefined, { sf: true })).toEqual(["log"]);
+    let got = "";
+    for (let b = r.readBytes(3000); b; b = r.readBytes(3000)) got += Buffer.from(b).toString("latin1");
+    expect(got).toBe(line.repeat(10));
+  });
+
+  it("0xFF marks the end of a StorageFile: data after a 0xFF byte is lost", () => {
+    const s = storage();
+    const w = new SimStorageFile(s, "cbor", "a");
+    w.write(Uint8Array.from([0x82, 0x01, 0xff, 0x02]));
+    expect(new SimStorageFile(s, "cbor", "r").getLength()).toBe(2);
+  });
+
+  it("names are at most 27 characters", () => {
+    expect(() => new SimStorageFile(storage(), "y".repeat(28), "a")).toThrow(/too long/);
+  });
+});
+
+describe("power cuts inside flash operations", () => {
+  it("a write torn at byte K keeps the whole words before K and nothing after", () => {
+    const s = storage();
+    s.write("f", "x", 0, 16);
+    s.flash.armPowerCut({ atOp: 1, tornAt: 7 });
+    expect(() => s.write("f", "ABCDEFGHIJ", 2)).toThrow(PowerCut);
+    expect(Buffer.from(s.readBytes("f")!.subarray(0, 12)).toString("latin1")).toBe("x\xff" + "ABCD" + "\xff".repeat(6));
+  });
+
+  it("after the cut nothing reaches the flash until power returns", () => {
+    const s = storage();
+    s.flash.armPowerCut({ atOp: 1, tornAt: 0 });
+    expect(() => s.write("a", "1")).toThrow(PowerCut);
+    expect(() => s.write("b", "2")).toThrow(PowerCut);
+    s.flash.dead = false;
+    s.write("b", "2");
+    expect(s.list()).toEqual(["b"]);
+  });
+
+  it("a cut while a header is written leaves Storage readable", () => {
+    const s = storage();
+    s.write("keep", "safe");
+    s.flash.armPowerCut({ atOp: 1, tornAt: 8 }); // size word and 4 name bytes
+    expect(() => s.write("new-file", "data")).toThrow(PowerCut);
+    s.flash.dead = false;
+    expect(s.read("keep")).toBe("safe");
+  });
+
+  it("through the realm: a cut during Storage.write powers the board off", () => {
+    const sim = runSnippet(`setTimeout(function () { try { require("Storage").write("x", "data"); } catch (e) { console.log("caught"); } console.log("after"); }, 10);`);
+    sim.armPowerCut({ atOp: 1, tornAt: 0 });
+    sim.advance(20);
+    expect(sim.powered).toBe(false);
+    expect(sim.output()).toMatch(/power cut/);
+    expect(sim.output()).not.toMatch(/caught|after/);
+  });
+});
