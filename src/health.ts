@@ -3,22 +3,18 @@
  * temperature inside its box.
  */
 import type { BoardHw } from "../boards/types";
-import { emit, Q_OK, Q_RANGE, Q_NO_ANSWER, type Reading } from "./reading";
+import { emit, Q_OK, Q_RANGE, Q_NO_ANSWER } from "./reading";
 import { QTY_SUPPLY_MV, QTY_BOARD_TEMP_DC } from "./quantities";
 
 /** Below this the divider reads nothing: it is not fitted, or the input is broken. */
 const SUPPLY_MIN_MV = 500;
 
-function reading(qty: number, value: number, q: number, t: number): Reading {
-  return { ch: 0, qty: qty, value: q === Q_OK || q === Q_RANGE ? value : 0, q: q, t: t };
-}
-
-export function readHealth(hw: BoardHw, t: number): void {
+export function readHealth(hw: BoardHw): void {
   if (hw.supply) {
     const mv = Math.round(analogRead(hw.supply.pin) * hw.vref * hw.supply.ratio * 1000);
-    emit(reading(QTY_SUPPLY_MV, mv, mv < SUPPLY_MIN_MV ? Q_RANGE : Q_OK, t));
+    emit(0, QTY_SUPPLY_MV, mv, mv < SUPPLY_MIN_MV ? Q_RANGE : Q_OK);
   }
   const c = E.getTemperature();
-  if (isNaN(c)) emit(reading(QTY_BOARD_TEMP_DC, 0, Q_NO_ANSWER, t));
-  else emit(reading(QTY_BOARD_TEMP_DC, Math.round(c * 10), Q_OK, t));
+  if (isNaN(c)) emit(0, QTY_BOARD_TEMP_DC, 0, Q_NO_ANSWER);
+  else emit(0, QTY_BOARD_TEMP_DC, Math.round(c * 10), Q_OK);
 }

@@ -1,28 +1,45 @@
 /**
- * feldgate firmware entry: boot, site configuration, the reading cycle.
+ * feldgate firmware entry: boot, site configuration, sensors, the reading cycle.
  * The loader in .bootcde evaluates this bundle from its app slot.
  */
 import hw from "virtual:board";
 import { VERSION } from "virtual:build";
 import { log, why, ERROR, WARN, INFO } from "./log";
 import { tallyRead, tallyWrite } from "./tally";
-import { loadSite, type Site } from "./site";
+import { loadSite } from "./site";
 import { every, start } from "./scheduler";
-import { onReading, QUALITY_WORDS, Q_OK, type Reading } from "./reading";
-import { describe } from "./quantities";
+import { onReading, onEvent, QUALITY_WORDS, Q_OK } from "./reading";
+import { describe, qtyWord } from "./quantities";
+import { eventWords, EV_REFILL } from "./events";
 import { readHealth } from "./health";
+import { buildSensors, sampleAll, type SensorSet } from "./sensors";
+import { SAMPLE_MAX_MS } from "./drivers/common";
+
+let set: SensorSet = { sensors: [], names: ["gateway"], error: "" };
 
 /** Log sink: one plain line per cycle, in words a technician reads at a glance. */
 let line = "";
-onReading(function (r: Reading) {
-  const text = r.q === Q_OK ? describe(r.qty, r.value) : describe(r.qty, r.value).split(" ")[0] + " " + QUALITY_WORDS[r.q];
-  line += (line ? ", " : "") + (r.ch ? "#" + r.ch + " " : "") + text;
+let lastCh = -1;
+onReading(function (ch, qty, value, q) {
+  const text = q === Q_OK ? describe(qty, value) : qtyWord(qty) + " " + QUALITY_WORDS[q];
+  line += (line ? (ch === lastCh ? ", " : "; ") : "") + (ch !== lastCh && ch ? set.names[ch] + ": " : "") + text;
+  lastCh = ch;
+});
+
+onEvent(function (ch, code, active) {
+  const who = set.names[ch] || "channel " + ch;
+  if (code === EV_REFILL) log(INFO, who + ": " + eventWords(code));
+  else log(active ? WARN : INFO, (active ? "ALARM " : "Cleared: ") + who + ": " + eventWords(code));
 });
 
 function cycle(): void {
   line = "";
-  readHealth(hw, Math.floor(getTime()));
-  log(INFO, "Readings: " + line);
+  lastCh = -1;
+  readHealth(hw);
+  sampleAll(set.sensors);
+  setTimeout(function () {
+    log(INFO, "Readings: " + line);
+  }, SAMPLE_MAX_MS + 100);
 }
 
 function countBoot(): number {
@@ -38,11 +55,15 @@ function countBoot(): number {
 
 function main(): void {
   log(INFO, "feldgate " + VERSION + " starting on " + hw.id + " (Espruino " + process.env.VERSION + ")");
-  const boots = countBoot();
-  log(INFO, "Boot number " + boots);
+  log(INFO, "Boot number " + countBoot());
   const r = loadSite(hw);
-  let site: Site = r.site;
-  if (r.error) log(ERROR, "Site configuration refused: " + r.error + ". Running without sensors until it is fixed.");
+  const site = r.site;
+  let error = r.error;
+  if (!error) {
+    set = buildSensors(site, hw);
+    error = set.error;
+  }
+  if (error) log(ERROR, "Site configuration refused: " + error + ". Running without sensors until it is fixed.");
   else if (r.defaults) log(WARN, "No site configuration stored yet: running without sensors.");
   else log(INFO, 'Site "' + site.name + '": ' + site.sensors.length + " sensors, reading every " + Math.round(site.interval / 60) + " min");
   every("readings", site.interval * 1000, cycle, 2000);

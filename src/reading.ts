@@ -1,7 +1,8 @@
 /**
- * A reading: what was measured, on which channel, when, its value in integer
- * engineering units, and its quality. A failed reading keeps its cause in
- * `q` and carries no value.
+ * Readings and events leave the drivers as plain numbers passed to sinks:
+ * nothing is allocated per reading. A reading is a channel, a quantity code,
+ * an integer value in that quantity's unit, and a quality; a failed reading
+ * keeps its cause in the quality and carries no value.
  */
 
 export const Q_OK = 0;
@@ -12,29 +13,44 @@ export const Q_CHECKSUM = 4;
 
 export const QUALITY_WORDS = ["ok", "out of range", "stuck", "no answer", "checksum error"];
 
-export interface Reading {
-  /** Channel index: the sensor's place in the site configuration; 0 is the gateway itself. */
-  ch: number;
-  /** Quantity code (src/quantities.ts): fixes the unit and scale. */
-  qty: number;
-  /**
-   * Integer value in the quantity's unit. With Q_RANGE it is what was
-   * measured; with Q_STUCK, Q_NO_ANSWER and Q_CHECKSUM there is none and it is 0.
-   */
-  value: number;
-  q: number;
-  /** Seconds since 1970. */
-  t: number;
+/**
+ * ch: channel (0 is the gateway itself); qty: quantity code (src/quantities.ts);
+ * value: integer in the quantity's unit — with Q_RANGE what was measured, with
+ * Q_STUCK, Q_NO_ANSWER and Q_CHECKSUM always 0; t: seconds since 1970.
+ */
+export type ReadingSink = (ch: number, qty: number, value: number, q: number, t: number) => void;
+
+/** ch, event code (src/events.ts), 1 raised / 0 cleared, the value that decided it, t. */
+export type EventSink = (ch: number, code: number, active: number, value: number, t: number) => void;
+
+const readingSinks: ReadingSink[] = [];
+const eventSinks: EventSink[] = [];
+
+export function onReading(s: ReadingSink): void {
+  readingSinks.push(s);
 }
 
-type Sink = (r: Reading) => void;
-const sinks: Sink[] = [];
-
-/** Where readings go: the log, the buffer, the links subscribe here. */
-export function onReading(s: Sink): void {
-  sinks.push(s);
+export function onEvent(s: EventSink): void {
+  eventSinks.push(s);
 }
 
-export function emit(r: Reading): void {
-  for (let i = 0; i < sinks.length; i++) sinks[i](r);
+export function now(): number {
+  return Math.floor(getTime());
+}
+
+export function emit(ch: number, qty: number, value: number, q: number): void {
+  const t = now();
+  const v = q === Q_OK || q === Q_RANGE ? value : 0;
+  for (let i = 0; i < readingSinks.length; i++) readingSinks[i](ch, qty, v, q, t);
+}
+
+export function emitEvent(ch: number, code: number, active: number, value: number): void {
+  const t = now();
+  for (let i = 0; i < eventSinks.length; i++) eventSinks[i](ch, code, active, value, t);
+}
+
+/** For tests and restarts: drop every sink. */
+export function clearSinks(): void {
+  readingSinks.length = 0;
+  eventSinks.length = 0;
 }

@@ -48,7 +48,6 @@ export function checkSite(raw: any, hw: BoardHw): string {
   if (!isInt(raw.interval, 10, 86400)) return "site.interval: whole seconds from 10 to 86400";
   if (!Array.isArray(raw.sensors)) return "site.sensors: must be a list";
   if (raw.sensors.length > 15) return "site.sensors: at most 15 sensors";
-  const used: number[] = [];
   for (let i = 0; i < raw.sensors.length; i++) {
     const s = raw.sensors[i];
     const f = "site.sensors[" + i + "]";
@@ -56,8 +55,6 @@ export function checkSite(raw: any, hw: BoardHw): string {
     if (typeof s.kind !== "string") return f + ".kind: missing";
     if (!isInt(s.port, 1, 99)) return f + ".port: missing or not a port number";
     if (!portById(hw, s.port)) return f + ".port: this board has no port " + s.port;
-    if (used.indexOf(s.port) >= 0 && !s.shared) return f + ".port: port " + s.port + " is already in use";
-    used.push(s.port);
   }
   return "";
 }

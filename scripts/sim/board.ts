@@ -149,7 +149,10 @@ export class SimBoard {
     if (this.watchdog) this.clock.cancel(this.watchdog.ev);
     this.watchdog = null;
     this.pins.resetProgramState();
-    for (const u of this.uarts.values()) u.baud = 0;
+    for (const u of this.uarts.values()) {
+      u.baud = 0;
+      u.setListening(false);
+    }
     this.i2cSetup.clear();
     this.wifi.resetProgramState();
     this.realm = null;
@@ -345,6 +348,7 @@ export class SimBoard {
         if (!u.baud) return; // not set up: the bytes go nowhere
         u.write(toU8(data));
       },
+      serialListen: (port, n) => this.uart(port).setListening(n > 0),
       i2cSetup: (bus) => void this.i2cSetup.add(bus),
       i2cWrite(bus, addr, data) {
         const d = self.i2c.get(addr);

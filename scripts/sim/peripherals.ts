@@ -136,17 +136,21 @@ export class Pins {
     }
   }
 
+  /**
+   * Espruino's reference: lastTime is when the pin last changed state, which
+   * with an edge filter is not when the callback last ran.
+   */
   private fire(w: Watch, state: number): void {
     const prev = w.lastState;
     w.lastState = state;
     if (state === prev) return;
+    const time = this.clock.wall / 1000;
+    const lastTime = w.lastTime;
+    w.lastTime = time;
     if ((w.edge === "rising" && !state) || (w.edge === "falling" && state)) return;
     if (!this.watches.includes(w)) return;
     if (!w.repeat) this.clearWatch(w.id);
-    const time = this.clock.wall / 1000;
-    const e = { state: !!state, time, lastTime: w.lastTime, pin: w.pin };
-    w.lastTime = time;
-    this.deliver(w.fn, [e]);
+    this.deliver(w.fn, [{ state: !!state, time, lastTime, pin: w.pin }]);
   }
 }
 
@@ -156,6 +160,9 @@ export class Uart {
   opts: unknown = null;
   unplugged = false;
   private listeners: ((bytes: Uint8Array, monoMs: number) => void)[] = [];
+  private listenHooks: ((listening: boolean) => void)[] = [];
+  /** Whether the firmware has a 'data' listener on this line. */
+  listening = false;
   /** Bytes the firmware wrote, for tests. */
   readonly txLog: Uint8Array[] = [];
 
@@ -164,6 +171,15 @@ export class Uart {
   /** The device model hears what the firmware sends. */
   onTx(fn: (bytes: Uint8Array, monoMs: number) => void): void {
     this.listeners.push(fn);
+  }
+  /** A streaming device model starts and stops with the firmware's listening. */
+  onListen(fn: (listening: boolean) => void): void {
+    this.listenHooks.push(fn);
+  }
+  setListening(on: boolean): void {
+    if (on === this.listening) return;
+    this.listening = on;
+    for (const h of this.listenHooks) h(on);
   }
   /** The device sends bytes, arriving after `delayMs` (at least one event-loop turn). */
   send(data: Uint8Array | string, delayMs = 0): void {

@@ -25,6 +25,7 @@ export interface RealmHost {
   clearWatch(id?: number): void;
   serialSetup(port: string, baud: number, opts: unknown): void;
   serialWrite(port: string, data: unknown): void;
+  serialListen(port: string, listeners: number): void;
   i2cSetup(bus: string, opts: unknown): void;
   i2cWrite(bus: string, addr: number, data: unknown): void;
   i2cRead(bus: string, addr: number, n: number): Uint8Array;
@@ -142,6 +143,10 @@ const bootstrap = String.raw`(function (H0, G) {
   Serial.prototype.write = function () { for (var i = 0; i < arguments.length; i++) H.serialWrite(this._n, arguments[i]); };
   Serial.prototype.print = function (s) { H.serialWrite(this._n, String(s)); };
   Serial.prototype.println = function (s) { H.serialWrite(this._n, String(s) + "\r\n"); };
+  function listeners(o) { return (Object.prototype.hasOwnProperty.call(o, "#ev") && o["#ev"].data) ? o["#ev"].data.length : 0; }
+  Serial.prototype.on = function (ev, fn) { Object.prototype.on.call(this, ev, fn); if (ev === "data") H.serialListen(this._n, listeners(this)); return this; };
+  Serial.prototype.removeListener = function (ev, fn) { Object.prototype.removeListener.call(this, ev, fn); if (ev === "data") H.serialListen(this._n, listeners(this)); };
+  Serial.prototype.removeAllListeners = function (ev) { Object.prototype.removeAllListeners.call(this, ev); H.serialListen(this._n, listeners(this)); };
   G.Serial1 = new Serial("Serial1"); G.Serial2 = new Serial("Serial2"); G.Serial3 = new Serial("Serial3");
 
   function I2C(name) { this._n = name || ("I2C#" + (++I2C._count)); }

@@ -1,0 +1,122 @@
+/**
+ * Water trough: level in mm, fill in 0.1 %, and litres, from an ultrasonic
+ * sensor above the water or a hydrostatic transducer at the bottom. Alarms:
+ * low level (with hysteresis), a fall faster than the herd drinks (leak or a
+ * broken float valve), and a refill notice. See trough.md.
+ */
+import { bad, claim, num, oneOf, portOf, sampleAdc, milliamps, Alarm, QualityWatch, StuckDetector, MA_OPEN, MA_SHORT, type DriverContext, type Sensor } from "./common";
+import { uartUltrasonic, echoUltrasonic, type DistanceSensor } from "./ultrasonic";
+import { emit, emitEvent, Q_OK, Q_RANGE, Q_STUCK, Q_NO_ANSWER } from "../reading";
+import { QTY_LEVEL_MM, QTY_FILL_PERMILLE, QTY_VOLUME_L } from "../quantities";
+import { EV_LEVEL_LOW, EV_LEAK, EV_REFILL, EV_SENSOR_FAULT } from "../events";
+
+export function createTrough(c: any, ctx: DriverContext): Sensor {
+  const f = ctx.field;
+  const hw = ctx.hw;
+  const ch = ctx.ch;
+  const kind = oneOf(c, "sensor", f, ["a02yyuw", "jsn-sr04t", "4-20ma", "voltage"]);
+  const depth = num(c, "depth", f, 50, 5000);
+  const n = num(c, "median", f, 1, 15, 5);
+  // Litres per mm of level, from the trough's shape.
+  let lpm: number;
+  const shape = oneOf(c, "shape", f, ["rect", "round", "custom"], "rect");
+  if (shape === "rect") lpm = (num(c, "length", f, 100, 20000) * num(c, "width", f, 100, 20000)) / 1e6;
+  else if (shape === "round") lpm = (Math.PI * Math.pow(num(c, "diameter", f, 100, 20000), 2)) / 4e6;
+  else lpm = num(c, "litresPerMm", f, 0.001, 1000);
+  const cal = c.cal;
+  if (cal !== undefined && (typeof cal !== "object" || typeof cal.empty !== "number" || typeof cal.full !== "number" || cal.empty === cal.full))
+    bad(f + ".cal", "two different raw readings, { empty, full }, are needed");
+  const lowPermille = num(c, "lowPct", f, 0, 100, 30) * 10;
+  const hystPermille = num(c, "hystPct", f, 0, 50, 5) * 10;
+  const leakMmPerH = num(c, "leakMmPerH", f, 0, 10000, 0);
+  const refillMm = num(c, "refillMm", f, 0, 5000, 50);
+  const stuck = new StuckDetector(num(c, "stuckSamples", f, 0, 10000, 96));
+
+  let dist: DistanceSensor | null = null;
+  let adc = "";
+  let shunt = 0;
+  let mount = 0;
+  let rangeMm = 0;
+  let vMin = 0;
+  let vMax = 0;
+  const pins: string[] = [];
+  if (kind === "a02yyuw") {
+    pins.push(claim(hw, c.port, "uart", f + ".port"));
+    const u = portOf(hw, c.port).uart!;
+    dist = uartUltrasonic((global as any)[u.serial], u.rx, u.tx, n, 30, 4500);
+  } else if (kind === "jsn-sr04t") {
+    const trig = claim(hw, c.port, "gpio", f + ".port");
+    const echo = claim(hw, c.port, "gpio2", f + ".port");
+    pins.push(trig, echo);
+    dist = echoUltrasonic(trig, echo, n, 250, 4500);
+  } else {
+    adc = claim(hw, c.port, "adc", f + ".port");
+    pins.push(adc);
+    if (kind === "4-20ma") {
+      shunt = portOf(hw, c.port).shuntOhms || bad(f + ".port", "port " + c.port + " has no 4-20 mA shunt");
+    } else {
+      vMin = num(c, "vMin", f, 0, 5, 0) * 1000;
+      vMax = num(c, "vMax", f, 0.1, 5, 3) * 1000;
+    }
+    if (!cal) rangeMm = num(c, "rangeMm", f, 100, 100000);
+  }
+  if (dist && !cal) mount = num(c, "mount", f, 100, 10000);
+
+  const low = new Alarm(ch, EV_LEVEL_LOW, lowPermille, hystPermille, false);
+  const leak = new Alarm(ch, EV_LEAK, leakMmPerH, leakMmPerH / 5, true);
+  const fault = new QualityWatch(ch, EV_SENSOR_FAULT);
+  const buf: number[] = [];
+  let prevLevel = -1;
+  let prevT = 0;
+
+  /** Raw reading (distance mm, loop µA or input mV) to level mm. */
+  function level(raw: number): number {
+    if (cal) return ((raw - cal.empty) / (cal.full - cal.empty)) * depth;
+    if (dist) return mount - raw;
+    if (kind === "4-20ma") return ((raw - 4000) / 16000) * rangeMm;
+    return ((raw - vMin) / (vMax - vMin)) * rangeMm;
+  }
+
+  function report(raw: number, q: number): void {
+    // Echo distances are checked for sticking here; ADC inputs on their raw steps, below.
+    if (dist && q === Q_OK && stuck.update(raw)) q = Q_STUCK;
+    let mm = 0;
+    if (q === Q_OK || q === Q_RANGE) {
+      mm = Math.round(level(raw));
+      // More than 5 % below empty or 10 % above full is not a trough level.
+      if (mm < -depth / 20 || mm > depth * 1.1) q = Q_RANGE;
+    }
+    emit(ch, QTY_LEVEL_MM, mm, q);
+    emit(ch, QTY_FILL_PERMILLE, Math.round((mm / depth) * 1000), q);
+    emit(ch, QTY_VOLUME_L, Math.round(mm * lpm), q);
+    fault.update(q);
+    if (q !== Q_OK) return;
+    low.update(Math.round((mm / depth) * 1000));
+    const t = getTime();
+    if (prevLevel >= 0) {
+      const hours = (t - prevT) / 3600;
+      if (leakMmPerH > 0 && hours > 0) leak.update((prevLevel - mm) / hours);
+      if (refillMm > 0 && mm - prevLevel >= refillMm) emitEvent(ch, EV_REFILL, 1, mm);
+    }
+    prevLevel = mm;
+    prevT = t;
+  }
+
+  return {
+    ch: ch,
+    channels: 1,
+    sample() {
+      if (dist) return dist.measure(report);
+      sampleAdc(adc, n, 50, buf, function (frac, last) {
+        const raw = kind === "4-20ma" ? milliamps(hw, frac, shunt) * 1000 : frac * hw.vref * 1000;
+        if (kind === "4-20ma" && raw < MA_OPEN * 1000) return report(0, Q_NO_ANSWER);
+        if (kind === "4-20ma" && raw > MA_SHORT * 1000) return report(raw, Q_RANGE);
+        if (stuck.update(last)) return report(0, Q_STUCK);
+        report(Math.round(raw), Q_OK);
+      });
+    },
+    close() {
+      if (dist) dist.close();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Builds the site's sensors from its configuration, channel by channel, and
+ * samples them all each cycle. Any sensor whose options are wrong refuses the
+ * whole configuration: a half-configured site would report a misleading picture.
+ */
+import type { BoardHw } from "../boards/types";
+import type { Site } from "./site";
+import type { Sensor } from "./drivers/common";
+import { release } from "./drivers/common";
+import { DRIVERS } from "./drivers/index";
+import { why } from "./log";
+
+export interface SensorSet {
+  sensors: Sensor[];
+  /** Channel names for log lines, by channel. */
+  names: string[];
+  error: string;
+}
+
+export function buildSensors(site: Site, hw: BoardHw): SensorSet {
+  const sensors: Sensor[] = [];
+  const names: string[] = ["gateway"];
+  let ch = 1;
+  for (let i = 0; i < site.sensors.length; i++) {
+    const c = site.sensors[i];
+    const field = "site.sensors[" + i + "]";
+    const make = DRIVERS[c.kind];
+    try {
+      if (!make) throw new Error(field + '.kind: unknown sensor kind "' + c.kind + '"; this firmware knows ' + Object.keys(DRIVERS).join(", "));
+      const s = make(c, { hw: hw, ch: ch, field: field });
+      sensors.push(s);
+      for (let k = 0; k < s.channels; k++) names[ch + k] = (c.name || c.kind) + (s.channels > 1 ? " " + (k + 1) : "");
+      ch += s.channels;
+    } catch (e) {
+      closeSensors(sensors);
+      return { sensors: [], names: ["gateway"], error: why(e) };
+    }
+  }
+  return { sensors: sensors, names: names, error: "" };
+}
+
+export function closeSensors(sensors: Sensor[]): void {
+  for (let i = 0; i < sensors.length; i++) sensors[i].close();
+  sensors.length = 0;
+}
+
+export function sampleAll(sensors: Sensor[]): void {
+  for (let i = 0; i < sensors.length; i++) sensors[i].sample();
+}
+
+export { release };
