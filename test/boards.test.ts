@@ -11,7 +11,7 @@ describe("every board's own bundle on the simulated board", () => {
   for (const b of boards) {
     it(`${b.id}: boots and completes a reading cycle`, () => {
       const sim = bootBoard(b.id, { site: demoSite });
-      sim.advance(3000);
+      sim.advance(4000);
       const out = sim.output();
       expect(out).toContain(`starting on ${b.id}`);
       expect(out).toContain('Site "Test site"');
@@ -38,8 +38,8 @@ describe("every board's own bundle on the simulated board", () => {
   it("a board's bundle carries its own pins and no other board's", () => {
     const esp = fs.readFileSync(path.join(DIST, "esp32-wifi.js"), "utf8");
     const nrf = fs.readFileSync(path.join(DIST, "nrf52840dk-wioe5.js"), "utf8");
-    expect(esp).toContain('"D35"');
-    expect(nrf).not.toContain('"D35"');
-    expect(nrf).toContain('"D31"');
+    expect(esp).toContain('"D36"');
+    expect(nrf).not.toContain('"D36"');
+    expect(nrf).toContain('"D28"');
   });
 });

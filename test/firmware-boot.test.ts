@@ -14,14 +14,15 @@ describe("site configuration", () => {
     ["wrong version", { ...demoSite, v: 2 }, "site.v: format version must be 1"],
     ["interval too short", { ...demoSite, interval: 5 }, "site.interval: whole seconds from 10 to 86400"],
     ["no such port", { ...demoSite, sensors: [{ kind: "trough", port: 9 }] }, "site.sensors[0].port: this board has no port 9"],
-    ["port used twice", { ...demoSite, sensors: [{ kind: "a", port: 1 }, { kind: "b", port: 1 }] }, "site.sensors[1].port: port 1 is already in use"],
+    ["a pin used twice", { ...demoSite, sensors: [{ kind: "trough", sensor: "4-20ma", port: 1, depth: 500, length: 1000, width: 500, rangeMm: 1000 }, { kind: "trough", sensor: "4-20ma", port: 1, depth: 500, length: 1000, width: 500, rangeMm: 1000 }] }, "site.sensors[1].port: port 1 adc is already in use"],
+    ["an unknown kind", { ...demoSite, sensors: [{ kind: "teapot", port: 1 }] }, 'site.sensors[0].kind: unknown sensor kind "teapot"'],
     ["kind missing", { ...demoSite, sensors: [{ port: 1 }] }, "site.sensors[0].kind: missing"],
   ];
   for (const [what, site, message] of bad) {
     it(`refuses a configuration with ${what}, naming the field`, () => {
       const sim = bootBoard("sim", { site });
-      expect(sim.output()).toContain(`ERROR Site configuration refused: ${message}.`);
-      sim.advance(3000);
+      expect(sim.output()).toContain(`ERROR Site configuration refused: ${message}`);
+      sim.advance(4000);
       expect(readingLines(sim)).toBe(1); // the gateway itself still reports
     });
   }
@@ -51,7 +52,7 @@ describe("scheduler", () => {
     sim.pins.setVolts("D35", () => {
       throw new Error("ADC fault");
     });
-    sim.advance(3000);
+    sim.advance(4000);
     expect(sim.output()).toContain("ERROR readings failed: ADC fault");
     sim.pins.setVolts("D35", 2.5);
     sim.advance(60_000);
@@ -96,7 +97,7 @@ describe("power cut at every Storage write of a boot sequence", () => {
       const probe = prepare();
       probe.sim.armPowerCut(null);
       probe.sim.boot();
-      probe.sim.advance(3000);
+      probe.sim.advance(4000);
       const ops = probe.sim.flash.opsCounted;
       expect(ops).toBeGreaterThan(0);
 
@@ -106,11 +107,11 @@ describe("power cut at every Storage write of a boot sequence", () => {
           const { sim, lastCount } = prepare();
           sim.armPowerCut({ atOp: op, tornAt: k });
           sim.boot();
-          sim.advance(3000);
+          sim.advance(4000);
           expect(sim.powered).toBe(false);
           const mark = sim.console.length;
           sim.boot();
-          sim.advance(3000);
+          sim.advance(4000);
           const out = sim.console.slice(mark).map((l) => l.text).join("\n");
           expect(sim.errors).toEqual([]);
           expect(out).toContain("Readings: supply 5.00 V");

@@ -30,3 +30,32 @@ export function runSnippet(code: string, board = "sim"): SimBoard {
 }
 
 export const demoSite = { v: 1, name: "Test site", interval: 60, sensors: [] };
+
+/** A site with these sensors, read every minute. */
+export function siteWith(...sensors: object[]): object {
+  return { v: 1, name: "Test site", interval: 60, sensors };
+}
+
+/** The "Readings:" lines the gateway printed, newest last. */
+export function readingLines(sim: SimBoard): string[] {
+  return sim.console.filter((l) => l.text.startsWith("INFO Readings: ")).map((l) => l.text.slice(15));
+}
+
+/** The part of the newest readings line about one named sensor. */
+export function lastOf(sim: SimBoard, name: string): string {
+  const lines = readingLines(sim);
+  const l = lines[lines.length - 1] ?? "";
+  const part = l.split("; ").find((p) => p.startsWith(name + ": "));
+  return part ? part.slice(name.length + 2) : "";
+}
+
+/** Lines with ALARM, Cleared or notices for a named sensor. */
+export function eventLines(sim: SimBoard, name: string): string[] {
+  return sim.console.map((l) => l.text).filter((t) => t.includes(` ${name}: `) && !t.startsWith("INFO Readings"));
+}
+
+/** Number from "level 450 mm" style text. */
+export function valueIn(text: string, word: string): number {
+  const m = new RegExp(word + " (-?[0-9.]+)").exec(text);
+  return m ? Number(m[1]) : NaN;
+}
