@@ -1,4 +1,4 @@
-import type { Board } from "./types";
+import { ALL_DRIVERS, type Board } from "./types";
 
 /** ESP32 DevKitC with a RAK3172 (RUI3 firmware) LoRaWAN module on UART2. */
 const board: Board = {
@@ -9,6 +9,7 @@ const board: Board = {
   jsVars: 16383,
   jsVarBytes: 14,
   modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi"],
+  drivers: ALL_DRIVERS,
   hw: {
     id: "esp32-rak3172",
     ports: [

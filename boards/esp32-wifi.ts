@@ -1,4 +1,4 @@
-import type { Board } from "./types";
+import { ALL_DRIVERS, type Board } from "./types";
 
 /** ESP32 DevKitC (ESP32-WROOM-32) on the official ESP32 build, Wi-Fi only. */
 const board: Board = {
@@ -9,6 +9,7 @@ const board: Board = {
   jsVars: 16383,
   jsVarBytes: 14,
   modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi"],
+  drivers: ALL_DRIVERS,
   hw: {
     id: "esp32-wifi",
     // ADC1 pins only: ADC2 is unusable while Wi-Fi is on.

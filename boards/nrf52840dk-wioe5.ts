@@ -12,6 +12,8 @@ const board: Board = {
   jsVars: 12500,
   jsVarBytes: 14,
   modules: ["Storage", "heatshrink"],
+  // Pasture and well sites: the pump, Modbus and smoke drivers are left out to keep Storage for readings.
+  drivers: ["trough", "level", "meter", "temp", "soil"],
   hw: {
     id: "nrf52840dk-wioe5",
     // Arduino-header analog inputs A0..A2 are P0.03, P0.04, P0.28.

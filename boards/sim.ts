@@ -1,4 +1,4 @@
-import type { Board } from "./types";
+import { ALL_DRIVERS, type Board } from "./types";
 
 /**
  * The simulated board: every capability the real boards have, so that one
@@ -12,6 +12,7 @@ const board: Board = {
   jsVars: 16383,
   jsVarBytes: 14,
   modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi"],
+  drivers: ALL_DRIVERS,
   hw: {
     id: "sim",
     ports: [

@@ -66,6 +66,10 @@ export interface BoardHw {
   readonly nativeCrypto: boolean;
 }
 
+/** Sensor driver kinds, as site configurations name them. */
+export type DriverKind = "trough" | "pump" | "smoke" | "level" | "meter" | "temp" | "soil";
+export const ALL_DRIVERS: readonly DriverKind[] = ["trough", "pump", "smoke", "level", "meter", "temp", "soil"];
+
 export interface Board {
   readonly id: string;
   readonly title: string;
@@ -81,5 +85,7 @@ export interface Board {
   /** Bytes per JsVar in this build. */
   readonly jsVarBytes: number;
   readonly modules: readonly BuiltinModule[];
+  /** Drivers in this board's bundle: only what its sites need, where Storage is tight. */
+  readonly drivers: readonly DriverKind[];
   readonly hw: BoardHw;
 }

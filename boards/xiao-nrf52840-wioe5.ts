@@ -1,4 +1,4 @@
-import type { Board } from "./types";
+import { ALL_DRIVERS, type Board } from "./types";
 
 /**
  * Seeed XIAO nRF52840 on the XIAOBLE build (Storage on the 2 MB external
@@ -13,6 +13,7 @@ const board: Board = {
   jsVars: 14000,
   jsVarBytes: 14,
   modules: ["Storage", "crypto", "heatshrink"],
+  drivers: ALL_DRIVERS,
   hw: {
     id: "xiao-nrf52840-wioe5",
     ports: [

@@ -29,6 +29,12 @@ export function virtualModules(board: Board | null): Plugin {
       `export const NATIVE_CRYPTO = ${hw.nativeCrypto};`,
       `export const APP_SLOTS = ${hw.appSlots};`,
     ].join("\n");
+    // The driver table of this board: only the drivers it lists are imported, so only they are bundled.
+    const drv = path.join(ROOT, "src/drivers");
+    mods["virtual:drivers"] = [
+      ...board.drivers.map((k) => `import { create${k[0].toUpperCase()}${k.slice(1)} as ${k} } from ${JSON.stringify(path.join(drv, k + ".ts"))};`),
+      `export default { ${board.drivers.join(", ")} };`,
+    ].join("\n");
   }
   return {
     name: "feldgate-virtual",

@@ -4,9 +4,10 @@
  * low level (with hysteresis), a fall faster than the herd drinks (leak or a
  * broken float valve), and a refill notice. See trough.md.
  */
-import { bad, claim, num, oneOf, portOf, sampleAdc, milliamps, Alarm, QualityWatch, StuckDetector, MA_OPEN, MA_SHORT, type DriverContext, type Sensor } from "./common";
+import { bad, claim, num, oneOf, portOf, Alarm, QualityWatch, StuckDetector, type DriverContext, type Sensor } from "./common";
+import { createTransducer, type Transducer } from "./transducer";
 import { uartUltrasonic, echoUltrasonic, type DistanceSensor } from "./ultrasonic";
-import { emit, emitEvent, Q_OK, Q_RANGE, Q_STUCK, Q_NO_ANSWER } from "../reading";
+import { emit, emitEvent, Q_OK, Q_RANGE, Q_STUCK } from "../reading";
 import { QTY_LEVEL_MM, QTY_FILL_PERMILLE, QTY_VOLUME_L } from "../quantities";
 import { EV_LEVEL_LOW, EV_LEAK, EV_REFILL, EV_SENSOR_FAULT } from "../events";
 
@@ -33,31 +34,17 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
   const stuck = new StuckDetector(num(c, "stuckSamples", f, 0, 10000, 96));
 
   let dist: DistanceSensor | null = null;
-  let adc = "";
-  let shunt = 0;
+  let tx: Transducer | null = null;
   let mount = 0;
   let rangeMm = 0;
-  let vMin = 0;
-  let vMax = 0;
-  const pins: string[] = [];
   if (kind === "a02yyuw") {
-    pins.push(claim(hw, c.port, "uart", f + ".port"));
+    claim(hw, c.port, "uart", f + ".port");
     const u = portOf(hw, c.port).uart!;
     dist = uartUltrasonic((global as any)[u.serial], u.rx, u.tx, n, 30, 4500);
   } else if (kind === "jsn-sr04t") {
-    const trig = claim(hw, c.port, "gpio", f + ".port");
-    const echo = claim(hw, c.port, "gpio2", f + ".port");
-    pins.push(trig, echo);
-    dist = echoUltrasonic(trig, echo, n, 250, 4500);
+    dist = echoUltrasonic(claim(hw, c.port, "gpio", f + ".port"), claim(hw, c.port, "gpio2", f + ".port"), n, 250, 4500);
   } else {
-    adc = claim(hw, c.port, "adc", f + ".port");
-    pins.push(adc);
-    if (kind === "4-20ma") {
-      shunt = portOf(hw, c.port).shuntOhms || bad(f + ".port", "port " + c.port + " has no 4-20 mA shunt");
-    } else {
-      vMin = num(c, "vMin", f, 0, 5, 0) * 1000;
-      vMax = num(c, "vMax", f, 0.1, 5, 3) * 1000;
-    }
+    tx = createTransducer(c, ctx, n);
     if (!cal) rangeMm = num(c, "rangeMm", f, 100, 100000);
   }
   if (dist && !cal) mount = num(c, "mount", f, 100, 10000);
@@ -65,7 +52,6 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
   const low = new Alarm(ch, EV_LEVEL_LOW, lowPermille, hystPermille, false);
   const leak = new Alarm(ch, EV_LEAK, leakMmPerH, leakMmPerH / 5, true);
   const fault = new QualityWatch(ch, EV_SENSOR_FAULT);
-  const buf: number[] = [];
   let prevLevel = -1;
   let prevT = 0;
 
@@ -73,8 +59,7 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
   function level(raw: number): number {
     if (cal) return ((raw - cal.empty) / (cal.full - cal.empty)) * depth;
     if (dist) return mount - raw;
-    if (kind === "4-20ma") return ((raw - 4000) / 16000) * rangeMm;
-    return ((raw - vMin) / (vMax - vMin)) * rangeMm;
+    return tx!.scale(raw, rangeMm);
   }
 
   function report(raw: number, q: number): void {
@@ -106,14 +91,8 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
     ch: ch,
     channels: 1,
     sample() {
-      if (dist) return dist.measure(report);
-      sampleAdc(adc, n, 50, buf, function (frac, last) {
-        const raw = kind === "4-20ma" ? milliamps(hw, frac, shunt) * 1000 : frac * hw.vref * 1000;
-        if (kind === "4-20ma" && raw < MA_OPEN * 1000) return report(0, Q_NO_ANSWER);
-        if (kind === "4-20ma" && raw > MA_SHORT * 1000) return report(raw, Q_RANGE);
-        if (stuck.update(last)) return report(0, Q_STUCK);
-        report(Math.round(raw), Q_OK);
-      });
+      if (dist) dist.measure(report);
+      else tx!.measure(report);
     },
     close() {
       if (dist) dist.close();

@@ -1,0 +1,77 @@
+/**
+ * Networked smoke detector through its relay module: the alarm contact and
+ * the fault (or battery-low) line on one port; tamper and test-button lines on
+ * an optional second port. An alarm is sent at once; a periodic state reading
+ * is the heartbeat that makes a dead detector visible. See smoke.md.
+ */
+import { claim, num, Alarm, type DriverContext, type Sensor } from "./common";
+import { emit, Q_OK } from "../reading";
+import { QTY_SMOKE } from "../quantities";
+import { EV_SMOKE, EV_SMOKE_TEST, EV_TAMPER, EV_DETECTOR_FAULT } from "../events";
+
+/** An alarm within this time of a press of the test button is the test, not a fire. */
+const TEST_WINDOW_S = 60;
+
+export function createSmoke(c: any, ctx: DriverContext): Sensor {
+  const f = ctx.field;
+  const hw = ctx.hw;
+  const ch = ctx.ch;
+  const alarmPin = claim(hw, c.port, "gpio", f + ".port");
+  // The fault line is fail-safe: closed (high) while the detector is powered and well.
+  const faultPin = c.faultLine === false ? "" : claim(hw, c.port, "gpio2", f + ".port");
+  const tamperPin = c.auxPort !== undefined ? claim(hw, c.auxPort, "gpio", f + ".auxPort") : "";
+  const testPin = c.auxPort !== undefined ? claim(hw, c.auxPort, "gpio2", f + ".auxPort") : "";
+  const alarmHigh = c.alarmActive !== "low";
+  const debounce = num(c, "debounceMs", f, 5, 2000, 50);
+  const smoke = new Alarm(ch, EV_SMOKE, 0, 0, true);
+  const test = new Alarm(ch, EV_SMOKE_TEST, 0, 0, true);
+  const tamper = new Alarm(ch, EV_TAMPER, 0, 0, true);
+  const fault = new Alarm(ch, EV_DETECTOR_FAULT, 0, 0, true);
+  const watches: number[] = [];
+  let testAt = -1e9;
+
+  function alarmOn(): boolean {
+    return (digitalRead(alarmPin) === 1) === alarmHigh;
+  }
+  function onAlarm(): void {
+    const on = alarmOn();
+    if (on && getTime() - testAt < TEST_WINDOW_S) return test.set(true, 1);
+    if (!on) test.set(false, 0);
+    smoke.set(on, on ? 1 : 0);
+  }
+  function watch(pin: string, fn: () => void): void {
+    pinMode(pin, "input_pulldown");
+    watches.push(setWatch(fn, pin, { edge: "both", repeat: true, debounce: debounce }));
+  }
+  watch(alarmPin, onAlarm);
+  if (faultPin) watch(faultPin, function () { fault.set(digitalRead(faultPin) === 0, 0); });
+  if (tamperPin) watch(tamperPin, function () { tamper.set(digitalRead(tamperPin) === 1, 1); });
+  if (testPin)
+    watch(testPin, function () {
+      if (digitalRead(testPin) === 1) {
+        testAt = getTime();
+        test.set(true, 0);
+      }
+    });
+  // A detector already in alarm, or already faulty, at boot is reported at once.
+  if (alarmOn()) onAlarm();
+  if (faultPin && digitalRead(faultPin) === 0) fault.set(true, 0);
+
+  return {
+    ch: ch,
+    channels: 1,
+    sample() {
+      let state = 0;
+      if (smoke.active) state = 1;
+      else if (test.active) state = 3;
+      else if (fault.active) state = 2;
+      emit(ch, QTY_SMOKE, state, Q_OK);
+      if (test.active && !alarmOn() && getTime() - testAt >= TEST_WINDOW_S) test.set(false, 0);
+    },
+    close() {
+      for (let i = 0; i < watches.length; i++) clearWatch(watches[i]);
+    },
+  };
+}
+
+
