@@ -60,7 +60,7 @@ function main(): void {
   const site = r.site;
   let error = r.error;
   if (!error) {
-    set = buildSensors(site, hw);
+    set = buildSensors(site, hw, set.names);
     error = set.error;
   }
   if (error) log(ERROR, "Site configuration refused: " + error + ". Running without sensors until it is fixed.");

@@ -17,9 +17,11 @@ export interface SensorSet {
   error: string;
 }
 
-export function buildSensors(site: Site, hw: BoardHw): SensorSet {
+/** `names` is filled as sensors are made, so events raised while a sensor starts already carry its name. */
+export function buildSensors(site: Site, hw: BoardHw, names: string[]): SensorSet {
   const sensors: Sensor[] = [];
-  const names: string[] = ["gateway"];
+  names.length = 0;
+  names.push("gateway");
   let ch = 1;
   for (let i = 0; i < site.sensors.length; i++) {
     const c = site.sensors[i];
@@ -27,13 +29,15 @@ export function buildSensors(site: Site, hw: BoardHw): SensorSet {
     const make = DRIVERS[c.kind];
     try {
       if (!make) throw new Error(field + '.kind: unknown sensor kind "' + c.kind + '"; this firmware knows ' + Object.keys(DRIVERS).join(", "));
+      names[ch] = c.name || c.kind;
       const s = make(c, { hw: hw, ch: ch, field: field });
       sensors.push(s);
       for (let k = 0; k < s.channels; k++) names[ch + k] = (c.name || c.kind) + (s.channels > 1 ? " " + (k + 1) : "");
       ch += s.channels;
     } catch (e) {
       closeSensors(sensors);
-      return { sensors: [], names: ["gateway"], error: why(e) };
+      names.length = 1;
+      return { sensors: [], names: names, error: why(e) };
     }
   }
   return { sensors: sensors, names: names, error: "" };

@@ -36,6 +36,11 @@ describe("realm: what Espruino lacks is missing", () => {
     expect(sim.output()).toContain("all 1,2");
   });
 
+  it("Math.round rounds halves away from zero, as Espruino does", () => {
+    const sim = runSnippet(`console.log(Math.round(-2.5), Math.round(2.5), Math.round(-2.4), Math.round(-182.5));`);
+    expect(sim.output()).toBe("-3 3 -2 -183");
+  });
+
   it("promise callbacks run after the current script turn", () => {
     const sim = runSnippet(`Promise.resolve().then(function () { console.log("B"); }); console.log("A");`);
     expect(sim.output()).toBe("A\nB");

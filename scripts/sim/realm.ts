@@ -115,6 +115,9 @@ const bootstrap = String.raw`(function (H0, G) {
   VDate.parse = RealDate.parse;
   G.Date = VDate;
 
+  // Espruino rounds halves away from zero: Math.round(-2.5) is -3 there, -2 in V8.
+  var floor = Math.floor;
+  Math.round = function round(x) { x = +x; return x < 0 ? -floor(-x + 0.5) : floor(x + 0.5); };
   G.global = G;
   G.getTime = function () { return H.now() / 1000; };
   G.setTimeout = function (fn, ms) { return H.setTimer(fn, +ms || 0, false, toArgs(arguments, 2)); };
