@@ -10,7 +10,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { SimBoard } from "./sim/board";
-import { standardWorld } from "./sim/world";
+import { standardWorld, demoWorld } from "./sim/world";
 import { humanLine } from "./sim/format";
 
 function arg(name: string, dflt: string): string {
@@ -26,7 +26,8 @@ const sim = new SimBoard({ board: arg("--board", "sim"), seed: 7, onLine: (l, s)
 console.log(`feldgate on the simulated board "${sim.board.title}", site "${site.name}", ${hours} simulated hours\n`);
 sim.install();
 sim.writeSite(site);
-standardWorld(sim);
+if (sitePath.endsWith("sites/demo.json")) demoWorld(sim);
+else standardWorld(sim);
 sim.boot();
 sim.advance(hours * 3600_000);
 const st = sim.storage.getStats();

@@ -17,13 +17,11 @@ import { SAMPLE_MAX_MS } from "./drivers/common";
 
 let set: SensorSet = { sensors: [], names: ["gateway"], error: "" };
 
-/** Log sink: one plain line per cycle, in words a technician reads at a glance. */
-let line = "";
-let lastCh = -1;
+/** Log sink: one plain line per cycle, sensor by sensor, in words a technician reads at a glance. */
+const parts: string[] = [];
 onReading(function (ch, qty, value, q) {
   const text = q === Q_OK ? describe(qty, value) : qtyWord(qty) + " " + QUALITY_WORDS[q];
-  line += (line ? (ch === lastCh ? ", " : "; ") : "") + (ch !== lastCh && ch ? set.names[ch] + ": " : "") + text;
-  lastCh = ch;
+  parts[ch] = parts[ch] ? parts[ch] + ", " + text : (ch ? set.names[ch] + ": " : "") + text;
 });
 
 onEvent(function (ch, code, active) {
@@ -33,12 +31,11 @@ onEvent(function (ch, code, active) {
 });
 
 function cycle(): void {
-  line = "";
-  lastCh = -1;
+  parts.length = 0;
   readHealth(hw);
   sampleAll(set.sensors);
   setTimeout(function () {
-    log(INFO, "Readings: " + line);
+    log(INFO, "Readings: " + parts.filter(function (p) { return !!p; }).join("; "));
   }, SAMPLE_MAX_MS + 100);
 }
 
