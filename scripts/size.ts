@@ -1,15 +1,43 @@
 /**
  * npm run size: per board, the bundle's bytes, the Storage that code and
  * records take, and what is left for buffered readings.
- *   --json   one JSON array on stdout
- *   --brief  one line per board (printed after every build)
+ *   --json      one JSON array on stdout
+ *   --brief     one line per board
+ *   --drivers   also the bytes each sensor driver adds to the ESP32 + RAK3172 bundle
  */
-import { boards } from "../boards/index";
+import { rollup } from "rollup";
+import { boards, boardById } from "../boards/index";
 import { budgetFromDist } from "./budget";
 import { DIST } from "./sim/board";
+import { bundleConfig } from "./build/config";
+import type { Board } from "../boards/types";
 
 const rows = boards.map((b) => budgetFromDist(b, DIST));
 const kb = (n: number) => (n / 1024).toFixed(1) + " KB";
+
+async function bundleBytes(board: Board): Promise<number> {
+  const cfg = bundleConfig(board, { write: false });
+  const b = await rollup({ ...cfg, onwarn: () => {} });
+  const out = await b.generate(cfg.output as never);
+  await b.close();
+  return out.output[0].type === "chunk" ? Buffer.byteLength(out.output[0].code, "latin1") : 0;
+}
+
+/** Bytes each driver adds: the full bundle less the bundle built without that driver. */
+export async function driverBytes(boardId = "esp32-rak3172"): Promise<Record<string, number>> {
+  const board = boardById(boardId);
+  const full = await bundleBytes(board);
+  const out: Record<string, number> = { "(no drivers)": await bundleBytes({ ...board, drivers: [] }) };
+  let own = 0;
+  for (const d of board.drivers) {
+    out[d] = full - (await bundleBytes({ ...board, drivers: board.drivers.filter((x) => x !== d) }));
+    own += out[d];
+  }
+  // Helpers several drivers use (options, alarms, the transducer) leave only when all of them do.
+  out["(shared)"] = full - out["(no drivers)"] - own;
+  out["(all)"] = full;
+  return out;
+}
 
 if (process.argv.includes("--json")) {
   process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
@@ -23,4 +51,9 @@ if (process.argv.includes("--json")) {
     );
   }
   console.log("\nStorage used = app slots × (bundle + 32-byte header) + loader + identity, site, boot control and tallies (docs/storage-layout.md).");
+}
+if (process.argv.includes("--drivers")) {
+  const d = await driverBytes();
+  console.log("\nBytes each driver adds to the esp32-rak3172 bundle (its own code; helpers shared by drivers are listed once):");
+  for (const [k, v] of Object.entries(d)) console.log(`  ${k.padEnd(14)} ${String(v).padStart(6)} B`);
 }
