@@ -31,7 +31,7 @@ onEvent(function (ch, code, active) {
 });
 
 function cycle(): void {
-  parts.length = 0;
+  parts.splice(0, parts.length);
   readHealth(hw);
   sampleAll(set.sensors);
   setTimeout(function () {

@@ -51,6 +51,6 @@ export function emitEvent(ch: number, code: number, active: number, value: numbe
 
 /** For tests and restarts: drop every sink. */
 export function clearSinks(): void {
-  readingSinks.length = 0;
-  eventSinks.length = 0;
+  readingSinks.splice(0, readingSinks.length);
+  eventSinks.splice(0, eventSinks.length);
 }

@@ -20,7 +20,7 @@ export interface SensorSet {
 /** `names` is filled as sensors are made, so events raised while a sensor starts already carry its name. */
 export function buildSensors(site: Site, hw: BoardHw, names: string[]): SensorSet {
   const sensors: Sensor[] = [];
-  names.length = 0;
+  names.splice(0, names.length);
   names.push("gateway");
   let ch = 1;
   for (let i = 0; i < site.sensors.length; i++) {
@@ -36,7 +36,7 @@ export function buildSensors(site: Site, hw: BoardHw, names: string[]): SensorSe
       ch += s.channels;
     } catch (e) {
       closeSensors(sensors);
-      names.length = 1;
+      names.splice(1, names.length);
       return { sensors: [], names: names, error: why(e) };
     }
   }
@@ -45,7 +45,7 @@ export function buildSensors(site: Site, hw: BoardHw, names: string[]): SensorSe
 
 export function closeSensors(sensors: Sensor[]): void {
   for (let i = 0; i < sensors.length; i++) sensors[i].close();
-  sensors.length = 0;
+  sensors.splice(0, sensors.length);
 }
 
 export function sampleAll(sensors: Sensor[]): void {

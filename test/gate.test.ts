@@ -32,6 +32,9 @@ describe("compatibility gate: syntax from the support file", () => {
     ["tagged template", "function t(s) { return s; } t`x`;", "tagged template"],
     ["logical assignment", "var a; a ??= 1;", "logical assignment (??=)"],
     ["class fields", "class A { x = 1; }", "class field"],
+    ["assignment to .length (throws on the interpreter)", "var a = [1]; a.length = 0;", "assignment to .length"],
+    ["a call before the function's declaration (no hoisting)", "function a() { var r = b(); function b() { return 1; } return r; }", "b used before its function declaration (Espruino does not hoist)"],
+    ["a function declared after return", "function a() { return { f: function () { return b(); } }; function b() { return 1; } }", "function b declared after return: never defined on Espruino"],
   ];
   for (const [what, code, construct] of refused) {
     it(`refuses ${what}`, () => {
@@ -86,6 +89,10 @@ describe("compatibility gate: built-ins the interpreter lacks", () => {
       expect(constructs(`var x; ${code};`)).toContain(construct);
     });
   }
+
+  it("accepts a function used later from a closure defined before it", () => {
+    expect(constructs("function a() { var t = function () { return b(); }; function b() { return 1; } return t; }")).toEqual([]);
+  });
 
   it("does not refuse a local binding that shares a missing built-in's name, or a typeof feature test", () => {
     expect(constructs("function f(Map) { return Map.get(1); } if (typeof Symbol !== 'undefined') {}")).toEqual([]);

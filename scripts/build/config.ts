@@ -16,18 +16,18 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"))
 /** virtual:board and virtual:build: what one board's firmware knows about its hardware and build. */
 export function virtualModules(board: Board | null): Plugin {
   const mods: Record<string, string> = {
-    "virtual:build": `export const VERSION = ${JSON.stringify(pkg.version)};`,
+    "virtual:build": `export var VERSION = ${JSON.stringify(pkg.version)};`,
   };
   if (board) {
     const hw = board.hw;
     // Constants as separate exports, so rollup drops code for what the board lacks.
     mods["virtual:board"] = [
       `export default ${JSON.stringify(hw)};`,
-      `export const BOARD_ID = ${JSON.stringify(hw.id)};`,
-      `export const HAS_WIFI = ${hw.wifi};`,
-      `export const MODEM = ${JSON.stringify(hw.modem ? hw.modem.kind : "")};`,
-      `export const NATIVE_CRYPTO = ${hw.nativeCrypto};`,
-      `export const APP_SLOTS = ${hw.appSlots};`,
+      `export var BOARD_ID = ${JSON.stringify(hw.id)};`,
+      `export var HAS_WIFI = ${hw.wifi};`,
+      `export var MODEM = ${JSON.stringify(hw.modem ? hw.modem.kind : "")};`,
+      `export var NATIVE_CRYPTO = ${hw.nativeCrypto};`,
+      `export var APP_SLOTS = ${hw.appSlots};`,
     ].join("\n");
     // The driver table of this board: only the drivers it lists are imported, so only they are bundled.
     const drv = path.join(ROOT, "src/drivers");

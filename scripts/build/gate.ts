@@ -150,6 +150,8 @@ export function checkBundle(code: string, opts: GateOptions = {}): Violation[] {
         if (n.operator === "**") add("exponent operator (**)", n);
         break;
       case "AssignmentExpression":
+        // Seen on the 2v29 interpreter: `a.length = 0` throws "Assignment to a constant".
+        if (n.left.type === "MemberExpression" && !n.left.computed && n.left.property.name === "length") add("assignment to .length", n);
         if (n.operator === "**=") add("exponent operator (**=)", n);
         else if (n.operator === "&&=" || n.operator === "||=" || n.operator === "??=") add(`logical assignment (${n.operator})`, n);
         break;
@@ -214,8 +216,62 @@ export function checkBundle(code: string, opts: GateOptions = {}): Violation[] {
     if (opts.es5 && ES5_ONLY[n.type]) add(ES5_ONLY[n.type], n);
     if (opts.es5 && n.type === "VariableDeclaration" && n.kind !== "var") add(`${n.kind} (bundle must be ES5)`, n);
   });
+  checkHoisting(ast as unknown as N, add);
   out.sort((a, b) => a.line - b.line || a.column - b.column);
   return out;
+}
+
+const isFunction = (n: N) => n.type === "FunctionDeclaration" || n.type === "FunctionExpression" || n.type === "ArrowFunctionExpression";
+
+/** Identifiers a statement uses while it runs: not those inside functions it only defines. */
+function usedNow(node: N, found: N[]): void {
+  if (!node || typeof node.type !== "string") return;
+  if (node.type === "Identifier") found.push(node);
+  for (const k of Object.keys(node)) {
+    if (k === "type" || k === "start" || k === "end") continue;
+    const v = node[k];
+    if (Array.isArray(v)) {
+      for (const c of v) if (c && typeof c.type === "string" && !isFunction(c)) usedNow(c, found);
+    } else if (v && typeof v.type === "string" && !isFunction(v)) {
+      if (node.type === "MemberExpression" && k === "property" && !node.computed) continue;
+      if (node.type === "Property" && k === "key" && !node.computed) continue;
+      usedNow(v, found);
+    }
+  }
+}
+
+/**
+ * Seen on the 2v29 interpreter: function declarations are not hoisted. A
+ * function exists once its declaration statement has run, so calling it
+ * earlier in the same body, or declaring it after a return, fails with
+ * "is not defined".
+ */
+function checkHoisting(root: N, add: (construct: string, node: { start: number }) => void): void {
+  const bodies: N[][] = [];
+  walk.full(root as unknown as acorn.Node, (node: acorn.Node) => {
+    const n = node as N;
+    if (n.type === "Program" || n.type === "BlockStatement" || n.type === "StaticBlock") bodies.push(n.body);
+    else if (n.type === "SwitchCase") bodies.push(n.consequent);
+  });
+  for (const body of bodies) {
+    const declared = new Map<string, number>();
+    body.forEach((st, i) => {
+      if (st.type === "FunctionDeclaration" && st.id) declared.set(st.id.name, i);
+    });
+    if (!declared.size) continue;
+    let ended = -1;
+    body.forEach((st, i) => {
+      if (ended >= 0 && st.type === "FunctionDeclaration") add(`function ${st.id.name} declared after ${body[ended].type === "ReturnStatement" ? "return" : "throw"}: never defined on Espruino`, st);
+      if (ended < 0 && (st.type === "ReturnStatement" || st.type === "ThrowStatement")) ended = i;
+      if (st.type === "FunctionDeclaration") return;
+      const ids: N[] = [];
+      usedNow(st, ids);
+      for (const id of ids) {
+        const at = declared.get(id.name);
+        if (at !== undefined && at > i) add(`${id.name} used before its function declaration (Espruino does not hoist)`, id);
+      }
+    });
+  }
 }
 
 export function formatViolation(v: Violation, bundleName: string): string {

@@ -69,7 +69,7 @@ export function modbusMaster(serial: any, rx: string, tx: string, baud: number, 
       if (busy) return done(null, Q_NO_ANSWER, "bus busy");
       busy = true;
       want = { unit: unit, fn: fn, count: count, done: done };
-      rxb.length = 0;
+      rxb.splice(0, rxb.length);
       const req = [unit, fn, reg >> 8, reg & 255, count >> 8, count & 255];
       const crc = crc16(req, 6);
       req.push(crc & 255, crc >> 8);

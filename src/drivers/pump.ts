@@ -166,6 +166,36 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
     });
   }
 
+  function report(): void {
+    const t = getTime();
+    emit(ch, QTY_RUNNING, running ? 1 : 0, Q_OK);
+    const runMin = Math.floor((runSeconds + (running ? t - runSince : 0)) / 60);
+    emit(ch, QTY_RUN_MIN, runMin, Q_OK);
+    emit(ch, QTY_STARTS, starts, Q_OK);
+    shortCycle.update(startTimes.length && startTimes[0] >= t - 3600 ? startTimes.length : 0);
+    if (flowPin) {
+      const hours = (t - lastSampleT) / 3600;
+      const litres = (pulses - pulsesAtSample) * litresPerPulse;
+      emit(ch, QTY_FLOW_LPH, hours > 0 ? Math.round(litres / hours) : 0, Q_OK);
+      emit(ch, QTY_TOTAL_L, Math.round(pulses * litresPerPulse), Q_OK);
+      if (running && minFlow > 0 && hours > 0 && t - runSince >= dryRunS) {
+        if (litres / hours < minFlow) dry.set(true, litres / hours);
+        else if (!pressure) dry.set(false, litres / hours);
+      }
+      pulsesAtSample = pulses;
+    }
+    lastSampleT = t;
+    if (pressure) {
+      pressure.measure(function (raw, q) {
+        const mbar = q === Q_OK || q === Q_RANGE ? Math.round(pressure!.scale(raw, pressureMax)) : 0;
+        emit(ch, QTY_PRESSURE_MBAR, mbar, q);
+        fault.update(q);
+        if (q === Q_OK && lossMbar > 0) loss.update(mbar);
+        readRegisters(0);
+      });
+    } else readRegisters(0);
+  }
+
   return {
     ch: ch,
     channels: 1,
@@ -182,34 +212,4 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
       if (modbus) modbus.close();
     },
   };
-
-  function report(): void {
-      const t = getTime();
-      emit(ch, QTY_RUNNING, running ? 1 : 0, Q_OK);
-      const runMin = Math.floor((runSeconds + (running ? t - runSince : 0)) / 60);
-      emit(ch, QTY_RUN_MIN, runMin, Q_OK);
-      emit(ch, QTY_STARTS, starts, Q_OK);
-      shortCycle.update(startTimes.length && startTimes[0] >= t - 3600 ? startTimes.length : 0);
-      if (flowPin) {
-        const hours = (t - lastSampleT) / 3600;
-        const litres = (pulses - pulsesAtSample) * litresPerPulse;
-        emit(ch, QTY_FLOW_LPH, hours > 0 ? Math.round(litres / hours) : 0, Q_OK);
-        emit(ch, QTY_TOTAL_L, Math.round(pulses * litresPerPulse), Q_OK);
-        if (running && minFlow > 0 && hours > 0 && t - runSince >= dryRunS) {
-          if (litres / hours < minFlow) dry.set(true, litres / hours);
-          else if (!pressure) dry.set(false, litres / hours);
-        }
-        pulsesAtSample = pulses;
-      }
-      lastSampleT = t;
-      if (pressure) {
-        pressure.measure(function (raw, q) {
-          const mbar = q === Q_OK || q === Q_RANGE ? Math.round(pressure!.scale(raw, pressureMax)) : 0;
-          emit(ch, QTY_PRESSURE_MBAR, mbar, q);
-          fault.update(q);
-          if (q === Q_OK && lossMbar > 0) loss.update(mbar);
-          readRegisters(0);
-        });
-      } else readRegisters(0);
-  }
 }
