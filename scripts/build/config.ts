@@ -136,6 +136,16 @@ export function loaderConfig(outDir?: string): RollupOptions {
   };
 }
 
+/** Probes: firmware modules bundled on their own for tests (dist/probes/), never flashed. */
+export function probeConfigs(): RollupOptions[] {
+  const sim = boards.find((b) => b.id === "sim")!;
+  return ["frame"].map((name) => {
+    const c = bundleConfig(sim, { entry: path.join(ROOT, `src/probes/${name}-probe.ts`) });
+    (c.output as OutputOptions).file = path.join(ROOT, `dist/probes/${name}.js`);
+    return c;
+  });
+}
+
 export function allConfigs(): RollupOptions[] {
-  return [loaderConfig(), ...boards.map((b) => bundleConfig(b))];
+  return [loaderConfig(), ...boards.map((b) => bundleConfig(b)), ...probeConfigs()];
 }

@@ -260,6 +260,12 @@ export class SimBoard {
     return { free: this.board.jsVars - usage, usage, total: this.board.jsVars };
   }
 
+  /** Evaluates source text in the running realm and returns its value: for probes in tests. */
+  eval<T>(code: string): T {
+    if (!this.realm) throw new Error("the board is not running");
+    return vm.runInContext(code, this.realm.context) as T;
+  }
+
   /**
    * V8 heap bytes allocated while fn runs (no collection in between), for the
    * estimate of what a piece of firmware allocates; see docs/simulator.md.

@@ -1,0 +1,151 @@
+/**
+ * A CBOR (RFC 8949) writer into one preallocated buffer: nothing is allocated
+ * per item. Written by hand because the CBOR libraries for JavaScript need
+ * what Espruino lacks (TextEncoder, Map, BigInt, typed-array helpers).
+ * Every write checks the room left and reports false rather than overrun.
+ */
+
+let buf: Uint8Array = new Uint8Array(0);
+let pos = 0;
+let end = 0;
+
+/** Starts writing at buffer[0], up to `limit` bytes. */
+export function cborBegin(b: Uint8Array, limit: number): void {
+  buf = b;
+  pos = 0;
+  end = limit < b.length ? limit : b.length;
+}
+
+export function cborPos(): number {
+  return pos;
+}
+
+export function cborRewind(p: number): void {
+  pos = p;
+}
+
+/** Bytes an integer takes. */
+export function intSize(v: number): number {
+  const n = v < 0 ? -1 - v : v;
+  return n < 24 ? 1 : n < 256 ? 2 : n < 65536 ? 3 : n < 4294967296 ? 5 : 9;
+}
+
+function head(major: number, n: number): boolean {
+  const size = intSize(n);
+  if (pos + size > end) return false;
+  const m = major << 5;
+  if (n < 24) buf[pos++] = m | n;
+  else if (n < 256) {
+    buf[pos++] = m | 24;
+    buf[pos++] = n;
+  } else if (n < 65536) {
+    buf[pos++] = m | 25;
+    buf[pos++] = n >> 8;
+    buf[pos++] = n & 255;
+  } else if (n < 4294967296) {
+    buf[pos++] = m | 26;
+    buf[pos++] = (n >>> 24) & 255;
+    buf[pos++] = (n >>> 16) & 255;
+    buf[pos++] = (n >>> 8) & 255;
+    buf[pos++] = n & 255;
+  } else {
+    // Up to 2^53: the high word by division, as the interpreter's bit operators are 32-bit.
+    const hi = Math.floor(n / 4294967296);
+    const lo = n - hi * 4294967296;
+    buf[pos++] = m | 27;
+    buf[pos++] = 0;
+    buf[pos++] = 0;
+    buf[pos++] = (hi >> 8) & 255;
+    buf[pos++] = hi & 255;
+    buf[pos++] = (lo >>> 24) & 255;
+    buf[pos++] = (lo >>> 16) & 255;
+    buf[pos++] = (lo >>> 8) & 255;
+    buf[pos++] = lo & 255;
+  }
+  return true;
+}
+
+/** A whole number, positive or negative. */
+export function cborInt(v: number): boolean {
+  return v < 0 ? head(1, -1 - v) : head(0, v);
+}
+
+export function cborArray(n: number): boolean {
+  return head(4, n);
+}
+
+export function cborMap(n: number): boolean {
+  return head(5, n);
+}
+
+export function cborNull(): boolean {
+  if (pos >= end) return false;
+  buf[pos++] = 0xf6;
+  return true;
+}
+
+export function cborBool(v: boolean): boolean {
+  if (pos >= end) return false;
+  buf[pos++] = v ? 0xf5 : 0xf4;
+  return true;
+}
+
+/** A one-byte array header written earlier at `at` gets its count (at most 23). */
+export function cborPatchArray(at: number, n: number): void {
+  buf[at] = 0x80 | n;
+}
+
+const f32 = new Float32Array(1);
+const f64 = new Float64Array(1);
+const u8f32 = new Uint8Array(f32.buffer);
+const u8f64 = new Uint8Array(f64.buffer);
+
+/** Half precision bits of x if it is exactly representable, else -1. */
+function half(x: number): number {
+  if (x === 0) return 1 / x < 0 ? 0x8000 : 0;
+  const a = Math.abs(x);
+  let e = Math.floor(Math.log(a) / Math.LN2);
+  if (Math.pow(2, e) > a) e--; // guard the logarithm's rounding
+  if (Math.pow(2, e + 1) <= a) e++;
+  if (e > 15 || e < -24) return -1;
+  const sign = x < 0 ? 0x8000 : 0;
+  if (e < -14) {
+    const m = a / Math.pow(2, -24); // subnormal
+    return m % 1 ? -1 : sign | m;
+  }
+  const m = (a / Math.pow(2, e) - 1) * 1024;
+  return m % 1 ? -1 : sign | ((e + 15) << 10) | m;
+}
+
+/** A number in its shortest exact form: an integer, or a half, single or double float. */
+export function cborNumber(x: number): boolean {
+  if (x % 1 === 0 && Math.abs(x) < 9007199254740992) return cborInt(x);
+  const h = isNaN(x) ? 0x7e00 : x === Infinity ? 0x7c00 : x === -Infinity ? 0xfc00 : half(x);
+  if (h >= 0) {
+    if (pos + 3 > end) return false;
+    buf[pos++] = 0xf9;
+    buf[pos++] = h >> 8;
+    buf[pos++] = h & 255;
+    return true;
+  }
+  f32[0] = x;
+  if (f32[0] === x) {
+    if (pos + 5 > end) return false;
+    buf[pos++] = 0xfa;
+    // Typed arrays are little-endian on every board; CBOR is big-endian.
+    for (let i = 3; i >= 0; i--) buf[pos++] = u8f32[i];
+    return true;
+  }
+  if (pos + 9 > end) return false;
+  f64[0] = x;
+  buf[pos++] = 0xfb;
+  for (let i = 7; i >= 0; i--) buf[pos++] = u8f64[i];
+  return true;
+}
+
+/** A short ASCII text string. */
+export function cborText(s: string): boolean {
+  if (pos + intSize(s.length) + s.length > end || !head(3, s.length)) return false;
+  for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i) & 127;
+  return true;
+}

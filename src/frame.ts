@@ -1,0 +1,212 @@
+/**
+ * Frames (docs/frame-format.md): the packer fills one frame with as many of
+ * the pending records as fit the link's payload, in the order given (alarms
+ * first), and reports how many it took. Runs of one quantity at a steady step
+ * become delta series. Nothing is allocated per record.
+ */
+import { cborBegin, cborPos, cborRewind, cborInt, cborArray, cborMap, cborPatchArray, cborNumber } from "./cbor";
+
+export const FRAME_VERSION = 1;
+/** Notes block keys. */
+export const NOTE_EVENTS = 1;
+export const NOTE_HEALTH = 2;
+export const NOTE_STATUS = 3;
+
+export const REC_READING = 0;
+export const REC_EVENT = 1;
+
+/**
+ * Pending records, in the order they should go out: events first, then
+ * readings grouped by channel and quantity, oldest first. `code` is the
+ * quantity of a reading or the code of an event; `q` the quality of a reading
+ * or 1/0 (raised/cleared) for an event; `t` seconds on the device's clock.
+ */
+export interface RecordView {
+  n: number;
+  kind: Uint8Array;
+  ch: Uint8Array;
+  code: Uint8Array;
+  q: Uint8Array;
+  value: Int32Array;
+  t: Float64Array;
+}
+
+/** Health figures for a status frame, keyed as in docs/frame-format.md. */
+export type Health = number[];
+
+/** Items in a group or series array: one header byte holds up to 23. */
+const MAX_ITEMS = 23;
+/** Blocks in one frame (the outer array's header byte holds 23 items, 3 of them the header). */
+const MAX_BLOCKS = 20;
+
+const deltas = new Int32Array(MAX_ITEMS);
+
+export interface Packed {
+  bytes: number;
+  records: number;
+}
+
+let outerAt = 0;
+let blocks = 0;
+
+function openFrame(seq: number, age: number): boolean {
+  outerAt = cborPos();
+  blocks = 0;
+  return cborArray(0) && cborInt(FRAME_VERSION) && cborInt(seq) && cborInt(age);
+}
+
+function closeFrame(): void {
+  cborPatchArray(outerAt, 3 + blocks);
+}
+
+/**
+ * Packs a frame into out[0..maxLen) and returns its length and the number of
+ * leading records it holds. `now` is the device clock when sending; the base
+ * time is the first record's time, sent as its age. `health`, when given,
+ * goes into the notes block before any record.
+ */
+export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: number, v: RecordView, health: Health | null): Packed {
+  cborBegin(out, maxLen);
+  const base = v.n ? v.t[0] : now;
+  if (!openFrame(seq, Math.max(0, Math.round(now - base)))) return { bytes: 0, records: 0 };
+  let i = 0;
+  let good = cborPos();
+  // Notes: health, then events.
+  const events = countEvents(v);
+  if (health || events) {
+    const notesAt = cborPos();
+    let ok = cborMap((health ? 1 : 0) + (events ? 1 : 0));
+    if (ok && health) {
+      ok = cborInt(NOTE_HEALTH) && cborMap(health.length >> 1);
+      for (let k = 0; ok && k < health.length; k += 2) ok = cborInt(health[k]) && cborNumber(health[k + 1]);
+    }
+    if (!ok) {
+      cborRewind(notesAt);
+      closeFrame();
+      return { bytes: cborPos(), records: 0 };
+    }
+    if (events) {
+      const evAt = cborPos() + 1;
+      if (!(cborInt(NOTE_EVENTS) && cborArray(0))) ok = false;
+      let m = 0;
+      while (ok && i < v.n && v.kind[i] === REC_EVENT && m < MAX_ITEMS) {
+        const mark = cborPos();
+        const off = Math.round(v.t[i] - base);
+        if (cborArray(5) && cborInt(v.ch[i]) && cborInt(off) && cborInt(v.code[i]) && cborInt(v.q[i]) && cborInt(v.value[i])) {
+          m++;
+          i++;
+        } else {
+          cborRewind(mark);
+          break;
+        }
+      }
+      if (!ok || m === 0) {
+        // Not even one event fits after the health: send the health alone, or nothing.
+        cborRewind(notesAt);
+        if (health && events) {
+          cborMap(1);
+          cborInt(NOTE_HEALTH);
+          cborMap(health.length >> 1);
+          for (let k = 0; k < health.length; k += 2) {
+            cborInt(health[k]);
+            cborNumber(health[k + 1]);
+          }
+          blocks++;
+        }
+        closeFrame();
+        return { bytes: cborPos(), records: 0 };
+      }
+      cborPatchArray(evAt, m);
+    }
+    blocks++;
+    good = cborPos();
+  }
+  // Readings: groups by channel; within a group, entries by quantity.
+  let groupAt = -1;
+  let items = 0;
+  let groupCh = -1;
+  while (i < v.n && blocks < MAX_BLOCKS) {
+    if (v.kind[i] !== REC_READING) break;
+    const ch = v.ch[i];
+    if (ch !== groupCh || items + 2 > MAX_ITEMS) {
+      if (groupAt >= 0) cborPatchArray(groupAt, items);
+      if (blocks + 1 > MAX_BLOCKS) break;
+      const mark = cborPos();
+      if (!(cborArray(0) && cborInt(ch))) {
+        cborRewind(mark);
+        groupAt = -1;
+        break;
+      }
+      groupAt = mark;
+      items = 1;
+      groupCh = ch;
+      blocks++;
+    }
+    const took = entry(v, i, base);
+    if (took === 0) {
+      // Nothing of it fits: end the frame at the last complete entry.
+      cborRewind(good);
+      if (items === 1) {
+        blocks--;
+        groupAt = -1;
+      }
+      break;
+    }
+    items += 2;
+    i += took;
+    good = cborPos();
+  }
+  if (groupAt >= 0) cborPatchArray(groupAt, items);
+  closeFrame();
+  return { bytes: cborPos(), records: i };
+}
+
+function countEvents(v: RecordView): number {
+  let n = 0;
+  while (n < v.n && v.kind[n] === REC_EVENT) n++;
+  return n;
+}
+
+/**
+ * Writes one entry (quantity, then a value, an offset reading, a series, or a
+ * failed reading) starting at record i. Returns the records it holds, 0 if
+ * not even one fits.
+ */
+function entry(v: RecordView, i: number, base: number): number {
+  const start = cborPos();
+  const qty = v.code[i];
+  const off = Math.round(v.t[i] - base);
+  if (v.q[i] !== 0) {
+    // {0: quality, 1: value if measured, 2: offset if not at base}
+    const hasV = v.q[i] === 1;
+    const ok = cborInt(qty) && cborMap(1 + (hasV ? 1 : 0) + (off ? 1 : 0)) && cborInt(0) && cborInt(v.q[i]) && (!hasV || (cborInt(1) && cborInt(v.value[i]))) && (!off || (cborInt(2) && cborInt(off)));
+    if (ok) return 1;
+    cborRewind(start);
+    return 0;
+  }
+  // Extend a series while the next record is the same good quantity at the same step.
+  let n = 1;
+  let step = 0;
+  while (n < MAX_ITEMS - 3 && i + n < v.n) {
+    const j = i + n;
+    if (v.kind[j] !== REC_READING || v.ch[j] !== v.ch[i] || v.code[j] !== qty || v.q[j] !== 0) break;
+    const s = Math.round(v.t[j] - v.t[j - 1]);
+    if (s <= 0 || (n > 1 && s !== step)) break;
+    step = s;
+    deltas[n] = v.value[j] - v.value[j - 1];
+    n++;
+  }
+  // Fewer values if the whole run does not fit.
+  for (; n >= 1; n--) {
+    cborRewind(start);
+    let ok = cborInt(qty);
+    if (n === 1) ok = ok && (off ? cborArray(2) && cborInt(off) && cborInt(v.value[i]) : cborInt(v.value[i]));
+    else {
+      ok = ok && cborArray(n + 2) && cborInt(off) && cborInt(step) && cborInt(v.value[i]);
+      for (let k = 1; ok && k < n; k++) ok = cborInt(deltas[k]);
+    }
+    if (ok) return n;
+  }
+  cborRewind(start);
+  return 0;
+}

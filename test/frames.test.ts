@@ -1,0 +1,206 @@
+import { describe, expect, it } from "vitest";
+import fs from "node:fs";
+import path from "node:path";
+import fc from "fast-check";
+import { decode } from "cbor-x";
+import { bootBoard } from "./helpers";
+import { DIST } from "../scripts/sim/board";
+import { codec, decodeFrame, type Rec } from "../scripts/frames";
+
+const probe = fs.readFileSync(path.join(DIST, "probes/frame.js"), "latin1");
+const sim = bootBoard("sim", { bundle: probe, world: false });
+const NOW = 1_780_000_000;
+
+interface PackResult {
+  bytes: number[];
+  records: number;
+}
+
+/** The firmware's packer, as compiled for the board, inside the simulated realm. */
+function pack(recs: (Rec & { kind?: number })[], maxLen: number, seq = 7, now = NOW, health: number[] | null = null): PackResult {
+  const v = {
+    n: recs.length,
+    kind: recs.map((r) => r.kind ?? 0),
+    ch: recs.map((r) => r.ch),
+    code: recs.map((r) => r.qty),
+    q: recs.map((r) => r.q),
+    value: recs.map((r) => r.value),
+    t: recs.map((r) => r.t),
+  };
+  return sim.eval<PackResult>(`(function () {
+    var v = ${JSON.stringify(v)};
+    var R = { n: v.n, kind: new Uint8Array(v.kind), ch: new Uint8Array(v.ch), code: new Uint8Array(v.code), q: new Uint8Array(v.q), value: new Int32Array(v.value), t: new Float64Array(v.t) };
+    var out = new Uint8Array(300);
+    var r = fgPack(out, ${maxLen}, ${seq}, ${now}, R, ${JSON.stringify(health)});
+    return { bytes: Array.prototype.slice.call(out, 0, r.bytes), records: r.records };
+  })()`);
+}
+
+const QTYS = Object.keys(codec.QUANTITIES).map(Number);
+
+/** Records as the buffer hands them over: grouped by channel and quantity, oldest first. */
+const recordsArb = fc
+  .array(
+    fc.record({
+      ch: fc.integer({ min: 0, max: 15 }),
+      qty: fc.constantFrom(...QTYS),
+      value: fc.integer({ min: -2_000_000, max: 2_000_000 }),
+      q: fc.constantFrom(0, 0, 0, 0, 1, 2, 3, 4),
+      dt: fc.constantFrom(900, 900, 900, 60, 1, 3600, 17),
+    }),
+    { minLength: 1, maxLength: 60 },
+  )
+  .map((rs) => {
+    let t = NOW - 86400;
+    const out = rs.map((r) => ({ ch: r.ch, qty: r.qty, value: r.q >= 2 ? 0 : r.value, q: r.q, t: (t += r.dt) }));
+    return out.sort((a, b) => a.ch - b.ch || a.qty - b.qty || a.t - b.t);
+  });
+
+function expected(r: Rec) {
+  return { ch: r.ch, qty: r.qty, value: r.q >= 2 ? null : r.value, q: r.q, time: r.t * 1000 };
+}
+
+/** Packs everything into frames of maxLen, as a link would send them. */
+function packAll(recs: Rec[], maxLen: number): number[][] {
+  const frames: number[][] = [];
+  let rest = recs;
+  while (rest.length) {
+    const r = pack(rest, maxLen, frames.length);
+    expect(r.records).toBeGreaterThan(0);
+    expect(r.bytes.length).toBeLessThanOrEqual(maxLen);
+    frames.push(r.bytes);
+    rest = rest.slice(r.records);
+  }
+  return frames;
+}
+
+describe("frames: the bundle's encoder against cbor-x and the codec", () => {
+  it("random records round-trip through the firmware encoder, cbor-x and the codec", () => {
+    fc.assert(
+      fc.property(recordsArb, fc.constantFrom(51, 115, 222), (recs, maxLen) => {
+        const frames = packAll(recs, maxLen);
+        const viaCborX = frames.flatMap((f) => decodeFrame(Uint8Array.from(f), NOW * 1000).readings);
+        expect(viaCborX).toEqual(recs.map(expected));
+        const viaCodec = frames.flatMap((f) => {
+          const out = codec.decodeUplink({ bytes: f, fPort: 10, recvTime: new Date(NOW * 1000) });
+          expect(out.errors).toBeUndefined();
+          return out.data.readings;
+        });
+        expect(viaCodec.length).toBe(recs.length);
+        viaCodec.forEach((d: any, i: number) => {
+          const r = recs[i];
+          const q = codec.QUANTITIES[r.qty];
+          expect(d.channel).toBe(r.ch);
+          expect(d.quantity).toBe(q[0]);
+          expect(d.time).toBe(new Date(r.t * 1000).toISOString());
+          expect(d.value === null ? null : Math.round(d.value * q[2])).toBe(r.q >= 2 ? null : r.value);
+        });
+      }),
+      { numRuns: 150, seed: 4242 },
+    );
+  });
+
+  it("every frame is valid CBOR on its own, however the batch is cut", () => {
+    fc.assert(
+      fc.property(recordsArb, fc.integer({ min: 20, max: 222 }), (recs, maxLen) => {
+        for (const f of packAll(recs, maxLen)) expect(() => decode(Uint8Array.from(f))).not.toThrow();
+      }),
+      { numRuns: 100, seed: 99 },
+    );
+  });
+
+  it("a steady series costs under two bytes a reading", () => {
+    const recs: Rec[] = Array.from({ length: 20 }, (_, i) => ({ ch: 1, qty: 3, value: 480 - i, q: 0, t: NOW - 20 * 900 + i * 900 }));
+    const r = pack(recs, 222);
+    expect(r.records).toBe(20);
+    // header 6, group 2, quantity 1, series header, offset, step and first value 8, then one byte a delta
+    expect(r.bytes.length).toBe(36);
+  });
+
+  it("events go first, in a notes block, and decode with their channel and state", () => {
+    const recs = [
+      { kind: 1, ch: 3, qty: 8, value: 1, q: 1, t: NOW - 5 },
+      { kind: 0, ch: 1, qty: 3, value: 200, q: 0, t: NOW - 5 },
+    ];
+    const r = pack(recs, 51);
+    expect(r.records).toBe(2);
+    const d = codec.decodeUplink({ bytes: r.bytes, recvTime: new Date(NOW * 1000) }).data;
+    expect(d.events).toEqual([{ channel: 3, event: "smoke", active: true, time: new Date((NOW - 5) * 1000).toISOString(), value: 1 }]);
+    expect(d.readings[0]).toMatchObject({ channel: 1, quantity: "level", value: 200 });
+  });
+
+  it("health goes into the notes block; floats only where needed, in their shortest exact form", () => {
+    const r = pack([], 51, 9, NOW, [1, 3600, 3, 4980, 4, 2.5, 5, 0.1]);
+    const f = decode(Uint8Array.from(r.bytes)) as any[];
+    const h = f[3] instanceof Map ? f[3].get(2) : f[3][2];
+    const get = (k: number) => (h instanceof Map ? h.get(k) : h[k]);
+    expect([get(1), get(3), get(4)]).toEqual([3600, 4980, 2.5]);
+    expect(get(5)).toBeCloseTo(0.1, 15);
+    const hex = Buffer.from(r.bytes).toString("hex");
+    expect(hex).toContain("04f94100"); // 2.5 as a half float
+    expect(hex).toContain("05fb3fb999999999999a"); // 0.1 needs a double
+  });
+
+  it("a frame too small for even one reading holds none, and says so", () => {
+    const r = pack([{ ch: 1, qty: 3, value: 1_000_000, q: 0, t: NOW }], 8);
+    expect(r.records).toBe(0);
+    expect(decode(Uint8Array.from(r.bytes))).toEqual([1, 7, 0]);
+  });
+});
+
+describe("codec file", () => {
+  const file = path.join(__dirname, "../decoders/feldgate.js");
+  const src = fs.readFileSync(file, "utf8");
+
+  it("is ECMAScript 5.1, standalone, and within The Things Stack's 40,960 bytes", async () => {
+    const acorn = await import("acorn");
+    expect(() => acorn.parse(src, { ecmaVersion: 5, sourceType: "script" })).not.toThrow();
+    expect(src).not.toMatch(/\brequire\s*\(/);
+    expect(Buffer.byteLength(src)).toBeLessThanOrEqual(40960);
+  });
+
+  it("carries the same quantity and event tables as the firmware", () => {
+    const q = fs.readFileSync(path.join(__dirname, "../src/quantities.ts"), "utf8");
+    for (const m of q.matchAll(/export const QTY_\w+ = (\d+); \/\/ .*/g)) expect(codec.QUANTITIES[Number(m[1])]).toBeDefined();
+    expect(Object.keys(codec.QUANTITIES).length).toBe([...q.matchAll(/export const QTY_\w+ = (\d+);/g)].length);
+    const e = fs.readFileSync(path.join(__dirname, "../src/events.ts"), "utf8");
+    expect(Object.keys(codec.EVENTS).length).toBe([...e.matchAll(/export const EV_\w+ = (\d+);/g)].length);
+  });
+
+  it("truncated, oversized, deeply nested and random bytes give errors, never a throw", () => {
+    const good = pack([{ ch: 1, qty: 3, value: 480, q: 0, t: NOW }, { ch: 2, qty: 7, value: 3500, q: 0, t: NOW }], 51).bytes;
+    for (let n = 0; n < good.length; n++) expect(codec.decodeUplink({ bytes: good.slice(0, n) }).errors?.length).toBe(1);
+    expect(codec.decodeUplink({ bytes: [...good, 0] }).errors?.[0]).toMatch(/after the end/);
+    const nested = [...Array(200).fill(0x81), 0];
+    expect(codec.decodeUplink({ bytes: nested }).errors?.[0]).toMatch(/nested deeper/);
+    expect(codec.decodeUplink({ bytes: [0x9b, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff] }).errors?.[0]).toMatch(/longer than the frame/);
+    expect(codec.decodeUplink({ bytes: [0x5a, 0xff, 0xff, 0xff, 0xff] }).errors?.[0]).toMatch(/truncated/);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 256 }), (b) => {
+        const out = codec.decodeUplink({ bytes: Array.from(b) });
+        expect(out.errors || out.data).toBeTruthy();
+      }),
+      { numRuns: 3000, seed: 7 },
+    );
+  });
+
+  it("downlinks encode and decode back; bad ones are refused with a reason", () => {
+    const e = codec.encodeDownlink({ data: { command: "set_interval", counter: 5, seconds: 600 } });
+    expect(e.fPort).toBe(codec.DOWNLINK_PORT);
+    expect(codec.decodeDownlink({ bytes: e.bytes! }).data).toEqual({ command: "set_interval", counter: 5, seconds: 600 });
+    expect(codec.encodeDownlink({ data: { command: "set_interval", counter: 5, seconds: 2 } }).errors).toEqual(["seconds: 10 to 86400"]);
+    expect(codec.encodeDownlink({ data: { command: "launch", counter: 5 } }).errors?.[0]).toMatch(/unknown command/);
+  });
+
+  it("SenML and NGSI-LD forms", () => {
+    const bytes = pack([{ ch: 1, qty: 3, value: 480, q: 0, t: NOW }, { ch: 4, qty: 14, value: 95, q: 0, t: NOW }], 51).bytes;
+    const d = codec.decodeUplink({ bytes, recvTime: new Date(NOW * 1000) }).data;
+    expect(codec.toSenML(d, "urn:dev:eui:70b3d57ed0000001:")).toEqual([
+      { bn: "urn:dev:eui:70b3d57ed0000001:", n: "1/level", u: "m", v: 0.48, t: NOW },
+      { n: "4/temperature", u: "Cel", v: 9.5, t: NOW },
+    ]);
+    const ngsi = codec.toNgsiLd(d, "weide-nord");
+    expect(ngsi.id).toBe("urn:ngsi-ld:Device:weide-nord");
+    expect(ngsi.ch1_level).toEqual({ type: "Property", value: 480, unitCode: "MMT", observedAt: new Date(NOW * 1000).toISOString() });
+  });
+});
