@@ -1,19 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { makeBoard, siteWith, lastOf, eventLines, valueIn } from "./helpers";
+import { makeBoard, siteWith, lastOf, eventLines, valueIn, bootWith as pumpSite } from "./helpers";
 import { transmitter, voltageOut } from "../scripts/sim/models/analog";
 import { PulseSource } from "../scripts/sim/models/pulses";
 import { ModbusSlave, withCrc, crc16 } from "../scripts/sim/models/modbus";
 import type { SimBoard } from "../scripts/sim/board";
 
 const station = { kind: "pump", name: "P", port: 2, run: "contact", demand: true, pressurePort: 1, pressureMaxMbar: 10000, flowPort: 3, litresPerPulse: 10, minPressureMbar: 1000, dryRunS: 30, failStartS: 60, maxStartsPerHour: 4 };
-
-function pumpSite(conf: object, setup: (sim: SimBoard) => void): SimBoard {
-  const sim = makeBoard("sim", { site: siteWith(conf) });
-  setup(sim);
-  sim.boot();
-  sim.advance(4000);
-  return sim;
-}
 
 describe("pump station: contact, pressure, flow", () => {
   it("reports running, pressure, flow, total, run time and starts", () => {

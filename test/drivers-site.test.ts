@@ -1,17 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { makeBoard, siteWith, lastOf, eventLines, valueIn, readingLines } from "./helpers";
+import { bootWith as boot, lastOf, eventLines, valueIn, readingLines } from "./helpers";
 import { transmitter, voltageOut } from "../scripts/sim/models/analog";
 import { PulseSource } from "../scripts/sim/models/pulses";
 import { Ds18b20 } from "../scripts/sim/models/ds18b20";
 import type { SimBoard } from "../scripts/sim/board";
-
-function boot(conf: object, setup: (sim: SimBoard) => void = () => {}): SimBoard {
-  const sim = makeBoard("sim", { site: siteWith(conf) });
-  setup(sim);
-  sim.boot();
-  sim.advance(4000);
-  return sim;
-}
 
 describe("smoke detector", () => {
   const conf = { kind: "smoke", name: "S", port: 3, auxPort: 2 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeBoard, siteWith, lastOf, eventLines, valueIn } from "./helpers";
+import { makeBoard, siteWith, lastOf, eventLines, valueIn, bootWith } from "./helpers";
 import { A02yyuw, JsnSr04t } from "../scripts/sim/models/ultrasonic";
 import { transmitter } from "../scripts/sim/models/analog";
 import type { SimBoard } from "../scripts/sim/board";
@@ -7,10 +7,8 @@ import type { SimBoard } from "../scripts/sim/board";
 const uartTrough = { kind: "trough", name: "T", port: 4, sensor: "a02yyuw", depth: 600, length: 2000, width: 600, mount: 800 };
 
 function withUart(conf: object, distance: number | (() => number)): { sim: SimBoard; model: A02yyuw } {
-  const sim = makeBoard("sim", { site: siteWith(conf) });
-  const model = new A02yyuw(sim, "Serial3", distance);
-  sim.boot();
-  sim.advance(4000);
+  let model!: A02yyuw;
+  const sim = bootWith(conf, (s) => (model = new A02yyuw(s, "Serial3", distance)));
   return { sim, model };
 }
 
@@ -98,11 +96,7 @@ describe("trough: trigger/echo ultrasonic (JSN-SR04T)", () => {
 describe("trough: hydrostatic 4–20 mA transducer", () => {
   const conf = { kind: "trough", name: "T", port: 1, sensor: "4-20ma", depth: 800, length: 2000, width: 500, rangeMm: 1000 };
   function boot(level: number | (() => number), extra: object = {}): SimBoard {
-    const sim = makeBoard("sim", { site: siteWith({ ...conf, ...extra }) });
-    transmitter(sim, "D36", 150, level, 0, 1000);
-    sim.boot();
-    sim.advance(4000);
-    return sim;
+    return bootWith({ ...conf, ...extra }, (s) => transmitter(s, "D36", 150, level, 0, 1000));
   }
   it("converts loop current to level", () => {
     const v = valueIn(lastOf(boot(400), "T"), "level");

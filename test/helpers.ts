@@ -59,3 +59,12 @@ export function valueIn(text: string, word: string): number {
   const m = new RegExp(word + " (-?[0-9.]+)").exec(text);
   return m ? Number(m[1]) : NaN;
 }
+
+/** A sim board with one site of these sensors, the world set up by `setup`, booted and past its first reading. */
+export function bootWith(conf: object | object[], setup: (sim: SimBoard) => void = () => {}): SimBoard {
+  const sim = makeBoard("sim", { site: siteWith(...(Array.isArray(conf) ? conf : [conf])) });
+  setup(sim);
+  sim.boot();
+  sim.advance(4000);
+  return sim;
+}
