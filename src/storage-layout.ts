@@ -18,8 +18,10 @@ export const FILE = {
   site: "fg.site",
   /** Prefix of tally files: counters persisted every K steps (name + "." + 0|1). */
   tally: "fg.t.",
-  /** Prefix of reading-buffer segments (prefix + segment number). */
+  /** Prefix of reading-buffer segments (prefix + segment number, base 36). */
   queue: "fg.q.",
+  /** Prefix of event-buffer segments. */
+  events: "fg.e.",
 } as const;
 
 /** Espruino's per-file header in Storage. */
@@ -30,9 +32,9 @@ export const RESERVED_BYTES = {
   bootCtl: 64,
   identity: 320,
   site: 1056,
-  /** Two tally files of 256 bytes for each counter: boots and frame sequence. */
-  tallies: 2 * 2 * (256 + 32),
+  /** Two tally files of 252 bytes for each counter: boots, frame sequence, buffer position, events sent, dropped readings. */
+  tallies: 5 * 2 * (252 + 32),
 } as const;
 
-/** A tally file holds this many 8-byte slots before it rolls over to its twin. */
-export const TALLY_SLOTS = 32;
+/** A tally file holds this many 12-byte slots before it rolls over to its twin. */
+export const TALLY_SLOTS = 21;
