@@ -127,6 +127,11 @@ export class SimBoard {
     this.realm = createRealm(this.host());
     collectGarbage();
     this.heapBaseline = Math.max(heapBefore, v8.getHeapStatistics().used_heap_size);
+    if (!this.storage.isValid()) {
+      // What the interpreter does at boot (jsinteractive.c): a corrupt Storage is erased, code and all.
+      this.log("Storage is corrupt.");
+      this.guard(() => this.storage.eraseAll());
+    }
     const code = this.storage.read(FILE.bootCode);
     if (code !== undefined) this.guard(() => this.realm!.run(code, FILE.bootCode));
     this.afterTurn();

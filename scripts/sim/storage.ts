@@ -72,24 +72,60 @@ export class SimStorage {
     return (b[addr] | (b[addr + 1] << 8) | (b[addr + 2] << 16) | (b[addr + 3] << 24)) >>> 0;
   }
 
-  /** Walks the headers. Stops at an erased header, or at one that points past the end. */
-  private scan(): { files: FileEntry[]; end: number } {
-    const files: FileEntry[] = [];
+  /** jsfGetFileHeader: a header is valid when its size word is set, not zero, and the file ends inside Storage. */
+  private headerAt(addr: number): FileEntry | null {
+    if (addr + HEADER > this.flash.size) return null;
+    const word = this.u32(addr);
+    const size = word & 0xffffff;
+    if (word === 0xffffffff || word === 0 || addr + HEADER + size > this.flash.size) return null;
     const b = this.flash.bytes;
+    let name = "";
+    for (let i = 0; i < NAME_MAX && b[addr + 4 + i] !== 0; i++) name += String.fromCharCode(b[addr + 4 + i]);
+    return { addr, size, flags: word >>> 24, name, trash: this.u32(addr + 4) === 0 };
+  }
+
+  /**
+   * Walks the headers as jsfGetNextFileHeader(GNFH_GET_ALL) does: after a file,
+   * the next header; if that is not valid, the start of the next page (files
+   * used to be page aligned); then it stops. `stoppedOnBlank` tells whether it
+   * stopped on an erased header, which is what the boot-time check wants.
+   */
+  private scan(): { files: FileEntry[]; end: number; stoppedOnBlank: boolean } {
+    const files: FileEntry[] = [];
+    const page = this.flash.pageBytes;
     let addr = 0;
-    while (addr + HEADER <= b.length) {
-      const word = this.u32(addr);
-      if (word === 0xffffffff) break;
-      const size = word & 0xffffff;
-      const next = addr + HEADER + this.alignUp(size);
-      if (next > b.length) break;
-      let name = "";
-      for (let i = 0; i < NAME_MAX && b[addr + 4 + i] !== 0; i++) name += String.fromCharCode(b[addr + 4 + i]);
-      const trash = this.u32(addr + 4) === 0;
-      files.push({ addr, size, flags: word >>> 24, name, trash });
-      addr = next;
+    let f = this.headerAt(0);
+    let end = 0;
+    let probe = 0;
+    while (f) {
+      files.push(f);
+      end = addr + HEADER + this.alignUp(f.size);
+      addr = end;
+      probe = addr;
+      f = this.headerAt(addr);
+      if (!f && addr < this.flash.size) {
+        const next = Math.ceil((addr + 1) / page) * page;
+        if (next + HEADER <= this.flash.size && next !== addr) {
+          probe = next;
+          f = this.headerAt(next);
+          if (f) addr = next;
+        }
+      }
     }
-    return { files, end: addr };
+    const stoppedOnBlank = probe + HEADER > this.flash.size || this.flash.isErased(probe, HEADER);
+    return { files, end, stoppedOnBlank };
+  }
+
+  /**
+   * jsfIsStorageValid(JSFSTT_NORMAL), which the interpreter runs at boot: the
+   * walk must end on an erased header (or at the end of Storage); with no
+   * files at all, everything must be erased. Otherwise it prints "Storage is
+   * corrupt." and erases all of Storage.
+   */
+  isValid(): boolean {
+    const { files, stoppedOnBlank } = this.scan();
+    if (!files.length) return this.flash.isErased(0, this.flash.size);
+    return stoppedOnBlank;
   }
 
   private find(name: string): FileEntry | null {
