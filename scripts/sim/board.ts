@@ -268,7 +268,14 @@ export class SimBoard {
   /** Evaluates source text in the running realm and returns its value: for probes in tests. */
   eval<T>(code: string): T {
     if (!this.realm) throw new Error("the board is not running");
-    return vm.runInContext(code, this.realm.context) as T;
+    let out: T | undefined;
+    const realm = this.realm;
+    // A power cut inside ends the evaluation and powers the board off, as in any other turn.
+    this.guard(() => {
+      out = vm.runInContext(code, realm.context) as T;
+    });
+    if (!this.powered) throw new Error("power cut");
+    return out as T;
   }
 
   /**

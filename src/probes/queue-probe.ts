@@ -1,0 +1,29 @@
+/**
+ * Test probe, never flashed: the offline buffer and the sequence counter,
+ * compiled by the same build and gate as the boards' bundles, for the
+ * simulated board's tests.
+ */
+import { queueInit, queueCycle, queueEvent, queueFrame, queueDelivered, queueStats, pending, queueTidy, type Outgoing } from "../queue";
+import { seqInit, seqNext } from "../seq";
+
+const out = new Uint8Array(1024);
+(global as any).fgQ = {
+  init: queueInit,
+  cycle: function (t: number, chq: number[], val: number[], q: number[]) {
+    return queueCycle(t, chq.length, chq, val, q);
+  },
+  event: queueEvent,
+  /** Builds a frame; returns it as an array of bytes with what it holds. */
+  frame: function (maxLen: number, seq: number, now: number) {
+    const o = queueFrame(out, maxLen, seq, now, null);
+    return { bytes: Array.prototype.slice.call(out, 0, o.bytes), o: o };
+  },
+  delivered: function (o: Outgoing) {
+    queueDelivered(o);
+  },
+  stats: queueStats,
+  pending: pending,
+  tidy: queueTidy,
+  seqInit: seqInit,
+  seqNext: seqNext,
+};
