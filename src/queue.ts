@@ -76,6 +76,7 @@ function close(at: number): void {
 
 interface Chain {
   prefix: string;
+  pattern: RegExp;
   /** Live segment numbers, oldest first, and the first ordinal each holds (-1: none yet). */
   segs: number[];
   first: number[];
@@ -85,8 +86,8 @@ interface Chain {
   next: number;
 }
 
-const rd: Chain = { prefix: FILE.queue, segs: [], first: [], off: SEG, next: 0 };
-const ev: Chain = { prefix: FILE.events, segs: [], first: [], off: SEG, next: 0 };
+const rd: Chain = { prefix: FILE.queue, pattern: new RegExp("^fg\\.q\\."), segs: [], first: [], off: SEG, next: 0 };
+const ev: Chain = { prefix: FILE.events, pattern: new RegExp("^fg\\.e\\."), segs: [], first: [], off: SEG, next: 0 };
 /** Layout of the newest readings segment: channel << 8 | quantity, per column. */
 let layout: number[] = [];
 let layoutInSeg = false;
@@ -170,7 +171,7 @@ function ordinalAt(o: number): number {
 // ------------------------------------------------------------------ start-up
 
 function scanChain(c: Chain, wantType: number): void {
-  const names = S.list(new RegExp("^" + c.prefix.replace(/\./g, "\\.")));
+  const names = S.list(c.pattern);
   c.segs = [];
   for (let i = 0; i < names.length; i++) c.segs.push(parseInt(names[i].substr(c.prefix.length), 36));
   c.segs.sort(function (a, b) {

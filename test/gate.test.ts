@@ -34,6 +34,9 @@ describe("compatibility gate: syntax from the support file", () => {
     ["class fields", "class A { x = 1; }", "class field"],
     ["assignment to .length (throws on the interpreter)", "var a = [1]; a.length = 0;", "assignment to .length"],
     ["a call before the function's declaration (no hoisting)", "function a() { var r = b(); function b() { return 1; } return r; }", "b used before its function declaration (Espruino does not hoist)"],
+    ["a var used before its declaration (no hoisting)", "var o = 1; function f() { o = 5; var o; return o; }", "o used before its var statement (Espruino does not hoist var)"],
+    ["a regular expression right after ')'", "for (var i = 0; i < 2; i++) /^a/.test('a') || f();", "regular expression right after ')', ']' or a name (read as division on Espruino)"],
+    ["a method read off a built-in prototype", "var s = Array.prototype.slice.call(arguments, 1);", "Array.prototype.slice (not a property on Espruino)"],
     ["a function declared after return", "function a() { return { f: function () { return b(); } }; function b() { return 1; } }", "function b declared after return: never defined on Espruino"],
   ];
   for (const [what, code, construct] of refused) {

@@ -96,7 +96,9 @@ export interface BundleOptions {
 
 const terserOptions = {
   ecma: 5 as const,
-  compress: { passes: 3, toplevel: true, pure_getters: true, unsafe_math: false },
+  // The interpreter hoists neither functions nor var: declarations go to the top of each function,
+  // and no function with variables is inlined (terser would put its var after the return).
+  compress: { passes: 3, toplevel: true, pure_getters: true, unsafe_math: false, hoist_funs: true, hoist_vars: true, inline: 2 },
   mangle: { toplevel: true },
   format: { ascii_only: true, comments: false },
 };

@@ -30,6 +30,8 @@ export interface GateOptions {
 
 type N = acorn.Node & Record<string, any>;
 
+const BUILTIN_CTORS = new Set(["Array", "String", "Object", "Function", "Number", "Boolean", "Date", "RegExp", "Promise", "Uint8Array", "Int8Array", "Uint16Array", "Int16Array", "Uint32Array", "Int32Array", "Float32Array", "Float64Array", "ArrayBuffer", "DataView", "Error"]);
+
 const ES5_ONLY: Record<string, string> = {
   ArrowFunctionExpression: "arrow function (bundle must be ES5)",
   ClassDeclaration: "class (bundle must be ES5)",
@@ -156,6 +158,8 @@ export function checkBundle(code: string, opts: GateOptions = {}): Violation[] {
         else if (n.operator === "&&=" || n.operator === "||=" || n.operator === "??=") add(`logical assignment (${n.operator})`, n);
         break;
       case "Literal":
+        // Seen on the 2v29 interpreter: after ')' (the end of a for/if head) or a name, its lexer takes '/' for division.
+        if (n.regex && /[)\]\w$]$/.test(code.slice(0, n.start).trimEnd())) add("regular expression right after ')', ']' or a name (read as division on Espruino)", n);
         if (typeof n.bigint === "string") add("BigInt literal", n);
         if (n.regex && /[suyvd]/.test(n.regex.flags)) add(`regular expression flag (${n.regex.flags})`, n);
         break;
@@ -180,6 +184,11 @@ export function checkBundle(code: string, opts: GateOptions = {}): Violation[] {
           add(`class extends ${n.superClass.name}`, n);
         break;
       case "MemberExpression": {
+        // Seen on the 2v29 interpreter: built-in methods are not properties of their
+        // prototypes, so Array.prototype.slice is undefined there (calling a.slice() works).
+        const o = n.object as N;
+        if (o.type === "MemberExpression" && !o.computed && o.property.name === "prototype" && o.object.type === "Identifier" && BUILTIN_CTORS.has(o.object.name) && !declared.has(o.object.name))
+          add(`${o.object.name}.prototype.${n.property.name ?? "[…]"} (not a property on Espruino)`, n);
         if (!n.computed && n.property.type === "Identifier") {
           const obj = n.object as N;
           if (obj.type === "Identifier" && !declared.has(obj.name) && absentStatic.has(`${obj.name}.${n.property.name}`))
@@ -217,6 +226,7 @@ export function checkBundle(code: string, opts: GateOptions = {}): Violation[] {
     if (opts.es5 && n.type === "VariableDeclaration" && n.kind !== "var") add(`${n.kind} (bundle must be ES5)`, n);
   });
   checkHoisting(ast as unknown as N, add);
+  checkVarHoisting(ast as unknown as N, add);
   out.sort((a, b) => a.line - b.line || a.column - b.column);
   return out;
 }
@@ -277,4 +287,47 @@ function checkHoisting(root: N, add: (construct: string, node: { start: number }
 export function formatViolation(v: Violation, bundleName: string): string {
   const where = v.source ? `${v.source.file}:${v.source.line}:${v.source.column + 1}` : `${bundleName}:${v.line}:${v.column + 1}`;
   return `${where}: ${v.construct} — Espruino 2v29 cannot run this`;
+}
+
+/**
+ * Seen on the 2v29 interpreter: `var` is not hoisted either. A name used in a
+ * function before its `var` statement has run refers to the outer binding,
+ * and an assignment there overwrites it. Checked in source order within each
+ * function body, not inside the functions it defines.
+ */
+function checkVarHoisting(root: N, add: (construct: string, node: { start: number }) => void): void {
+  const bodies: N[] = [root];
+  walk.full(root as unknown as acorn.Node, (node: acorn.Node) => {
+    const n = node as N;
+    if (isFunction(n) && n.body.type === "BlockStatement") bodies.push(n.body);
+  });
+  for (const body of bodies) {
+    const firstVar = new Map<string, number>();
+    const refs: N[] = [];
+    const visit = (node: N, inDecl: boolean) => {
+      if (!node || typeof node.type !== "string") return;
+      if (node !== body && isFunction(node)) return;
+      if (node.type === "VariableDeclaration" && node.kind === "var") {
+        for (const d of node.declarations) {
+          if (d.id.type === "Identifier" && !firstVar.has(d.id.name)) firstVar.set(d.id.name, d.id.start);
+          if (d.init) visit(d.init, false);
+        }
+        return;
+      }
+      if (node.type === "Identifier" && !inDecl) refs.push(node);
+      for (const k of Object.keys(node)) {
+        if (k === "type" || k === "start" || k === "end") continue;
+        const v = node[k];
+        if (node.type === "MemberExpression" && k === "property" && !node.computed) continue;
+        if (node.type === "Property" && k === "key" && !node.computed) continue;
+        if (Array.isArray(v)) v.forEach((c) => c && typeof c.type === "string" && visit(c, false));
+        else if (v && typeof v.type === "string") visit(v, false);
+      }
+    };
+    visit(body, false);
+    for (const id of refs) {
+      const at = firstVar.get(id.name);
+      if (at !== undefined && id.start < at) add(`${id.name} used before its var statement (Espruino does not hoist var)`, id);
+    }
+  }
 }

@@ -24,6 +24,13 @@ export function crc8(b: number[], n: number): number {
   return crc;
 }
 
+/** 16 lower-case hex digits, family code 28 (DS18B20). */
+function isRom(r: string): boolean {
+  if (r.length !== 16 || r.indexOf("28") !== 0) return false;
+  for (let i = 0; i < 16; i++) if ("0123456789abcdef".indexOf(r.charAt(i)) < 0) return false;
+  return true;
+}
+
 /** 12-bit conversion time. */
 const CONVERT_MS = 750;
 /** The power-on value of the scratchpad: the probe was reset and never converted. */
@@ -38,8 +45,9 @@ export function createTemp(c: any, ctx: DriverContext): Sensor {
   if (c.probes !== undefined) {
     if (!Array.isArray(c.probes) || !c.probes.length) bad(f + ".probes", "a list of probe ROM codes is needed");
     for (let i = 0; i < c.probes.length; i++) {
-      if (!/^28[0-9a-f]{14}$/i.test(c.probes[i])) bad(f + ".probes[" + i + "]", "a DS18B20 ROM code is 16 hex digits starting with 28");
-      roms.push(c.probes[i].toLowerCase());
+      const rom = String(c.probes[i]).toLowerCase();
+      if (!isRom(rom)) bad(f + ".probes[" + i + "]", "a DS18B20 ROM code is 16 hex digits starting with 28");
+      roms.push(rom);
     }
   }
   const count = roms.length || num(c, "count", f, 1, 10, 1);

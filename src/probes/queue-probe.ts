@@ -7,6 +7,13 @@ import { queueInit, queueCycle, queueEvent, queueFrame, queueDelivered, queueSta
 import { seqInit, seqNext } from "../seq";
 
 const out = new Uint8Array(1024);
+
+/** Copies bytes into a plain array (Array.prototype.slice is not reachable on Espruino). */
+function bytesOf(b: Uint8Array, n: number): number[] {
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) a.push(b[i]);
+  return a;
+}
 (global as any).fgQ = {
   init: queueInit,
   cycle: function (t: number, chq: number[], val: number[], q: number[]) {
@@ -16,7 +23,7 @@ const out = new Uint8Array(1024);
   /** Builds a frame; returns it as an array of bytes with what it holds. */
   frame: function (maxLen: number, seq: number, now: number) {
     const o = queueFrame(out, maxLen, seq, now, null);
-    return { bytes: Array.prototype.slice.call(out, 0, o.bytes), o: o };
+    return { bytes: bytesOf(out, o.bytes), o: o };
   },
   delivered: function (o: Outgoing) {
     queueDelivered(o);
