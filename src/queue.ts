@@ -512,22 +512,21 @@ export function queueDelivered(o: Outgoing): void {
   release();
 }
 
-/** Erases segments whose records are all delivered; compacts only when nothing at all is pending. */
+/**
+ * Erases segments whose records are all delivered. The segment being written
+ * stays until it is full, however much of it is delivered: erasing it early
+ * would turn a page into trash every cycle and force compaction after compaction.
+ */
 function release(): void {
-  while (rd.segs.length && (rd.segs.length > 1 ? rd.first[1] >= 0 && rd.first[1] <= ackA : rd.next <= ackA && rd.first[0] >= 0)) {
+  while (rd.segs.length > 1 && rd.first[1] >= 0 && rd.first[1] <= ackA) {
     S.erase(segName(rd, rd.segs[0]));
     rd.segs.shift();
     rd.first.shift();
-    if (!rd.segs.length) {
-      rd.off = SEG;
-      layoutInSeg = false;
-    }
   }
-  while (ev.segs.length && (ev.segs.length > 1 ? ev.first[1] >= 0 && ev.first[1] <= evAck : ev.next <= evAck && ev.first[0] >= 0)) {
+  while (ev.segs.length > 1 && ev.first[1] >= 0 && ev.first[1] <= evAck) {
     S.erase(segName(ev, ev.segs[0]));
     ev.segs.shift();
     ev.first.shift();
-    if (!ev.segs.length) ev.off = SEG;
   }
 }
 
