@@ -318,8 +318,9 @@ function cborEncode(v, out) {
   else if (v === true) out.push(0xf5);
   else if (v === false) out.push(0xf4);
   else if (typeof v === "number") {
-    if (v % 1 !== 0 || Math.abs(v) > 4294967295) throw new CborError("only whole numbers up to 2^32 go in a downlink");
-    if (v >= 0) head(0, v); else head(1, -1 - v);
+    if (!isFinite(v)) throw new CborError("numbers in a downlink must be finite");
+    if (v % 1 !== 0 || Math.abs(v) > 4294967295) float64(v, out);
+    else if (v >= 0) head(0, v); else head(1, -1 - v);
   } else if (typeof v === "string") {
     var s = unescape(encodeURIComponent(v));
     head(3, s.length);
@@ -334,6 +335,22 @@ function cborEncode(v, out) {
     for (i = 0; i < keys.length; i++) { cborEncode(keys[i], out); cborEncode(v[keys[i]], out); }
   } else throw new CborError("cannot encode " + typeof v);
   return out;
+}
+
+/* IEEE 754 binary64, big-endian, by arithmetic (ES5.1 has no DataView). */
+function float64(x, out) {
+  var sign = x < 0 || (x === 0 && 1 / x < 0) ? 1 : 0;
+  var a = Math.abs(x), e = 0, m = 0;
+  if (a !== 0) {
+    e = Math.floor(Math.log(a) / Math.LN2);
+    if (Math.pow(2, e) > a) e--;
+    if (Math.pow(2, e + 1) <= a) e++;
+    if (e < -1022) { m = a / Math.pow(2, -1074); e = 0; }
+    else { m = (a / Math.pow(2, e) - 1) * Math.pow(2, 52); e += 1023; }
+  }
+  var hi = sign * 0x80000000 + e * 0x100000 + Math.floor(m / 4294967296);
+  var lo = m % 4294967296;
+  out.push(0xfb, (hi >>> 24) & 255, (hi >>> 16) & 255, (hi >>> 8) & 255, hi & 255, (lo >>> 24) & 255, (lo >>> 16) & 255, (lo >>> 8) & 255, lo & 255);
 }
 
 /* Downlink: [1, counter, command, ...arguments]; fPort 11. */

@@ -11,7 +11,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { SimBoard } from "./sim/board";
 import { standardWorld, demoWorld } from "./sim/world";
-import { humanLine } from "./sim/format";
+import { humanLine, stamp } from "./sim/format";
+import { attachLorawan } from "./sim/lorawan";
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(name);
@@ -28,8 +29,18 @@ sim.install();
 sim.writeSite(site);
 if (sitePath.endsWith("sites/demo.json")) demoWorld(sim);
 else standardWorld(sim);
+// The demo sends over LoRaWAN to a simulated network server, which decodes with decoders/feldgate.js.
+const lw = sim.board.hw.modem?.kind === "rak3172" ? attachLorawan(sim) : null;
+if (lw) {
+  lw.ns.onDecoded = (d) => {
+    const parts = d.readings.map((r: any) => `ch${r.channel} ${r.quantity} ${r.value ?? r.quality}${r.unit ? " " + r.unit : ""}`);
+    const ev = d.events.map((e: any) => `ch${e.channel} ${e.event} ${e.active ? "raised" : "cleared"}`);
+    console.log(`${stamp(sim)}  Platform received frame ${d.frame.seq}: ${[...ev, ...parts].join(", ") || "status"}${d.health ? ` [health: ${JSON.stringify(d.health)}]` : ""}`);
+  };
+}
 sim.boot();
 sim.advance(hours * 3600_000);
+if (lw) console.log(`\nThe platform holds ${lw.ns.readings.size} readings and ${lw.ns.events.length} events from ${lw.ns.uplinks.length} uplinks (${lw.ns.duplicates} duplicates dropped).`);
 const st = sim.storage.getStats();
 console.log(`\nStorage: ${st.fileCount} files, ${(st.freeBytes / 1024).toFixed(1)} KB free; flash page erases so far: ${sim.flash.totalErases}`);
 if (sim.errors.length) {

@@ -48,6 +48,27 @@ export interface Packed {
 
 let outerAt = 0;
 let blocks = 0;
+/** A downlink's answer waiting for the next frame: counter, result (docs/frame-format.md). */
+let statusCtr = -1;
+let statusResult = 0;
+
+/** The answer packed into the last frame (-1: none). It is cleared only when that frame is delivered. */
+let statusPacked = -1;
+
+export function statusPending(): boolean {
+  return statusCtr >= 0;
+}
+
+/** The last packed frame was delivered: its answer has gone. */
+export function statusDelivered(): void {
+  if (statusPacked >= 0 && statusPacked === statusCtr) statusCtr = -1;
+  statusPacked = -1;
+}
+
+export function setStatus(counter: number, result: number): void {
+  statusCtr = counter;
+  statusResult = result;
+}
 
 function openFrame(seq: number, age: number): boolean {
   outerAt = cborPos();
@@ -71,6 +92,16 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
   if (!openFrame(seq, Math.max(0, Math.round(now - base)))) return { bytes: 0, records: 0 };
   let i = 0;
   let good = cborPos();
+  // A downlink's answer goes first of all, in a notes block of its own.
+  if (statusCtr >= 0) {
+    const at = cborPos();
+    statusPacked = -1;
+    if (cborMap(1) && cborInt(NOTE_STATUS) && cborMap(2) && cborInt(1) && cborInt(statusCtr) && cborInt(2) && cborInt(statusResult)) {
+      blocks++;
+      statusPacked = statusCtr;
+    } else cborRewind(at);
+    good = cborPos();
+  }
   // Notes: health, then events.
   const events = countEvents(v);
   if (health || events) {

@@ -2,12 +2,12 @@
  * feldgate firmware entry: boot, site configuration, sensors, the reading cycle.
  * The loader in .bootcde evaluates this bundle from its app slot.
  */
-import hw from "virtual:board";
+import hw, { MODEM } from "virtual:board";
 import { VERSION } from "virtual:build";
 import { log, why, ERROR, WARN, INFO } from "./log";
 import { tallyRead, tallyWrite } from "./tally";
 import { loadSite } from "./site";
-import { every, start } from "./scheduler";
+import { every, start, reschedule, uptimeMs } from "./scheduler";
 import { onReading, onEvent, QUALITY_WORDS, Q_OK } from "./reading";
 import { describe, qtyWord } from "./quantities";
 import { eventWords, EV_REFILL } from "./events";
@@ -16,8 +16,20 @@ import { buildSensors, sampleAll, type SensorSet } from "./sensors";
 import { SAMPLE_MAX_MS } from "./drivers/common";
 import { queueInit, queueCycle, queueEvent, pending, MAX_COLS } from "./queue";
 import { seqInit } from "./seq";
+import { rak3172 } from "./links/rak3172";
+import { startUplink, pump, requestHealth, uplinkStats } from "./uplink";
+import { handleDownlink } from "./downlink";
+import { airtimeUsedMs } from "./dutycycle";
+import { checkSite, type Site } from "./site";
+import { closeSensors } from "./sensors";
+import { queueStats } from "./queue";
+import { FILE } from "./storage-layout";
 
 let set: SensorSet = { sensors: [], names: ["gateway"], error: "" };
+let site: Site;
+let boots = 0;
+/** Deliveries counted when a reboot was asked for; the reboot waits for one more (-1: none asked). */
+let rebootAfter = -1;
 
 /** Log sink: one plain line per cycle, sensor by sensor, in words a technician reads at a glance. */
 const parts: string[] = [];
@@ -58,7 +70,83 @@ function cycle(): void {
       log(ERROR, "Could not store the readings: " + why(e));
     }
     log(INFO, "Waiting to be sent: " + pending() + " readings");
+    pump();
   }, SAMPLE_MAX_MS + 100);
+}
+
+/** Health figures for status frames (keys: docs/frame-format.md). */
+function health(): number[] {
+  const q = queueStats();
+  const v = VERSION.split(".");
+  const u = uplinkStats();
+  return [1, Math.floor(uptimeMs() / 1000), 2, boots, 4, pending(), 5, q[2], 6, +v[0] * 10000 + +v[1] * 100 + +v[2], 7, MODEM ? 1 : 0, 9, u[1], 10, Math.round(airtimeUsedMs()), 12, require("Storage").getFree()];
+}
+
+/** Writes the site configuration back, as the provisioning tool would, after a downlink changed it. */
+function saveSite(raw: any): void {
+  require("Storage").writeJSON(FILE.site, raw);
+}
+
+const actions = {
+  setInterval: function (seconds: number): boolean {
+    const raw = { v: 1, name: site.name, interval: seconds, sensors: site.sensors };
+    if (checkSite(raw, hw)) return false;
+    saveSite(raw);
+    site = { name: site.name, interval: seconds, sensors: site.sensors };
+    reschedule("readings", seconds * 1000);
+    log(INFO, "Reading interval changed to " + Math.round(seconds / 60) + " min by the platform");
+    return true;
+  },
+  setSensor: function (index: number, options: any): string {
+    if (index < 0 || index >= site.sensors.length) return "no sensor " + index;
+    const next = site.sensors.slice();
+    next[index] = Object.assign(Object.assign({}, site.sensors[index]), options);
+    const candidate: Site = { name: site.name, interval: site.interval, sensors: next };
+    const err = checkSite({ v: 1, name: site.name, interval: site.interval, sensors: next }, hw);
+    if (err) return err;
+    closeSensors(set.sensors);
+    const tryNew = buildSensors(candidate, hw, set.names);
+    if (tryNew.error) {
+      set = buildSensors(site, hw, set.names);
+      log(WARN, "Sensor change from the platform refused: " + tryNew.error);
+      return tryNew.error;
+    }
+    set = tryNew;
+    site = candidate;
+    saveSite({ v: 1, name: site.name, interval: site.interval, sensors: site.sensors });
+    log(INFO, "Sensor " + (index + 1) + " settings changed by the platform");
+    return "";
+  },
+  readNow: function (): void {
+    cycle();
+  },
+  reboot: function (): void {
+    // After the answer has gone out, or in ten minutes at the latest.
+    rebootAfter = uplinkStats()[0];
+    setTimeout(E.reboot, 600000);
+  },
+  reportStatus: requestHealth,
+};
+
+function onDownlink(port: number, data: number[]): void {
+  if (port !== 11) return;
+  const r = handleDownlink(data, actions);
+  log(INFO, "Message from the platform: " + (r === 0 ? "done" : "refused (" + r + ")"));
+  pump();
+}
+
+function startLink(): void {
+  if (MODEM !== "rak3172" || !hw.modem) return;
+  const id = require("Storage").readJSON(FILE.identity, true);
+  if (!id || !id.devEui || !id.appKey) {
+    log(ERROR, "No device identity stored: provision the board before it can join the network.");
+    return;
+  }
+  startUplink(rak3172(hw.modem, { devEui: id.devEui, joinEui: id.joinEui || "0000000000000000", appKey: id.appKey }, onDownlink), health);
+  every("uplink", 10000, function () {
+    if (rebootAfter >= 0 && uplinkStats()[0] > rebootAfter) E.reboot();
+    pump();
+  }, 15000);
 }
 
 function countBoot(): number {
@@ -74,7 +162,8 @@ function countBoot(): number {
 
 function main(): void {
   log(INFO, "feldgate " + VERSION + " starting on " + hw.id + " (Espruino " + process.env.VERSION + ")");
-  log(INFO, "Boot number " + countBoot());
+  boots = countBoot();
+  log(INFO, "Boot number " + boots);
   try {
     seqInit();
     const waiting = queueInit();
@@ -83,7 +172,7 @@ function main(): void {
     log(ERROR, "Buffer could not be read: " + why(e));
   }
   const r = loadSite(hw);
-  const site = r.site;
+  site = r.site;
   let error = r.error;
   if (!error) {
     set = buildSensors(site, hw, set.names);
@@ -93,6 +182,7 @@ function main(): void {
   else if (r.defaults) log(WARN, "No site configuration stored yet: running without sensors.");
   else log(INFO, 'Site "' + site.name + '": ' + site.sensors.length + " sensors, reading every " + Math.round(site.interval / 60) + " min");
   every("readings", site.interval * 1000, cycle, 2000);
+  startLink();
   start();
 }
 

@@ -26,6 +26,16 @@ export function every(name: string, periodMs: number, run: () => void, firstMs?:
   jobs.push({ name: name, period: periodMs, due: mono + (firstMs === undefined ? periodMs : firstMs), run: run });
 }
 
+/** Changes a job's period; its next run comes one new period from now. */
+export function reschedule(name: string, periodMs: number): void {
+  for (let i = 0; i < jobs.length; i++) {
+    if (jobs[i].name === name) {
+      jobs[i].period = periodMs;
+      jobs[i].due = mono + periodMs;
+    }
+  }
+}
+
 /** Milliseconds since the scheduler started, immune to clock jumps. */
 export function uptimeMs(): number {
   return mono;

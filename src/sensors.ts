@@ -6,7 +6,7 @@
 import type { BoardHw } from "../boards/types";
 import type { Site } from "./site";
 import type { Sensor } from "./drivers/common";
-import { release } from "./drivers/common";
+import { releaseAll } from "./drivers/common";
 import { DRIVERS } from "./drivers/index";
 import { why } from "./log";
 
@@ -46,10 +46,9 @@ export function buildSensors(site: Site, hw: BoardHw, names: string[]): SensorSe
 export function closeSensors(sensors: Sensor[]): void {
   for (let i = 0; i < sensors.length; i++) sensors[i].close();
   sensors.splice(0, sensors.length);
+  releaseAll();
 }
 
 export function sampleAll(sensors: Sensor[]): void {
   for (let i = 0; i < sensors.length; i++) sensors[i].sample();
 }
-
-export { release };

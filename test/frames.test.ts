@@ -190,6 +190,10 @@ describe("codec file", () => {
     expect(codec.decodeDownlink({ bytes: e.bytes! }).data).toEqual({ command: "set_interval", counter: 5, seconds: 600 });
     expect(codec.encodeDownlink({ data: { command: "set_interval", counter: 5, seconds: 2 } }).errors).toEqual(["seconds: 10 to 86400"]);
     expect(codec.encodeDownlink({ data: { command: "launch", counter: 5 } }).errors?.[0]).toMatch(/unknown command/);
+    for (const x of [2.5, -0.1, 1e-300, 123456.789, Math.PI, 5e9]) {
+      const d = codec.encodeDownlink({ data: { command: "set_sensor", counter: 6, sensor: 0, options: { x } } });
+      expect(decode(Uint8Array.from(d.bytes!))[4].x).toBe(x);
+    }
   });
 
   it("SenML and NGSI-LD forms", () => {

@@ -61,9 +61,9 @@ export function claim(hw: BoardHw, portId: number, pin: "adc" | "gpio" | "gpio2"
   return name;
 }
 
-export function release(pin: string): void {
-  const i = claimed.indexOf(pin);
-  if (i >= 0) claimed.splice(i, 1);
+/** All sensors were closed: every pin is free again. */
+export function releaseAll(): void {
+  claimed.splice(0, claimed.length);
 }
 
 export function portOf(hw: BoardHw, portId: number): SensorPort {

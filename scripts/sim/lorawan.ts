@@ -1,0 +1,29 @@
+/** LoRaWAN around a simulated board: its modem model, a network server, and a device identity made for the run. */
+import crypto from "node:crypto";
+import type { SimBoard } from "./board";
+import { SimNetworkServer } from "./network";
+import { Rak3172 } from "./models/rak3172";
+
+/** A fresh identity, as the provisioning tool makes one: random keys, never stored in the repository. */
+export function makeIdentity(): { v: number; devEui: string; joinEui: string; appKey: string } {
+  return {
+    v: 1,
+    devEui: "70B3D57ED0" + crypto.randomBytes(3).toString("hex").toUpperCase(),
+    joinEui: "0000000000000000",
+    appKey: crypto.randomBytes(16).toString("hex").toUpperCase(),
+  };
+}
+
+export interface Lorawan {
+  ns: SimNetworkServer;
+  modem: Rak3172;
+}
+
+/** Provisions an identity and wires the board's modem to a network server. */
+export function attachLorawan(sim: SimBoard): Lorawan {
+  const m = sim.board.hw.modem;
+  if (!m || m.kind !== "rak3172") throw new Error(`${sim.board.id} has no RAK3172 modem`);
+  sim.writeIdentity(makeIdentity());
+  const ns = new SimNetworkServer();
+  return { ns, modem: new Rak3172(sim, m.uart.serial, ns, m.reset) };
+}

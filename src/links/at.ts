@@ -1,0 +1,82 @@
+/**
+ * AT-command line transport on a serial port, for LoRaWAN modems: one command
+ * at a time, its reply lines gathered until a final status line, asynchronous
+ * event lines ("+EVT:…", "+INFO…") handed on. Lines that fit nothing (noise,
+ * a modem rebooting, the wrong baud rate) are counted and dropped.
+ */
+
+/** done(status, lines): status is the final line ("OK", "AT_ERROR", …) or "TIMEOUT". */
+export type AtDone = (status: string, lines: string[]) => void;
+
+export interface AtPort {
+  cmd(line: string, timeoutMs: number, done: AtDone): void;
+  busy(): boolean;
+  /** Lines that were neither a reply nor an event. */
+  garbage(): number;
+  close(): void;
+}
+
+/** Longest line kept; anything longer is noise. */
+const MAX_LINE = 300;
+
+export function atPort(serial: any, isFinal: (line: string) => boolean, isEvent: (line: string) => boolean, onEvent: (line: string) => void): AtPort {
+  let buf = "";
+  let lines: string[] = [];
+  let done: AtDone | null = null;
+  let timer = 0;
+  let junk = 0;
+  function finish(status: string): void {
+    if (timer) clearTimeout(timer);
+    timer = 0;
+    const d = done;
+    const l = lines;
+    done = null;
+    lines = [];
+    if (d) d(status, l);
+  }
+  function line(l: string): void {
+    if (!l.length) return;
+    if (isEvent(l)) return onEvent(l);
+    if (!done) {
+      junk++;
+      return;
+    }
+    if (isFinal(l)) return finish(l);
+    lines.push(l);
+  }
+  function onData(d: string): void {
+    buf += d;
+    let i: number;
+    while ((i = buf.indexOf("\n")) >= 0) {
+      line(buf.substr(0, i).replace("\r", "").trim());
+      buf = buf.substr(i + 1);
+    }
+    if (buf.length > MAX_LINE) {
+      junk++;
+      buf = "";
+    }
+  }
+  serial.on("data", onData);
+  return {
+    cmd(l, timeoutMs, d) {
+      if (done) return d("BUSY", []);
+      done = d;
+      lines = [];
+      serial.write(l + "\r\n");
+      timer = setTimeout(function () {
+        timer = 0;
+        finish("TIMEOUT");
+      }, timeoutMs);
+    },
+    busy() {
+      return done !== null;
+    },
+    garbage() {
+      return junk;
+    },
+    close() {
+      serial.removeListener("data", onData);
+      if (timer) clearTimeout(timer);
+    },
+  };
+}

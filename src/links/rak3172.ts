@@ -1,0 +1,219 @@
+/**
+ * LoRaWAN through a RAK3172 with RUI3 firmware, on a UART (RUI3 AT Command
+ * Manual): OTAA join with the device's keys, randomised growing backoff,
+ * confirmed and unconfirmed uplinks on fPort 10, downlinks from
+ * "+EVT:RX_…" lines, the data rate read after every send (ADR stays on) for
+ * the payload limit, and a modem that stops answering reset through its pin.
+ */
+import type { ModemHw } from "../../boards/types";
+import { atPort, type AtPort } from "./at";
+import { airtimeMs, waitMs, spend } from "../dutycycle";
+import type { Link, DownlinkHandler } from "./link";
+import { log, INFO, WARN } from "../log";
+
+export interface LoraKeys {
+  devEui: string;
+  joinEui: string;
+  appKey: string;
+}
+
+export const UPLINK_PORT = 10;
+/** EU868 (RP002-1.0.4): maximum application payload and spreading factor by data rate. */
+const MAX_PAYLOAD = [51, 51, 51, 115, 222, 222, 222, 222];
+const SF = [12, 11, 10, 9, 8, 7, 7, 7];
+const STATUS = /^(OK|AT_ERROR|AT_PARAM_ERROR|AT_BUSY_ERROR|AT_TEST_PARAM_OVERFLOW|AT_NO_NETWORK_JOINED|AT_RX_ERROR|AT_DUTYCYCLE_RESTRICTED|AT_COMMAND_NOT_FOUND)$/;
+
+function isEvent(l: string): boolean {
+  return l.indexOf("+EVT:") === 0;
+}
+
+function hex(b: Uint8Array, n: number): string {
+  let s = "";
+  for (let i = 0; i < n; i++) s += (b[i] < 16 ? "0" : "") + b[i].toString(16);
+  return s;
+}
+
+export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
+  const serial = (global as any)[m.uart.serial];
+  serial.setup(m.baud, { rx: m.uart.rx, tx: m.uart.tx });
+  let state = 0; // 0 starting, 1 joining, 2 joined
+  let dr = 0;
+  let sending = false;
+  let cfm = -1;
+  let joins = 0;
+  let failures = 0;
+  let resets = 0;
+  let joinTries = 0;
+  let waitEvt: ((l: string) => boolean) | null = null;
+  let evtTimer = 0;
+
+  function onEvent(l: string): void {
+    if (l.indexOf("+EVT:RX_") === 0) {
+      // +EVT:RX_1:<rssi>:<snr>:UNICAST:<port>:<hex>
+      const p = l.split(":");
+      const data: number[] = [];
+      const h = p[6] || "";
+      for (let i = 0; i + 1 < h.length; i += 2) data.push(parseInt(h.substr(i, 2), 16));
+      if (p.length >= 7) onDownlink(parseInt(p[5], 10), data);
+    }
+    if (waitEvt && waitEvt(l)) {
+      waitEvt = null;
+      if (evtTimer) clearTimeout(evtTimer);
+      evtTimer = 0;
+    }
+  }
+
+  const at: AtPort = atPort(serial, function (l) { return STATUS.test(l); }, isEvent, onEvent);
+
+  /** Waits for an event line that `fn` accepts, or calls onTimeout. */
+  function expect(fn: (l: string) => boolean, ms: number, onTimeout: () => void): void {
+    waitEvt = fn;
+    evtTimer = setTimeout(function () {
+      evtTimer = 0;
+      waitEvt = null;
+      onTimeout();
+    }, ms);
+  }
+
+  function reset(): void {
+    failures++;
+    state = 0;
+    cfm = -1;
+    sending = false;
+    if (m.reset) {
+      resets++;
+      digitalPulse(m.reset, false, 10);
+    }
+    // Grow the wait with every failure in a row, and spread it so a village of gateways does not retry together.
+    setTimeout(start, Math.min(3600000, 5000 * Math.pow(2, Math.min(joinTries, 10))) * (0.5 + Math.random()));
+  }
+
+  function run(cmds: string[], i: number, then: () => void): void {
+    if (i >= cmds.length) return then();
+    at.cmd(cmds[i], 3000, function (st) {
+      if (st === "OK") return run(cmds, i + 1, then);
+      log(WARN, "LoRaWAN modem: " + cmds[i].split("=")[0] + " answered " + st);
+      reset();
+    });
+  }
+
+  function start(): void {
+    if (m.reset) {
+      pinMode(m.reset, "output");
+      digitalWrite(m.reset, 1);
+    }
+    run(["AT", "AT+NWM=1", "AT+NJM=1", "AT+BAND=4", "AT+DEVEUI=" + keys.devEui, "AT+APPEUI=" + keys.joinEui, "AT+APPKEY=" + keys.appKey, "AT+ADR=1", "AT+CLASS=A"], 0, join);
+  }
+
+  function join(): void {
+    state = 1;
+    // A join request at DR0 is about 1.5 s of airtime: the duty cycle holds it back too.
+    const air = airtimeMs(10, 12);
+    const wait = waitMs(Date.now(), air);
+    if (wait > 0) {
+      setTimeout(join, wait);
+      return;
+    }
+    at.cmd("AT+JOIN=1:0:10:1", 3000, function (st) {
+      if (st !== "OK") return reset();
+      spend(Date.now(), air);
+      joinTries++;
+      expect(function (l) {
+        if (l === "+EVT:JOINED") {
+          joins++;
+          joinTries = 0;
+          log(INFO, "LoRaWAN: joined the network");
+          readDr(function () {
+            state = 2;
+          });
+          return true;
+        }
+        if (l.indexOf("+EVT:JOIN_FAILED") === 0) {
+          log(WARN, "LoRaWAN: join failed, trying again later");
+          retryJoin();
+          return true;
+        }
+        return false;
+      }, 30000, retryJoin);
+    });
+  }
+
+  function retryJoin(): void {
+    failures++;
+    setTimeout(join, Math.min(3600000, 15000 * Math.pow(2, Math.min(joinTries, 8))) * (0.5 + Math.random()));
+  }
+
+  function readDr(then: () => void): void {
+    at.cmd("AT+DR=?", 3000, function (st, lines) {
+      if (st !== "OK") return reset();
+      for (let i = 0; i < lines.length; i++) {
+        const v = lines[i].split("=");
+        if (v.length === 2 && !isNaN(parseInt(v[1], 10))) dr = Math.min(7, Math.max(0, parseInt(v[1], 10)));
+      }
+      then();
+    });
+  }
+
+  start();
+
+  return {
+    name: "lorawan",
+    ready() {
+      return state === 2 && !sending && !at.busy();
+    },
+    maxPayload() {
+      return MAX_PAYLOAD[dr];
+    },
+    waitFor(n) {
+      return waitMs(Date.now(), airtimeMs(n, SF[dr]));
+    },
+    send(bytes, n, confirmed, done) {
+      sending = true;
+      const finish = function (ok: boolean): void {
+        sending = false;
+        // ADR may have moved the data rate: read it before the next frame is sized.
+        if (state === 2) readDr(function () {});
+        done(ok);
+      };
+      const go = function (): void {
+        at.cmd("AT+SEND=" + UPLINK_PORT + ":" + hex(bytes, n), 3000, function (st) {
+          if (st === "AT_NO_NETWORK_JOINED") {
+            state = 1;
+            sending = false;
+            join();
+            return done(false);
+          }
+          if (st === "TIMEOUT") {
+            reset();
+            return done(false);
+          }
+          if (st !== "OK") return finish(false);
+          spend(Date.now(), airtimeMs(n, SF[dr]));
+          expect(function (l) {
+            if (l === "+EVT:SEND_CONFIRMED_OK") finish(true);
+            else if (l.indexOf("+EVT:SEND_CONFIRMED_FAILED") === 0) finish(false);
+            else if (l === "+EVT:TX_DONE" && !confirmed) finish(false);
+            else return false;
+            return true;
+          }, 40000, function () {
+            finish(false);
+          });
+        });
+      };
+      const c = confirmed ? 1 : 0;
+      if (c === cfm) return go();
+      at.cmd("AT+CFM=" + c, 3000, function (st) {
+        if (st !== "OK") {
+          sending = false;
+          reset();
+          return done(false);
+        }
+        cfm = c;
+        go();
+      });
+    },
+    stats() {
+      return [joins, failures, resets];
+    },
+  };
+}

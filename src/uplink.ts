@@ -1,0 +1,67 @@
+/**
+ * The sender: moves the offline buffer over the link, frame by frame, as fast
+ * as the link and its duty cycle allow. A frame counts as delivered only when
+ * the platform confirmed it; until then its readings stay in the buffer.
+ */
+import type { Link } from "./links/link";
+import { queueFrame, queueDelivered, pending } from "./queue";
+import { seqNext, seqOnWire } from "./seq";
+import { statusPending, statusDelivered, type Health } from "./frame";
+
+const out = new Uint8Array(256);
+let link: Link | null = null;
+let busy = false;
+let timer = 0;
+let sent = 0;
+let failed = 0;
+let healthDue = true;
+let health: () => Health = function () {
+  return [];
+};
+
+export function startUplink(l: Link, h: () => Health): void {
+  link = l;
+  health = h;
+}
+
+/** Sends the next frame if there is one and the link can take it. Called by the scheduler and after each delivery. */
+export function pump(): void {
+  const l = link;
+  if (!l || busy || !l.ready() || timer) return;
+  // A downlink's answer or a health report goes out even with nothing else waiting.
+  const notes = healthDue || statusPending();
+  if (pending() <= 0 && !notes) return;
+  const o = queueFrame(out, l.maxPayload(), seqOnWire(seqNext()), getTime(), healthDue ? health() : null);
+  if (o.events + o.readings === 0 && !notes) return;
+  const wait = l.waitFor(o.bytes);
+  if (wait > 0) {
+    timer = setTimeout(function () {
+      timer = 0;
+      pump();
+    }, wait);
+    return;
+  }
+  busy = true;
+  l.send(out, o.bytes, true, function (ok) {
+    busy = false;
+    if (ok) {
+      sent++;
+      healthDue = false;
+      statusDelivered();
+      queueDelivered(o);
+      timer = setTimeout(function () {
+        timer = 0;
+        pump();
+      }, 1000);
+    } else failed++;
+  });
+}
+
+/** Asks for a health report in the next frame. */
+export function requestHealth(): void {
+  healthDue = true;
+}
+
+export function uplinkStats(): number[] {
+  return [sent, failed];
+}

@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import { makeBoard, siteWith } from "./helpers";
+import { attachLorawan, type Lorawan } from "../scripts/sim/lorawan";
+import { airtimeMs } from "../scripts/frames";
+import type { SimBoard } from "../scripts/sim/board";
+
+const HOUR = 3600_000;
+const site = siteWith({ kind: "soil", name: "B", port: 3 });
+(site as any).interval = 900;
+
+function gateway(dr = 5): { sim: SimBoard; lw: Lorawan } {
+  const sim = makeBoard("sim", { site });
+  sim.pins.setVolts("D34", () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
+  const lw = attachLorawan(sim);
+  lw.modem.dr = dr;
+  sim.boot();
+  return { sim, lw };
+}
+
+/** Readings the gateway logged (3 a cycle here: supply, board temperature, soil). */
+const cycles = (sim: SimBoard) => sim.console.filter((l) => l.text.startsWith("INFO Readings")).length;
+
+describe("LoRaWAN through the RAK3172", () => {
+  it("configures the modem as the RUI3 manual says, joins, and delivers every reading", () => {
+    const { sim, lw } = gateway();
+    sim.advance(6 * HOUR);
+    expect(lw.modem.commands.slice(0, 9).map((c) => c.split("=")[0])).toEqual(["AT", "AT+NWM", "AT+NJM", "AT+BAND", "AT+DEVEUI", "AT+APPEUI", "AT+APPKEY", "AT+ADR", "AT+CLASS"]);
+    expect(lw.modem.commands).toContain("AT+JOIN=1:0:10:1");
+    expect(lw.ns.errors).toEqual([]);
+    expect(lw.ns.readings.size).toBe(cycles(sim) * 3);
+    expect(sim.errors).toEqual([]);
+  });
+
+  it("24 hours without coverage: every reading arrives after, no duplicates after de-duplication, within 1 % duty cycle", () => {
+    const { sim, lw } = gateway(0); // DR0, SF12, 51-byte frames: the hard case
+    sim.advance(HOUR);
+    lw.ns.up = false;
+    sim.advance(24 * HOUR);
+    const offline = cycles(sim);
+    lw.ns.up = true;
+    sim.advance(12 * HOUR);
+    expect(lw.ns.readings.size).toBe(cycles(sim) * 3);
+    expect(offline).toBeGreaterThan(96);
+    // Duty cycle: in any hour, at most 36 s of airtime.
+    const byHour = new Map<number, number>();
+    for (const u of lw.ns.uplinks) {
+      const h = Math.floor(u.at / HOUR);
+      byHour.set(h, (byHour.get(h) ?? 0) + airtimeMs(u.bytes.length, 12));
+    }
+    for (const ms of byHour.values()) expect(ms).toBeLessThanOrEqual(36_000 + airtimeMs(51, 12));
+    console.log(`24 h outage at SF12: ${lw.ns.uplinks.length} uplinks, ${lw.ns.readings.size} readings, ${lw.ns.duplicates} duplicates dropped by the platform`);
+  });
+
+  it("a network that refuses joins: retries with growing, spread-out waits, then joins", () => {
+    const sim = makeBoard("sim", { site });
+    const lw = attachLorawan(sim);
+    lw.ns.refuseJoins = 4;
+    sim.boot();
+    sim.advance(6 * HOUR);
+    const joins = lw.modem.commands.filter((c) => c.startsWith("AT+JOIN"));
+    expect(joins.length).toBe(5);
+    expect(lw.ns.readings.size).toBeGreaterThan(0);
+    expect(sim.output()).toContain("LoRaWAN: join failed, trying again later");
+  });
+
+  it("a modem that stops answering is reset through its reset line and set up again", () => {
+    const { sim, lw } = gateway();
+    sim.advance(HOUR);
+    const resets: number[] = [];
+    sim.pins.onWrite("D4", (l, t) => l === 0 && resets.push(t));
+    lw.modem.dead = true;
+    sim.advance(2 * HOUR);
+    expect(resets.length).toBeGreaterThan(0);
+    lw.modem.dead = false;
+    sim.advance(4 * HOUR);
+    expect(lw.ns.readings.size).toBe(cycles(sim) * 3);
+  });
+
+  it("garbage on the modem line does not stop it", () => {
+    const { sim, lw } = gateway();
+    for (let i = 0; i < 50; i++) lw.modem.uart.garbage(40, i * 60_000);
+    sim.advance(6 * HOUR);
+    expect(lw.ns.readings.size).toBe(cycles(sim) * 3);
+  });
+});
+
+describe("downlinks through LoRaWAN", () => {
+  it("a new interval is applied and answered; a replay and a malformed one are refused, the configuration kept", () => {
+    const { sim, lw } = gateway();
+    sim.advance(HOUR);
+    lw.ns.queueDownlink({ command: "set_interval", counter: 7, seconds: 300 });
+    sim.advance(HOUR);
+    expect(lw.ns.status).toContainEqual({ counter: 7, result: "accepted", detail: undefined });
+    const before = cycles(sim);
+    sim.advance(HOUR);
+    expect(cycles(sim) - before).toBe(12);
+    expect(JSON.parse(sim.storage.read("fg.site")!).interval).toBe(300);
+
+    lw.ns.queueDownlink({ command: "set_interval", counter: 7, seconds: 60 }); // the same counter again
+    sim.advance(HOUR);
+    expect(lw.ns.status).toContainEqual({ counter: 7, result: "replayed", detail: undefined });
+    expect(JSON.parse(sim.storage.read("fg.site")!).interval).toBe(300);
+  });
+
+  it("an out-of-range value is refused with the running configuration unchanged", () => {
+    const { sim, lw } = gateway();
+    sim.advance(HOUR);
+    // [1, 9, 1, 5]: interval of 5 s, which the codec would not even encode.
+    (lw.ns as any).downlinks.push({ port: 11, bytes: [0x84, 0x01, 0x09, 0x01, 0x05] });
+    (lw.ns as any).downlinks.push({ port: 11, bytes: [0xff, 0x00] });
+    sim.advance(2 * HOUR);
+    expect(lw.ns.status).toContainEqual({ counter: 9, result: "out_of_range", detail: undefined });
+    expect(lw.ns.status).toContainEqual({ counter: 0, result: "malformed", detail: undefined });
+    expect(JSON.parse(sim.storage.read("fg.site")!).interval).toBe(900);
+  });
+
+  it("sensor options: a valid change is applied, an invalid one refused naming the field", () => {
+    const { sim, lw } = gateway();
+    sim.advance(HOUR);
+    lw.ns.queueDownlink({ command: "set_sensor", counter: 3, sensor: 0, options: { dry: 2.5 } });
+    sim.advance(HOUR);
+    lw.ns.queueDownlink({ command: "set_sensor", counter: 4, sensor: 0, options: { dry: 9 } });
+    sim.advance(HOUR);
+    expect(lw.ns.status.map((s) => s.result)).toEqual(["accepted", "rejected"]);
+    expect(JSON.parse(sim.storage.read("fg.site")!).sensors[0].dry).toBe(2.5);
+    expect(sim.output()).toContain("Sensor change from the platform refused: site.sensors[0].dry: a number from 0.1 to 5 is needed");
+  });
+
+  it("a reboot is answered first, then the gateway restarts", () => {
+    const { sim, lw } = gateway();
+    sim.advance(HOUR);
+    lw.ns.queueDownlink({ command: "reboot", counter: 11 });
+    sim.advance(HOUR);
+    expect(lw.ns.status).toContainEqual({ counter: 11, result: "accepted", detail: undefined });
+    expect(sim.resets.map((r) => r.cause)).toEqual(["power-on", "software"]);
+  });
+});
