@@ -44,6 +44,8 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
   let failures = 0;
   let resets = 0;
   let joinTries = 0;
+  /** Failures in a row since the last join: every one doubles the wait before the next try. */
+  let streak = 0;
   let waitEvt: ((l: string) => boolean) | null = null;
   let evtTimer = 0;
 
@@ -85,7 +87,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
       digitalPulse(m.reset, false, 10);
     }
     // Grow the wait with every failure in a row, and spread it so a village of gateways does not retry together.
-    setTimeout(start, Math.min(3600000, 5000 * Math.pow(2, Math.min(joinTries, 10))) * (0.5 + Math.random()));
+    setTimeout(start, Math.min(3600000, 5000 * Math.pow(2, Math.min(streak++, 10))) * (0.5 + Math.random()));
   }
 
   function run(cmds: string[], i: number, then: () => void): void {
@@ -122,6 +124,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
         if (l === "+EVT:JOINED") {
           joins++;
           joinTries = 0;
+          streak = 0;
           log(INFO, "LoRaWAN: joined the network");
           readDr(function () {
             state = 2;
