@@ -12,6 +12,8 @@ const board: Board = {
   jsVars: 12500,
   jsVarBytes: 14,
   modules: ["Storage", "heatshrink"],
+  // 40 KB of Storage: the code goes in compressed and runs from RAM (12500 JsVars leave room for it).
+  compressApp: true,
   // Pasture and well sites: the pump, Modbus and smoke drivers are left out to keep Storage for readings.
   drivers: ["trough", "level", "meter", "temp", "soil"],
   hw: {

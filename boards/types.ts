@@ -85,6 +85,11 @@ export interface Board {
   /** Bytes per JsVar in this build. */
   readonly jsVarBytes: number;
   readonly modules: readonly BuiltinModule[];
+  /**
+   * Store the app slot heatshrink-compressed: the loader decompresses it into
+   * RAM at boot. Halves the Storage the code takes, for JsVars that hold it.
+   */
+  readonly compressApp?: boolean;
   /** Drivers in this board's bundle: only what its sites need, where Storage is tight. */
   readonly drivers: readonly DriverKind[];
   readonly hw: BoardHw;

@@ -6,10 +6,13 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Board } from "../boards/types";
 import { FILE_HEADER_BYTES, RESERVED_BYTES } from "../src/storage-layout";
+import { compress } from "./heatshrink";
 
 export interface Budget {
   board: string;
   bundleBytes: number;
+  /** What the app slot takes: the bundle, or compressed where the board stores it so. */
+  slotBytes: number;
   loaderBytes: number;
   appSlots: number;
   /** Storage that code, loader and the small records take, headers and alignment included. */
@@ -23,14 +26,15 @@ function fileCost(bytes: number, align: number): number {
   return FILE_HEADER_BYTES + Math.ceil(bytes / align) * align;
 }
 
-export function budget(board: Board, bundleBytes: number, loaderBytes: number): Budget {
+export function budget(board: Board, bundleBytes: number, loaderBytes: number, slotBytes = bundleBytes): Budget {
   const a = board.storage.align;
   const slots = board.hw.appSlots;
   const records = RESERVED_BYTES.bootCtl + RESERVED_BYTES.identity + RESERVED_BYTES.site + RESERVED_BYTES.tallies;
-  const used = slots * fileCost(bundleBytes, a) + fileCost(loaderBytes, a) + records;
+  const used = slots * fileCost(slotBytes, a) + fileCost(loaderBytes, a) + records;
   return {
     board: board.id,
     bundleBytes,
+    slotBytes,
     loaderBytes,
     appSlots: slots,
     storageUsed: used,
@@ -39,7 +43,12 @@ export function budget(board: Board, bundleBytes: number, loaderBytes: number): 
   };
 }
 
+/** The app slot's content as the flasher writes it. */
+export function slotImage(board: Board, bundle: Uint8Array): Uint8Array {
+  return board.compressApp ? compress(bundle) : bundle;
+}
+
 export function budgetFromDist(board: Board, dist: string): Budget {
-  const size = (f: string) => fs.statSync(path.join(dist, f)).size;
-  return budget(board, size(`${board.id}.js`), size("loader.js"));
+  const bundle = fs.readFileSync(path.join(dist, `${board.id}.js`));
+  return budget(board, bundle.length, fs.statSync(path.join(dist, "loader.js")).size, slotImage(board, bundle).length);
 }

@@ -42,12 +42,12 @@ export async function driverBytes(boardId = "esp32-rak3172"): Promise<Record<str
 if (process.argv.includes("--json")) {
   process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
 } else if (process.argv.includes("--brief")) {
-  for (const r of rows) console.log(`${r.board.padEnd(20)} bundle ${String(r.bundleBytes).padStart(6)} B, buffer ${kb(r.bufferBytes)}`);
+  for (const r of rows) console.log(`${r.board.padEnd(20)} bundle ${String(r.bundleBytes).padStart(6)} B${r.slotBytes !== r.bundleBytes ? ` (${r.slotBytes} B compressed)` : ""}, buffer ${kb(r.bufferBytes)}`);
 } else {
   console.log("board                 bundle bytes   Storage used (slots)   Storage total   left for readings");
   for (const r of rows) {
     console.log(
-      `${r.board.padEnd(20)}  ${String(r.bundleBytes).padStart(12)}   ${kb(r.storageUsed).padStart(12)} (${r.appSlots})   ${kb(r.storageTotal).padStart(13)}   ${kb(r.bufferBytes).padStart(17)}`,
+      `${r.board.padEnd(20)}  ${String(r.bundleBytes).padStart(12)}   ${kb(r.storageUsed).padStart(12)} (${r.appSlots}${r.slotBytes !== r.bundleBytes ? ", compressed" : ""})   ${kb(r.storageTotal).padStart(13)}   ${kb(r.bufferBytes).padStart(17)}`,
     );
   }
   console.log("\nStorage used = app slots × (bundle + 32-byte header) + loader + identity, site, boot control and tallies (docs/storage-layout.md).");

@@ -17,6 +17,7 @@ import { SAMPLE_MAX_MS } from "./drivers/common";
 import { queueInit, queueCycle, queueEvent, pending, MAX_COLS } from "./queue";
 import { seqInit } from "./seq";
 import { rak3172 } from "./links/rak3172";
+import { wioe5 } from "./links/wioe5";
 import { startUplink, pump, requestHealth, uplinkStats } from "./uplink";
 import { handleDownlink } from "./downlink";
 import { airtimeUsedMs } from "./dutycycle";
@@ -136,13 +137,14 @@ function onDownlink(port: number, data: number[]): void {
 }
 
 function startLink(): void {
-  if (MODEM !== "rak3172" || !hw.modem) return;
+  if (!MODEM || !hw.modem) return;
   const id = require("Storage").readJSON(FILE.identity, true);
   if (!id || !id.devEui || !id.appKey) {
     log(ERROR, "No device identity stored: provision the board before it can join the network.");
     return;
   }
-  startUplink(rak3172(hw.modem, { devEui: id.devEui, joinEui: id.joinEui || "0000000000000000", appKey: id.appKey }, onDownlink), health);
+  const keys = { devEui: id.devEui, joinEui: id.joinEui || "0000000000000000", appKey: id.appKey };
+  startUplink(MODEM === "rak3172" ? rak3172(hw.modem, keys, onDownlink) : wioe5(hw.modem, keys, onDownlink), health);
   every("uplink", 10000, function () {
     if (rebootAfter >= 0 && uplinkStats()[0] > rebootAfter) E.reboot();
     pump();

@@ -153,7 +153,7 @@ describe("offline buffer: the 40 KB board fills up", () => {
     const r = new Rig("nrf52840dk-wioe5");
     r.q(`fgQ.event(${T0}, 3, 8, 1, 1)`);
     let kept = 0;
-    const total = 6 * 96;
+    const total = 14 * 96;
     for (let i = 0; i < total; i++) if (r.addCycle()) kept++;
     const [cycles, events, dropped] = r.q<number[]>("fgQ.stats()");
     expect(events).toBe(1);

@@ -17,6 +17,8 @@ import { Pins, Uart, OneWireBus, type Fault, type I2cDevice } from "./peripheral
 import { createRealm, type RealmHandle, type RealmHost } from "./realm";
 import { WifiModel } from "./wifi";
 import { FILE } from "../../src/storage-layout";
+import { slotImage } from "../budget";
+import { compress, decompress } from "../heatshrink";
 
 export const DIST = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../dist");
 /** 2026-06-01T00:00:00Z: simulated boards start on a fixed date so runs repeat exactly. */
@@ -99,7 +101,9 @@ export class SimBoard {
   install(bundle?: string): void {
     const app = bundle ?? fs.readFileSync(path.join(this.dist, `${this.board.id}.js`), "latin1");
     const loader = fs.readFileSync(path.join(this.dist, "loader.js"), "latin1");
-    this.storage.write(FILE.appA, app);
+    const image = slotImage(this.board, Buffer.from(app, "latin1"));
+    this.storage.write(FILE.appA, image);
+    if (this.board.compressApp) this.storage.write(FILE.bootCtl, JSON.stringify({ slot: "a", z: 1 }));
     this.storage.write(FILE.bootCode, loader);
   }
 
@@ -411,7 +415,14 @@ export class SimBoard {
       hasModule: (name) => (this.board.modules as readonly string[]).includes(name),
       storage: this.storage,
       openStorageFile: (name, mode) => new SimStorageFile(this.storage, name, mode),
-      modules: { Wifi: this.wifi.api },
+      modules: {
+        Wifi: this.wifi.api,
+        // heatshrink with Espruino's parameters; results as the realm's own ArrayBuffers.
+        heatshrink: {
+          compress: (d: unknown) => this.realm!.u8(compress(dataToBytes(d))).buffer,
+          decompress: (d: unknown) => this.realm!.u8(decompress(dataToBytes(d))).buffer,
+        },
+      },
       env: { BOARD: this.board.espruinoBuild, VERSION: "2v29" },
       latin1: (b) => bytesToString(b),
       crc32: (b) => crc32(b),

@@ -232,7 +232,8 @@ const bootstrap = String.raw`(function (H0, G) {
     Wifi.setHostname = function () {};
     WA.bind(Wifi);
   }
-  var modules = { Wifi: Wifi };
+  var HS = H0.modules.heatshrink;
+  var modules = { Wifi: Wifi, heatshrink: { compress: wrap(HS.compress, HS), decompress: wrap(HS.decompress, HS) } };
   var Storage = {
     read: function (n, o, l) { return S.read(n, o, l); },
     readJSON: function (n, ne) { var s = S.read(n); if (s === undefined) return undefined; try { return JSON.parse(s); } catch (e) { if (ne) return undefined; throw e; } },

@@ -9,7 +9,8 @@
 export type AtDone = (status: string, lines: string[]) => void;
 
 export interface AtPort {
-  cmd(line: string, timeoutMs: number, done: AtDone): void;
+  /** `final`, where given, decides which line ends this command's reply. */
+  cmd(line: string, timeoutMs: number, done: AtDone, final?: (line: string) => boolean): void;
   busy(): boolean;
   /** Lines that were neither a reply nor an event. */
   garbage(): number;
@@ -23,6 +24,7 @@ export function atPort(serial: any, isFinal: (line: string) => boolean, isEvent:
   let buf = "";
   let lines: string[] = [];
   let done: AtDone | null = null;
+  let endsWith: ((l: string) => boolean) | null = null;
   let timer = 0;
   let junk = 0;
   function finish(status: string): void {
@@ -41,7 +43,10 @@ export function atPort(serial: any, isFinal: (line: string) => boolean, isEvent:
       junk++;
       return;
     }
-    if (isFinal(l)) return finish(l);
+    if (endsWith ? endsWith(l) : isFinal(l)) {
+      lines.push(l);
+      return finish(l);
+    }
     lines.push(l);
   }
   function onData(d: string): void {
@@ -58,9 +63,10 @@ export function atPort(serial: any, isFinal: (line: string) => boolean, isEvent:
   }
   serial.on("data", onData);
   return {
-    cmd(l, timeoutMs, d) {
+    cmd(l, timeoutMs, d, final) {
       if (done) return d("BUSY", []);
       done = d;
+      endsWith = final || null;
       lines = [];
       serial.write(l + "\r\n");
       timer = setTimeout(function () {

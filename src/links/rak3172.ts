@@ -10,27 +10,12 @@ import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "../dutycycle";
 import type { Link, DownlinkHandler } from "./link";
 import { log, INFO, WARN } from "../log";
+import { UPLINK_PORT, MAX_PAYLOAD, SF, hex, unhex, backoffMs, type LoraKeys } from "./lora-common";
 
-export interface LoraKeys {
-  devEui: string;
-  joinEui: string;
-  appKey: string;
-}
-
-export const UPLINK_PORT = 10;
-/** EU868 (RP002-1.0.4): maximum application payload and spreading factor by data rate. */
-const MAX_PAYLOAD = [51, 51, 51, 115, 222, 222, 222, 222];
-const SF = [12, 11, 10, 9, 8, 7, 7, 7];
 const STATUS = /^(OK|AT_ERROR|AT_PARAM_ERROR|AT_BUSY_ERROR|AT_TEST_PARAM_OVERFLOW|AT_NO_NETWORK_JOINED|AT_RX_ERROR|AT_DUTYCYCLE_RESTRICTED|AT_COMMAND_NOT_FOUND)$/;
 
 function isEvent(l: string): boolean {
   return l.indexOf("+EVT:") === 0;
-}
-
-function hex(b: Uint8Array, n: number): string {
-  let s = "";
-  for (let i = 0; i < n; i++) s += (b[i] < 16 ? "0" : "") + b[i].toString(16);
-  return s;
 }
 
 export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
@@ -53,10 +38,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
     if (l.indexOf("+EVT:RX_") === 0) {
       // +EVT:RX_1:<rssi>:<snr>:UNICAST:<port>:<hex>
       const p = l.split(":");
-      const data: number[] = [];
-      const h = p[6] || "";
-      for (let i = 0; i + 1 < h.length; i += 2) data.push(parseInt(h.substr(i, 2), 16));
-      if (p.length >= 7) onDownlink(parseInt(p[5], 10), data);
+      if (p.length >= 7) onDownlink(parseInt(p[5], 10), unhex(p[6]));
     }
     if (waitEvt && waitEvt(l)) {
       waitEvt = null;
@@ -87,7 +69,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
       digitalPulse(m.reset, false, 10);
     }
     // Grow the wait with every failure in a row, and spread it so a village of gateways does not retry together.
-    setTimeout(start, Math.min(3600000, 5000 * Math.pow(2, Math.min(streak++, 10))) * (0.5 + Math.random()));
+    setTimeout(start, backoffMs(5000, streak++));
   }
 
   function run(cmds: string[], i: number, then: () => void): void {
@@ -143,7 +125,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
 
   function retryJoin(): void {
     failures++;
-    setTimeout(join, Math.min(3600000, 15000 * Math.pow(2, Math.min(joinTries, 8))) * (0.5 + Math.random()));
+    setTimeout(join, backoffMs(15000, joinTries));
   }
 
   function readDr(then: () => void): void {

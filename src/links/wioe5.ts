@@ -1,0 +1,157 @@
+/**
+ * LoRaWAN through a Seeed Wio-E5 (LoRa-E5 AT Command Specification): replies
+ * are "+CMD: …" lines rather than OK; a join runs "+JOIN: Start" … "+JOIN:
+ * Done" with "Network joined" or "Join failed" between; a confirmed message
+ * runs "+CMSGHEX: Start" … "+CMSGHEX: Done" with "ACK Received" when the
+ * network confirmed it and "PORT: n; RX: "…"" for a downlink. Stray "+INFO"
+ * and "+LOG" lines are ignored.
+ */
+import type { ModemHw } from "../../boards/types";
+import { atPort, type AtPort } from "./at";
+import { airtimeMs, waitMs, spend } from "../dutycycle";
+import type { Link, DownlinkHandler } from "./link";
+import { log, INFO, WARN } from "../log";
+import { UPLINK_PORT, MAX_PAYLOAD, SF, hex, unhex, backoffMs, type LoraKeys } from "./lora-common";
+
+function endOf(tag: string): (l: string) => boolean {
+  return function (l) {
+    return l.indexOf("+" + tag + ": Done") === 0;
+  };
+}
+
+export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
+  const serial = (global as any)[m.uart.serial];
+  serial.setup(m.baud, { rx: m.uart.rx, tx: m.uart.tx });
+  let state = 0; // 0 starting, 1 joining, 2 joined
+  let dr = 0;
+  let sending = false;
+  let joins = 0;
+  let failures = 0;
+  let resets = 0;
+  let streak = 0;
+  const at: AtPort = atPort(
+    serial,
+    function (l) {
+      return l.charAt(0) === "+";
+    },
+    function (l) {
+      return l.indexOf("+INFO") === 0 || l.indexOf("+LOG") === 0;
+    },
+    function () {},
+  );
+
+  function fail(why: string): void {
+    log(WARN, "LoRaWAN modem: " + why);
+    failures++;
+    state = 0;
+    sending = false;
+    if (m.reset) {
+      resets++;
+      digitalPulse(m.reset, false, 10);
+    }
+    setTimeout(start, backoffMs(5000, streak++));
+  }
+
+  function run(cmds: string[], i: number, then: () => void): void {
+    if (i >= cmds.length) return then();
+    at.cmd(cmds[i], 3000, function (st) {
+      if (st === "TIMEOUT" || st.indexOf("ERROR") >= 0) return fail(cmds[i].split("=")[0] + " answered " + st);
+      run(cmds, i + 1, then);
+    });
+  }
+
+  function start(): void {
+    if (m.reset) {
+      pinMode(m.reset, "output");
+      digitalWrite(m.reset, 1);
+    }
+    run(["AT", "AT+MODE=LWOTAA", "AT+DR=EU868", 'AT+ID=DevEui,"' + keys.devEui + '"', 'AT+ID=AppEui,"' + keys.joinEui + '"', 'AT+KEY=APPKEY,"' + keys.appKey + '"', "AT+ADR=ON", "AT+CLASS=A", "AT+PORT=" + UPLINK_PORT], 0, join);
+  }
+
+  function join(): void {
+    state = 1;
+    const air = airtimeMs(10, 12);
+    const wait = waitMs(Date.now(), air);
+    if (wait > 0) {
+      setTimeout(join, wait);
+      return;
+    }
+    spend(Date.now(), air);
+    at.cmd("AT+JOIN", 20000, function (st, lines) {
+      let ok = false;
+      for (let i = 0; i < lines.length; i++) if (lines[i].indexOf("Network joined") >= 0) ok = true;
+      if (st === "TIMEOUT" && !lines.length) return fail("no answer to the join");
+      if (!ok) {
+        log(WARN, "LoRaWAN: join failed, trying again later");
+        failures++;
+        setTimeout(join, backoffMs(15000, streak++));
+        return;
+      }
+      joins++;
+      streak = 0;
+      log(INFO, "LoRaWAN: joined the network");
+      readDr(function () {
+        state = 2;
+      });
+    }, endOf("JOIN"));
+  }
+
+  function readDr(then: () => void): void {
+    at.cmd("AT+DR", 3000, function (st, lines) {
+      if (st === "TIMEOUT") return fail("no answer to AT+DR");
+      for (let i = 0; i < lines.length; i++) {
+        const k = lines[i].indexOf(" DR");
+        if (k >= 0) {
+          const n = parseInt(lines[i].substr(k + 3), 10);
+          if (!isNaN(n)) dr = Math.min(7, Math.max(0, n));
+        }
+      }
+      then();
+    });
+  }
+
+  start();
+
+  return {
+    name: "lorawan",
+    ready() {
+      return state === 2 && !sending && !at.busy();
+    },
+    maxPayload() {
+      return MAX_PAYLOAD[dr];
+    },
+    waitFor(n) {
+      return waitMs(Date.now(), airtimeMs(n, SF[dr]));
+    },
+    send(bytes, n, confirmed, done) {
+      sending = true;
+      const tag = confirmed ? "CMSGHEX" : "MSGHEX";
+      spend(Date.now(), airtimeMs(n, SF[dr]));
+      at.cmd("AT+" + tag + '="' + hex(bytes, n) + '"', 30000, function (st, lines) {
+        sending = false;
+        if (st === "TIMEOUT" && !lines.length) {
+          fail("no answer to a send");
+          return done(false);
+        }
+        let acked = false;
+        for (let i = 0; i < lines.length; i++) {
+          const l = lines[i];
+          if (l.indexOf("ACK Received") >= 0) acked = true;
+          if (l.indexOf("Please join network first") >= 0 || l.indexOf("Not joined") >= 0) {
+            state = 1;
+            join();
+          }
+          // +CMSGHEX: PORT: 11; RX: "0102"
+          const p = l.indexOf("PORT: ");
+          const r = l.indexOf('RX: "');
+          if (p >= 0 && r > p) onDownlink(parseInt(l.substr(p + 6), 10), unhex(l.substr(r + 5, l.length - r - 6)));
+        }
+        if (state === 2) readDr(function () {});
+        done(confirmed && acked);
+      }, endOf(tag));
+    },
+    stats() {
+      return [joins, failures, resets];
+    },
+  };
+}
