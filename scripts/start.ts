@@ -30,7 +30,7 @@ sim.writeSite(site);
 if (sitePath.endsWith("sites/demo.json")) demoWorld(sim);
 else standardWorld(sim);
 // The demo sends over LoRaWAN to a simulated network server, which decodes with decoders/feldgate.js.
-const lw = sim.board.hw.modem?.kind === "rak3172" ? attachLorawan(sim) : null;
+const lw = sim.board.hw.modem ? attachLorawan(sim) : null;
 if (lw) {
   lw.ns.onDecoded = (d) => {
     const parts = d.readings.map((r: any) => `ch${r.channel} ${r.quantity} ${r.value ?? r.quality}${r.unit ? " " + r.unit : ""}`);

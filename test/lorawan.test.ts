@@ -138,3 +138,39 @@ describe("downlinks through LoRaWAN", () => {
     expect(sim.resets.map((r) => r.cause)).toEqual(["power-on", "software"]);
   });
 });
+
+describe("LoRaWAN through the Wio-E5", () => {
+  for (const board of ["nrf52840dk-wioe5", "xiao-nrf52840-wioe5"]) {
+    it(`${board}: configures the modem as Seeed's specification says, joins, and delivers every reading, also after 24 hours without coverage`, () => {
+      const s = siteWith({ kind: "soil", name: "B", port: 2 });
+      (s as any).interval = 900;
+      const sim = makeBoard(board, { site: s });
+      const adc = sim.board.hw.ports.find((p) => p.id === 2)!.adc!;
+      sim.pins.setVolts(adc, () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
+      const lw = attachLorawan(sim);
+      sim.boot();
+      sim.advance(2 * HOUR);
+      expect(lw.modem.commands.slice(0, 4)).toEqual(["AT", "AT+MODE=LWOTAA", "AT+DR=EU868", `AT+ID=DevEui,"${(lw.modem as any).devEui}"`]);
+      lw.ns.up = false;
+      sim.advance(24 * HOUR);
+      lw.ns.up = true;
+      sim.advance(8 * HOUR);
+      expect(lw.ns.errors).toEqual([]);
+      expect(lw.ns.readings.size).toBe(cycles(sim) * 3);
+      expect(sim.errors).toEqual([]);
+    });
+  }
+
+  it("downlinks arrive through the Wio-E5 too, and a replay is refused", () => {
+    const s = siteWith({ kind: "soil", name: "B", port: 2 });
+    const sim = makeBoard("xiao-nrf52840-wioe5", { site: s });
+    const lw = attachLorawan(sim);
+    sim.boot();
+    sim.advance(HOUR);
+    lw.ns.queueDownlink({ command: "report_status", counter: 2 });
+    sim.advance(HOUR);
+    lw.ns.queueDownlink({ command: "report_status", counter: 2 });
+    sim.advance(HOUR);
+    expect(lw.ns.status.map((x) => x.result)).toEqual(["accepted", "replayed"]);
+  });
+});

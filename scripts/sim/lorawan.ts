@@ -3,6 +3,7 @@ import crypto from "node:crypto";
 import type { SimBoard } from "./board";
 import { SimNetworkServer } from "./network";
 import { Rak3172 } from "./models/rak3172";
+import { WioE5 } from "./models/wioe5";
 
 /** A fresh identity, as the provisioning tool makes one: random keys, never stored in the repository. */
 export function makeIdentity(): { v: number; devEui: string; joinEui: string; appKey: string } {
@@ -16,14 +17,14 @@ export function makeIdentity(): { v: number; devEui: string; joinEui: string; ap
 
 export interface Lorawan {
   ns: SimNetworkServer;
-  modem: Rak3172;
+  modem: Rak3172 | WioE5;
 }
 
-/** Provisions an identity and wires the board's modem to a network server. */
+/** Provisions an identity and wires the board's modem (RAK3172 or Wio-E5) to a network server. */
 export function attachLorawan(sim: SimBoard): Lorawan {
   const m = sim.board.hw.modem;
-  if (!m || m.kind !== "rak3172") throw new Error(`${sim.board.id} has no RAK3172 modem`);
+  if (!m) throw new Error(`${sim.board.id} has no LoRaWAN modem`);
   sim.writeIdentity(makeIdentity());
   const ns = new SimNetworkServer();
-  return { ns, modem: new Rak3172(sim, m.uart.serial, ns, m.reset) };
+  return { ns, modem: m.kind === "rak3172" ? new Rak3172(sim, m.uart.serial, ns, m.reset) : new WioE5(sim, m.uart.serial, ns, m.reset) };
 }
