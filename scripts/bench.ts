@@ -14,7 +14,7 @@ import { demoWorld } from "./sim/world";
 import { firmwareAllocation } from "./sim/alloc";
 import { boardById } from "../boards/index";
 import { budgetFromDist } from "./budget";
-import { airtimeMs, decodeFrame, lppBytes, lppBacklogBytes, senmlCborBytes, jsonBytes, type Rec } from "./frames";
+import { airtimeMs, decodeFrame, lppBytes, lppBacklogBytes, senmlCborBytes, jsonBytes, codec, type Rec } from "./frames";
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const demoSite = JSON.parse(fs.readFileSync(path.join(here, "sites/demo.json"), "utf8"));
@@ -78,6 +78,20 @@ const now = Math.ceil(day.clock.wall / 1000);
 
 const dr51 = drain(held, 51, now);
 const dr222 = drain(probeOn(flashAfterDay), 222, now);
+
+/** The codec's time per call on the largest frames, as ChirpStack (100 ms limit) would run it; median of 200. */
+function codecMs(): number {
+  const p = probeOn(flashAfterDay);
+  const f = p.eval<{ bytes: number[] }>(`fgQ.frame(222, 1, ${now})`).bytes;
+  const times: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = process.hrtime.bigint();
+    codec.decodeUplink({ bytes: f, fPort: 10, recvTime: new Date(now * 1000) });
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[100];
+}
 
 // Snapshots (one per cycle) from what the platform received, for the comparisons.
 const byTime = new Map<number, Rec[]>();
@@ -189,6 +203,7 @@ const results = {
   dutyCycleHeadroomSF7: +((DUTY * 86400) / liveSF7).toFixed(1),
   dutyCycleHeadroomSF12: +((DUTY * 86400) / liveSF12).toFixed(1),
   cycleAllocJsVars: await cycleAllocation(),
+  codecDecodeMs222: +codecMs().toFixed(3),
   readingsPerDay,
   cyclesPerDay: cyclesHeld,
 };
@@ -201,6 +216,7 @@ else {
   console.log(`  feldgate CBOR ${r.snapshotBytes} B   Cayenne LPP ${r.snapshotBytesLpp} B   SenML-CBOR ${r.snapshotBytesSenmlCbor} B   JSON ${r.snapshotBytesJson} B`);
   console.log(`  a day of backlog in 51-byte frames: ${r.batchBytesPerReading} B a reading (Cayenne LPP with a time per snapshot: ${r.batchBytesPerReadingLpp})`);
   console.log(`  airtime a reading: ${r.airtimeMsPerReadingSF7} ms at SF7 (222-byte frames), ${r.airtimeMsPerReadingSF12} ms at SF12 (51-byte frames)`);
+  console.log(`  codec: ${r.codecDecodeMs222} ms to decode a 222-byte frame (median, Node; ChirpStack allows 100 ms)`);
   console.log("\nOffline buffer");
   console.log(`  ${r.bufferBytesPerReading} B of flash a reading`);
   console.log(`  days held, 7 sensors every 15 min: nrf52840dk-wioe5 ${r.bufferDaysNrf52840dk}, xiao-nrf52840-wioe5 ${r.bufferDaysXiao}, esp32-rak3172 ${r.bufferDaysEsp32}`);
