@@ -2,7 +2,7 @@
  * feldgate firmware entry: boot, site configuration, sensors, the reading cycle.
  * The loader in .bootcde evaluates this bundle from its app slot.
  */
-import hw, { MODEM } from "virtual:board";
+import hw, { MODEM, HAS_WIFI } from "virtual:board";
 import { VERSION } from "virtual:build";
 import { log, why, ERROR, WARN, INFO } from "./log";
 import { tallyRead, tallyWrite } from "./tally";
@@ -18,7 +18,10 @@ import { queueInit, queueCycle, queueEvent, pending, MAX_COLS } from "./queue";
 import { seqInit } from "./seq";
 import { rak3172 } from "./links/rak3172";
 import { wioe5 } from "./links/wioe5";
-import { startUplink, pump, requestHealth, uplinkStats } from "./uplink";
+import { mqttLink } from "./links/mqtt";
+import { wifiStart, wifiUp } from "./links/wifi";
+import type { Link } from "./links/link";
+import { startUplink, pump, requestHealth, uplinkStats, linkInUse } from "./uplink";
 import { handleDownlink } from "./downlink";
 import { airtimeUsedMs } from "./dutycycle";
 import { checkSite, type Site } from "./site";
@@ -80,7 +83,8 @@ function health(): number[] {
   const q = queueStats();
   const v = VERSION.split(".");
   const u = uplinkStats();
-  return [1, Math.floor(uptimeMs() / 1000), 2, boots, 4, pending(), 5, q[2], 6, +v[0] * 10000 + +v[1] * 100 + +v[2], 7, MODEM ? 1 : 0, 9, u[1], 10, Math.round(airtimeUsedMs()), 12, require("Storage").getFree()];
+  const l = linkInUse();
+  return [1, Math.floor(uptimeMs() / 1000), 2, boots, 4, pending(), 5, q[2], 6, +v[0] * 10000 + +v[1] * 100 + +v[2], 7, l === "lorawan" ? 1 : l === "mqtt" ? 2 : 0, 9, u[1], 10, Math.round(airtimeUsedMs()), 12, require("Storage").getFree()];
 }
 
 /** Writes the site configuration back, as the provisioning tool would, after a downlink changed it. */
@@ -90,10 +94,10 @@ function saveSite(raw: any): void {
 
 const actions = {
   setInterval: function (seconds: number): boolean {
-    const raw = { v: 1, name: site.name, interval: seconds, sensors: site.sensors };
+    const raw = { v: 1, name: site.name, interval: seconds, sensors: site.sensors, link: site.link, prefer: site.prefer };
     if (checkSite(raw, hw)) return false;
     saveSite(raw);
-    site = { name: site.name, interval: seconds, sensors: site.sensors };
+    site = { name: site.name, interval: seconds, sensors: site.sensors, link: site.link, prefer: site.prefer };
     reschedule("readings", seconds * 1000);
     log(INFO, "Reading interval changed to " + Math.round(seconds / 60) + " min by the platform");
     return true;
@@ -102,7 +106,7 @@ const actions = {
     if (index < 0 || index >= site.sensors.length) return "no sensor " + index;
     const next = site.sensors.slice();
     next[index] = Object.assign(Object.assign({}, site.sensors[index]), options);
-    const candidate: Site = { name: site.name, interval: site.interval, sensors: next };
+    const candidate: Site = { name: site.name, interval: site.interval, sensors: next, link: site.link, prefer: site.prefer };
     const err = checkSite({ v: 1, name: site.name, interval: site.interval, sensors: next }, hw);
     if (err) return err;
     closeSensors(set.sensors);
@@ -114,7 +118,7 @@ const actions = {
     }
     set = tryNew;
     site = candidate;
-    saveSite({ v: 1, name: site.name, interval: site.interval, sensors: site.sensors });
+    saveSite({ v: 1, name: site.name, interval: site.interval, sensors: site.sensors, link: site.link, prefer: site.prefer });
     log(INFO, "Sensor " + (index + 1) + " settings changed by the platform");
     return "";
   },
@@ -136,15 +140,30 @@ function onDownlink(port: number, data: number[]): void {
   pump();
 }
 
+/**
+ * The links this board and its identity allow, in the site's order of
+ * preference (site.link: "lorawan", "wifi", or "both" with site.prefer).
+ */
 function startLink(): void {
-  if (!MODEM || !hw.modem) return;
-  const id = require("Storage").readJSON(FILE.identity, true);
-  if (!id || !id.devEui || !id.appKey) {
-    log(ERROR, "No device identity stored: provision the board before it can join the network.");
-    return;
+  const id = require("Storage").readJSON(FILE.identity, true) || {};
+  const use = site.link || "both";
+  const links: Link[] = [];
+  if (MODEM && hw.modem && use !== "wifi") {
+    if (!id.devEui || !id.appKey) log(ERROR, "No LoRaWAN keys stored: provision the board before it can join the network.");
+    else {
+      const keys = { devEui: id.devEui, joinEui: id.joinEui || "0000000000000000", appKey: id.appKey };
+      links.push(MODEM === "rak3172" ? rak3172(hw.modem, keys, onDownlink) : wioe5(hw.modem, keys, onDownlink));
+    }
   }
-  const keys = { devEui: id.devEui, joinEui: id.joinEui || "0000000000000000", appKey: id.appKey };
-  startUplink(MODEM === "rak3172" ? rak3172(hw.modem, keys, onDownlink) : wioe5(hw.modem, keys, onDownlink), health);
+  if (HAS_WIFI && id.wifi && id.mqtt && use !== "lorawan") {
+    wifiStart(id.wifi.ssid, id.wifi.pass || "");
+    const m = id.mqtt;
+    const link = mqttLink({ host: m.host, port: m.port || 1883, clientId: m.clientId || "feldgate-" + (id.devEui || hw.id), user: m.user, pass: m.pass, keepalive: m.keepalive || 60, clean: m.clean === true, prefix: "feldgate/" + (m.clientId || id.devEui || hw.id) }, onDownlink, wifiUp);
+    if (site.prefer === "wifi") links.unshift(link);
+    else links.push(link);
+  }
+  if (!links.length) return;
+  startUplink(links, health);
   every("uplink", 10000, function () {
     if (rebootAfter >= 0 && uplinkStats()[0] > rebootAfter) E.reboot();
     pump();

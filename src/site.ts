@@ -18,6 +18,9 @@ export interface Site {
   readonly name: string;
   /** Reading interval in seconds. */
   readonly interval: number;
+  /** Links to use: "lorawan", "wifi" or "both" (the default), and which to prefer. */
+  readonly link?: string;
+  readonly prefer?: string;
   readonly sensors: readonly SensorConf[];
 }
 
@@ -48,6 +51,8 @@ export function checkSite(raw: any, hw: BoardHw): string {
   if (!isInt(raw.interval, 10, 86400)) return "site.interval: whole seconds from 10 to 86400";
   if (!Array.isArray(raw.sensors)) return "site.sensors: must be a list";
   if (raw.sensors.length > 15) return "site.sensors: at most 15 sensors";
+  if (raw.link !== undefined && ["lorawan", "wifi", "both"].indexOf(raw.link) < 0) return "site.link: lorawan, wifi or both";
+  if (raw.prefer !== undefined && ["lorawan", "wifi"].indexOf(raw.prefer) < 0) return "site.prefer: lorawan or wifi";
   for (let i = 0; i < raw.sensors.length; i++) {
     const s = raw.sensors[i];
     const f = "site.sensors[" + i + "]";
@@ -69,5 +74,5 @@ export function loadSite(hw: BoardHw): SiteResult {
   if (raw === undefined) return { site: DEFAULT_SITE, error: "", defaults: true };
   const error = checkSite(raw, hw);
   if (error) return { site: DEFAULT_SITE, error: error, defaults: false };
-  return { site: { name: raw.name, interval: raw.interval, sensors: raw.sensors }, error: "", defaults: false };
+  return { site: { name: raw.name, interval: raw.interval, sensors: raw.sensors, link: raw.link, prefer: raw.prefer }, error: "", defaults: false };
 }

@@ -8,8 +8,9 @@ import { queueFrame, queueDelivered, pending } from "./queue";
 import { seqNext, seqOnWire } from "./seq";
 import { statusPending, statusDelivered, type Health } from "./frame";
 
-const out = new Uint8Array(256);
-let link: Link | null = null;
+const out = new Uint8Array(1024);
+/** Links in order of preference: each frame goes over the first that is ready. */
+let links: Link[] = [];
 let busy = false;
 let timer = 0;
 let sent = 0;
@@ -19,15 +20,28 @@ let health: () => Health = function () {
   return [];
 };
 
-export function startUplink(l: Link, h: () => Health): void {
-  link = l;
+export function startUplink(l: Link[], h: () => Health): void {
+  links = l;
   health = h;
+}
+
+/** The preferred link if it is ready, else the next: failing over, and back once the preferred one recovers. */
+function pick(): Link | null {
+  for (let i = 0; i < links.length; i++) if (links[i].ready()) return links[i];
+  return null;
+}
+
+/** Name of the link frames go over now, "none" when no link is ready. */
+export function linkInUse(): string {
+  const l = pick();
+  return l ? l.name : "none";
 }
 
 /** Sends the next frame if there is one and the link can take it. Called by the scheduler and after each delivery. */
 export function pump(): void {
-  const l = link;
-  if (!l || busy || !l.ready() || timer) return;
+  if (busy || timer) return;
+  const l = pick();
+  if (!l) return;
   // A downlink's answer or a health report goes out even with nothing else waiting.
   const notes = healthDue || statusPending();
   if (pending() <= 0 && !notes) return;

@@ -16,6 +16,7 @@ import { Prng } from "./prng";
 import { Pins, Uart, OneWireBus, type Fault, type I2cDevice } from "./peripherals";
 import { createRealm, type RealmHandle, type RealmHost } from "./realm";
 import { WifiModel } from "./wifi";
+import { NetModel } from "./net";
 import { FILE } from "../../src/storage-layout";
 import { slotImage } from "../budget";
 import { compress, decompress } from "../heatshrink";
@@ -63,6 +64,7 @@ export class SimBoard {
   readonly rng: Prng;
   readonly pins: Pins;
   readonly wifi: WifiModel;
+  readonly net: NetModel;
   readonly console: ConsoleLine[] = [];
   readonly errors: { t: number; message: string; stack: string }[] = [];
   readonly resets: { t: number; cause: ResetCause }[] = [];
@@ -92,6 +94,12 @@ export class SimBoard {
     this.clock = new VirtualClock(SIM_EPOCH_MS);
     this.pins = new Pins(this.clock, this.rng, this.board.hw.vref, (fn, args) => this.dispatch(fn, args));
     this.wifi = new WifiModel(this.clock, (fn, args) => this.dispatch(fn, args));
+    this.net = new NetModel((fn, args) => this.dispatch(fn, args));
+    // Without Wi-Fi there is no TCP: connections close with the station, and new ones fail.
+    if (this.board.hw.wifi) {
+      this.net.online = () => this.wifi.connected;
+      this.wifi.onDrop = () => this.net.closeAll();
+    }
     this.dieTemperature = opts.dieTemperature ?? 31;
   }
 
@@ -164,6 +172,7 @@ export class SimBoard {
     }
     this.i2cSetup.clear();
     this.wifi.resetProgramState();
+    if (this.net) this.net.closeAll();
     this.realm = null;
     this.pendingReset = null;
   }
@@ -201,6 +210,25 @@ export class SimBoard {
       /* each step runs one event */
     }
     this.clock.mono = limit;
+  }
+
+  /**
+   * Lets virtual time pass in steps while real time passes too, so that real
+   * network traffic (the `net` module) arrives: `ratio` virtual ms per real ms.
+   */
+  async runRealtime(ms: number, ratio = 200, stepMs = 200): Promise<void> {
+    const end = this.clock.mono + ms;
+    while (this.clock.mono < end) {
+      // While the firmware waits for an answer on the wire, its clock waits too (up to 250 ms of
+      // real time): the wire is real and slow next to a clock that runs thousands of times faster.
+      const w = this.net.waitingSince;
+      if (w && Date.now() - w < 250) {
+        await new Promise((r) => setTimeout(r, 1));
+        continue;
+      }
+      this.advance(Math.min(stepMs, end - this.clock.mono));
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.round(stepMs / ratio))));
+    }
   }
 
   /** Runs until the predicate holds or maxMs pass. Returns whether it held. */
@@ -417,6 +445,7 @@ export class SimBoard {
       openStorageFile: (name, mode) => new SimStorageFile(this.storage, name, mode),
       modules: {
         Wifi: this.wifi.api,
+        net: this.net.api,
         // heatshrink with Espruino's parameters; results as the realm's own ArrayBuffers.
         heatshrink: {
           compress: (d: unknown) => this.realm!.u8(compress(dataToBytes(d))).buffer,

@@ -233,7 +233,18 @@ const bootstrap = String.raw`(function (H0, G) {
     WA.bind(Wifi);
   }
   var HS = H0.modules.heatshrink;
-  var modules = { Wifi: Wifi, heatshrink: { compress: wrap(HS.compress, HS), decompress: wrap(HS.decompress, HS) } };
+  var NET = H0.modules.net;
+  var net = {
+    connect: function (opts, cb) {
+      var sock = {};
+      var id = NET.connect(String(opts.host), +opts.port, sock);
+      sock.write = function (d) { NET.write(id, String(d)); return true; };
+      sock.end = function () { NET.end(id); };
+      if (cb) sock.on("connect", cb);
+      return sock;
+    }
+  };
+  var modules = { Wifi: Wifi, net: net, heatshrink: { compress: wrap(HS.compress, HS), decompress: wrap(HS.decompress, HS) } };
   var Storage = {
     read: function (n, o, l) { return S.read(n, o, l); },
     readJSON: function (n, ne) { var s = S.read(n); if (s === undefined) return undefined; try { return JSON.parse(s); } catch (e) { if (ne) return undefined; throw e; } },

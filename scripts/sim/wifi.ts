@@ -22,6 +22,8 @@ export class WifiModel {
   private ssid = "";
   private emitter: Emitter | null = null;
   connects = 0;
+  /** Called when the station loses its access point. */
+  onDrop: (() => void) | null = null;
 
   constructor(private readonly clock: VirtualClock, private readonly deliver: Deliver) {}
 
@@ -36,6 +38,7 @@ export class WifiModel {
     ap.up = up;
     if (!up && this.status === "connected" && this.ssid === ssid) {
       this.status = "off";
+      if (this.onDrop) this.onDrop();
       this.emit("disconnected", { ssid, reason: "beacon_timeout" });
     }
   }

@@ -1,0 +1,68 @@
+/**
+ * require("net") on the simulated board: real TCP connections from Node, so
+ * the gateway talks to a real broker on this machine. Socket events reach the
+ * realm as turns of its event loop whenever they arrive; tests let real time
+ * pass with runRealtime() for them to arrive. Only loopback addresses are allowed.
+ */
+import net from "node:net";
+
+type Deliver = (fn: unknown, args: unknown[]) => void;
+type Emitter = { emit(ev: string, d?: unknown): void };
+
+export class NetModel {
+  private sockets = new Map<number, net.Socket>();
+  private next = 1;
+  opened = 0;
+  /** Real time (ms) of the last write that has not been answered yet; 0 when none. */
+  waitingSince = 0;
+  /** Whether the board's network interface is up (Wi-Fi associated); connections fail while it is not. */
+  online: () => boolean = () => true;
+  constructor(private readonly deliver: Deliver) {}
+
+  closeAll(): void {
+    for (const s of this.sockets.values()) s.destroy();
+    this.sockets.clear();
+  }
+
+  readonly api = {
+    connect: (host: string, port: number, em: Emitter): number => {
+      const id = this.next++;
+      if (!/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(host) || !this.online()) {
+        const why = this.online() ? "only loopback addresses in the simulator" : "no network";
+        setImmediate(() => this.deliver((e: Emitter) => e.emit("error", { message: why }), [em]));
+        return id;
+      }
+      this.opened++;
+      const s = net.connect({ host, port });
+      s.setNoDelay(true);
+      this.sockets.set(id, s);
+      this.waitingSince = Date.now();
+      s.on("connect", () => this.deliver((e: Emitter) => e.emit("connect"), [em]));
+      s.on("data", (b: Buffer) => {
+        this.waitingSince = 0;
+        this.deliver((e: Emitter, d: string) => e.emit("data", d), [em, b.toString("latin1")]);
+      });
+      s.on("error", (err) => {
+        this.waitingSince = 0;
+        this.deliver((e: Emitter, m: string) => e.emit("error", { message: m }), [em, err.message]);
+      });
+      s.on("close", () => {
+        this.waitingSince = 0;
+        this.sockets.delete(id);
+        this.deliver((e: Emitter) => e.emit("close"), [em]);
+      });
+      return id;
+    },
+    write: (id: number, d: string) => {
+      const s = this.sockets.get(id);
+      if (s && !s.destroyed) {
+        if (!this.waitingSince) this.waitingSince = Date.now();
+        s.write(Buffer.from(d, "latin1"));
+      }
+    },
+    end: (id: number) => {
+      const s = this.sockets.get(id);
+      if (s) s.destroy();
+    },
+  };
+}

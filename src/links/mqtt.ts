@@ -1,0 +1,228 @@
+/**
+ * MQTT 3.1.1 (OASIS standard) over require("net"), written here because
+ * Espruino's MQTT module is fetched online and is not in the firmware. QoS 1
+ * publishes of frames (PUBACK is the delivery), a subscription to the
+ * gateway's downlink topic, keepalive pings, clean or persistent sessions, and
+ * a last will that tells the platform the gateway went offline. Topics:
+ * docs/links.md.
+ */
+import type { Link, DownlinkHandler } from "./link";
+import { backoffMs } from "./lora-common";
+import { log, INFO, WARN } from "../log";
+
+export interface MqttConfig {
+  host: string;
+  port: number;
+  clientId: string;
+  user?: string;
+  pass?: string;
+  /** Seconds between pings when idle. */
+  keepalive: number;
+  clean: boolean;
+  /** Topic prefix: <prefix>/up, <prefix>/down, <prefix>/state. */
+  prefix: string;
+}
+
+function chr(n: number): string {
+  return String.fromCharCode(n & 255);
+}
+function str16(s: string): string {
+  return chr(s.length >> 8) + chr(s.length) + s;
+}
+function packet(type: number, body: string): string {
+  let n = body.length;
+  let len = "";
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 128;
+    len += chr(b);
+  } while (n > 0);
+  return chr(type) + len + body;
+}
+
+export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, isNetworkUp: () => boolean): Link {
+  const net = require("net");
+  let sock: any = null;
+  let state = 0; // 0 down, 1 connecting, 2 connected
+  let buf = "";
+  let pid = 1;
+  let waiting: ((ok: boolean) => void) | null = null;
+  let waitPid = -1;
+  let waitTimer = 0;
+  let lastOut = 0;
+  let pingTimer = 0;
+  let pongDue = 0;
+  let retry = 0;
+  let connects = 0;
+  let failures = 0;
+  const up = cfg.prefix + "/up";
+  const down = cfg.prefix + "/down";
+  const stateTopic = cfg.prefix + "/state";
+
+  function send(p: string): void {
+    if (!sock) return;
+    lastOut = getTime();
+    sock.write(p);
+  }
+
+  function settle(ok: boolean): void {
+    if (waitTimer) clearTimeout(waitTimer);
+    waitTimer = 0;
+    const w = waiting;
+    waiting = null;
+    waitPid = -1;
+    if (w) w(ok);
+  }
+
+  function drop(why: string): void {
+    if (state === 0) return;
+    if (state === 2) log(WARN, "MQTT: connection lost (" + why + ")");
+    state = 0;
+    failures++;
+    if (pingTimer) clearInterval(pingTimer);
+    pingTimer = 0;
+    const s = sock;
+    sock = null;
+    buf = "";
+    if (s) {
+      try {
+        s.end();
+      } catch (e) {
+        // already closed
+      }
+    }
+    settle(false);
+    setTimeout(connect, backoffMs(2000, retry++));
+  }
+
+  function handle(type: number, flags: number, body: string): void {
+    if (type === 2) {
+      // CONNACK: return code 0 accepts.
+      if (body.charCodeAt(1) !== 0) return drop("refused, code " + body.charCodeAt(1));
+      state = 2;
+      retry = 0;
+      connects++;
+      log(INFO, "MQTT: connected to " + cfg.host);
+      send(packet(0x82, chr(0) + chr(1) + str16(down) + chr(1)));
+      send(packet(0x31, str16(stateTopic) + "online"));
+      pingTimer = setInterval(ping, 1000 * Math.max(5, cfg.keepalive / 2));
+    } else if (type === 4) {
+      // PUBACK
+      const id = (body.charCodeAt(0) << 8) | body.charCodeAt(1);
+      if (id === waitPid) settle(true);
+    } else if (type === 3) {
+      // PUBLISH to us: a downlink.
+      const tl = (body.charCodeAt(0) << 8) | body.charCodeAt(1);
+      const topic = body.substr(2, tl);
+      let o = 2 + tl;
+      const qos = (flags >> 1) & 3;
+      if (qos > 0) {
+        send(packet(0x40, body.substr(o, 2)));
+        o += 2;
+      }
+      if (topic === down) {
+        const data: number[] = [];
+        for (let i = o; i < body.length; i++) data.push(body.charCodeAt(i));
+        onDownlink(11, data);
+      }
+    } else if (type === 13) pongDue = 0; // PINGRESP
+  }
+
+  function onData(d: string): void {
+    buf += d;
+    for (;;) {
+      if (buf.length < 2) return;
+      let len = 0;
+      let mul = 1;
+      let i = 1;
+      let b = 0;
+      do {
+        if (i >= buf.length) return;
+        b = buf.charCodeAt(i++);
+        len += (b & 127) * mul;
+        mul *= 128;
+      } while (b & 128 && i < 5);
+      if (buf.length < i + len) return;
+      const h = buf.charCodeAt(0);
+      const body = buf.substr(i, len);
+      buf = buf.substr(i + len);
+      handle(h >> 4, h & 15, body);
+    }
+  }
+
+  function ping(): void {
+    if (state !== 2) return;
+    const t = getTime();
+    if (pongDue && t > pongDue) return drop("no answer to a ping");
+    if (t - lastOut >= cfg.keepalive / 2) {
+      send(chr(0xc0) + chr(0));
+      pongDue = t + cfg.keepalive;
+    }
+  }
+
+  function connect(): void {
+    if (state !== 0) return;
+    if (!isNetworkUp()) {
+      setTimeout(connect, backoffMs(2000, retry++));
+      return;
+    }
+    state = 1;
+    let flags = (cfg.clean ? 2 : 0) | 4 | 8 | 32; // will: QoS 1, retained
+    let payload = str16(cfg.clientId) + str16(stateTopic) + str16("offline");
+    if (cfg.user) {
+      flags |= 128;
+      payload += str16(cfg.user);
+      if (cfg.pass) {
+        flags |= 64;
+        payload += str16(cfg.pass);
+      }
+    }
+    const s = net.connect({ host: cfg.host, port: cfg.port }, function () {
+      if (sock !== s) return;
+      send(packet(0x10, str16("MQTT") + chr(4) + chr(flags) + chr(cfg.keepalive >> 8) + chr(cfg.keepalive) + payload));
+    });
+    sock = s;
+    s.on("data", function (d: string) {
+      if (sock === s) onData(d);
+    });
+    s.on("close", function () {
+      if (sock === s) drop("closed");
+    });
+    s.on("error", function (e: any) {
+      if (sock === s) drop(e && e.message ? e.message : "error");
+    });
+  }
+
+  connect();
+
+  return {
+    name: "mqtt",
+    ready() {
+      return state === 2 && waiting === null;
+    },
+    maxPayload() {
+      return 1024;
+    },
+    waitFor() {
+      return 0;
+    },
+    send(bytes, n, _confirmed, done) {
+      if (state !== 2) return done(false);
+      pid = (pid % 65535) + 1;
+      waitPid = pid;
+      waiting = done;
+      let payload = "";
+      for (let i = 0; i < n; i++) payload += chr(bytes[i]);
+      send(packet(0x32, str16(up) + chr(pid >> 8) + chr(pid) + payload));
+      // A broker slow to acknowledge is waited for; the connection is dropped only by keepalive.
+      waitTimer = setTimeout(function () {
+        waitTimer = 0;
+        drop("no PUBACK");
+      }, 60000);
+    },
+    stats() {
+      return [connects, failures, 0];
+    },
+  };
+}
