@@ -6,13 +6,16 @@
  *   --hours N   simulated hours to run (default 3)
  *   --site F    site configuration file (default scripts/sites/demo.json)
  *   --board B   board (default sim)
+ *   --mqtt URL  send over Wi-Fi and MQTT to this broker (e.g. mqtt://127.0.0.1:1883) instead of LoRaWAN
  */
 import fs from "node:fs";
 import path from "node:path";
 import { SimBoard } from "./sim/board";
 import { standardWorld, demoWorld } from "./sim/world";
 import { humanLine, stamp } from "./sim/format";
-import { attachLorawan } from "./sim/lorawan";
+import { attachLorawan, makeIdentity } from "./sim/lorawan";
+import mqtt from "mqtt";
+import { codec } from "./frames";
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(name);
@@ -29,17 +32,41 @@ sim.install();
 sim.writeSite(site);
 if (sitePath.endsWith("sites/demo.json")) demoWorld(sim);
 else standardWorld(sim);
-// The demo sends over LoRaWAN to a simulated network server, which decodes with decoders/feldgate.js.
-const lw = sim.board.hw.modem ? attachLorawan(sim) : null;
-if (lw) {
-  lw.ns.onDecoded = (d) => {
-    const parts = d.readings.map((r: any) => `ch${r.channel} ${r.quantity} ${r.value ?? r.quality}${r.unit ? " " + r.unit : ""}`);
-    const ev = d.events.map((e: any) => `ch${e.channel} ${e.event} ${e.active ? "raised" : "cleared"}`);
-    console.log(`${stamp(sim)}  Platform received frame ${d.frame.seq}: ${[...ev, ...parts].join(", ") || "status"}${d.health ? ` [health: ${JSON.stringify(d.health)}]` : ""}`);
-  };
+
+function showDecoded(d: any): void {
+  const parts = d.readings.map((r: any) => `ch${r.channel} ${r.quantity} ${r.value ?? r.quality}${r.unit ? " " + r.unit : ""}`);
+  const ev = d.events.map((e: any) => `ch${e.channel} ${e.event} ${e.active ? "raised" : "cleared"}`);
+  console.log(`${stamp(sim)}  Platform received frame ${d.frame.seq}: ${[...ev, ...parts].join(", ") || "status"}${d.health ? ` [health: ${JSON.stringify(d.health)}]` : ""}`);
 }
-sim.boot();
-sim.advance(hours * 3600_000);
+
+const brokerUrl = arg("--mqtt", "");
+let lw: ReturnType<typeof attachLorawan> | null = null;
+let sub: mqtt.MqttClient | null = null;
+if (brokerUrl) {
+  // Wi-Fi to a simulated access point, MQTT to a real broker; a subscriber decodes what arrives.
+  const u = new URL(brokerUrl);
+  const clientId = "demo-" + sim.board.id;
+  sim.writeSite({ ...site, link: "wifi" });
+  sim.wifi.addAp("Hof", "demo-pass");
+  sim.writeIdentity({ ...makeIdentity(), wifi: { ssid: "Hof", pass: "demo-pass" }, mqtt: { host: u.hostname, port: +(u.port || 1883), clientId, keepalive: 60 } });
+  sub = mqtt.connect(brokerUrl);
+  sub.on("connect", () => sub!.subscribe(`feldgate/${clientId}/up`, { qos: 1 }));
+  sub.on("message", (_t, payload) => {
+    const out = codec.decodeUplink({ bytes: Array.from(payload), fPort: 10, recvTime: new Date(sim.clock.wall) });
+    if (out.data) showDecoded(out.data);
+  });
+  await new Promise((r) => sub!.once("connect", r));
+  sim.boot();
+  await sim.runRealtime(hours * 3600_000, 2000, 2000);
+} else {
+  // By default the demo sends over LoRaWAN to a simulated network server, which decodes with decoders/feldgate.js.
+  lw = sim.board.hw.modem ? attachLorawan(sim) : null;
+  if (lw) lw.ns.onDecoded = showDecoded;
+  sim.boot();
+  sim.advance(hours * 3600_000);
+}
+sim.powerOff();
+if (sub) sub.end(true);
 if (lw) console.log(`\nThe platform holds ${lw.ns.readings.size} readings and ${lw.ns.events.length} events from ${lw.ns.uplinks.length} uplinks (${lw.ns.duplicates} duplicates dropped).`);
 const st = sim.storage.getStats();
 console.log(`\nStorage: ${st.fileCount} files, ${(st.freeBytes / 1024).toFixed(1)} KB free; flash page erases so far: ${sim.flash.totalErases}`);

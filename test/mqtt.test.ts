@@ -202,3 +202,42 @@ describe("Wi-Fi and MQTT against a real broker (Mosquitto)", () => {
     p.close();
   });
 });
+
+describe("link manager: Wi-Fi preferred, LoRaWAN when it fails, back when it recovers", () => {
+  beforeAll(startBroker);
+  afterAll(stopBroker);
+
+  it("every reading arrives by one link or the other, and frames go back to Wi-Fi", async () => {
+    const { attachLorawan } = await import("../scripts/sim/lorawan");
+    const p = new Platform("both1");
+    await p.connected();
+    const site = siteWith({ kind: "soil", name: "B", port: 3 });
+    Object.assign(site, { interval: 900, link: "both", prefer: "wifi" });
+    const sim = makeBoard("sim", { site });
+    sim.pins.setVolts("D34", () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
+    const lw = attachLorawan(sim);
+    const id = JSON.parse(sim.storage.read("fg.id")!);
+    sim.writeIdentity({ ...id, wifi: { ssid: "Hof", pass: "geheim-123" }, mqtt: { host: "127.0.0.1", port: PORT, clientId: "both1", keepalive: 60 } });
+    sim.wifi.addAp("Hof", "geheim-123");
+    p.now = () => sim.clock.wall;
+    sim.boot();
+    await sim.runRealtime(2 * HOUR, 2000, 2000);
+    const viaWifiBefore = p.readings.size;
+    const viaLoraBefore = lw.ns.readings.size;
+    sim.wifi.setApUp("Hof", false);
+    await sim.runRealtime(6 * HOUR, 2000, 2000);
+    const viaLoraDuring = lw.ns.readings.size - viaLoraBefore;
+    sim.wifi.setApUp("Hof", true);
+    await sim.runRealtime(6 * HOUR, 2000, 2000);
+    const viaWifiAfter = p.readings.size - viaWifiBefore;
+    const all = new Set<string>();
+    for (const k of p.readings.keys()) all.add(k);
+    for (const r of lw.ns.readings.values()) all.add(`${r.channel}/${({ supply_voltage: 1, board_temperature: 2, soil_moisture: 15 } as any)[r.quantity]}/${Math.round(Date.parse(r.time) / 300000)}`);
+    expect(viaWifiBefore).toBeGreaterThan(0);
+    expect(viaLoraDuring).toBeGreaterThan(0);
+    expect(viaWifiAfter).toBeGreaterThan(0);
+    expect(all.size).toBe(cycles(sim) * 3);
+    console.log(`failover: ${viaWifiBefore} readings by Wi-Fi, ${viaLoraDuring} by LoRaWAN while it was gone, ${viaWifiAfter} by Wi-Fi after`);
+    p.close();
+  });
+});
