@@ -1,4 +1,7 @@
-/** What both LoRaWAN modem drivers share: EU868 data-rate tables, hex, and the retry wait. */
+/** What both LoRaWAN modem drivers share: EU868 data-rate tables, hex, the retry wait, and the link's common methods. */
+import type { Link } from "./link";
+import type { AtPort } from "./at";
+import { airtimeMs, waitMs } from "../dutycycle";
 
 export const UPLINK_PORT = 10;
 /** EU868 (RP002-1.0.4): maximum application payload and spreading factor by data rate. */
@@ -30,4 +33,29 @@ export function unhex(h: string): number[] {
  */
 export function backoffMs(baseMs: number, failuresInARow: number): number {
   return Math.min(3600000, baseMs * Math.pow(2, Math.min(failuresInARow, 10))) * (0.5 + Math.random());
+}
+
+/** A modem driver's state: 0 starting, 1 joining, 2 joined; the data rate; a send under way. */
+export interface LoraState {
+  state: number;
+  dr: number;
+  sending: boolean;
+}
+
+/** The link as the sender sees it: ready when joined and idle, payload and duty cycle from the data rate. */
+export function loraLink(s: LoraState, at: AtPort, send: Link["send"], stats: () => number[]): Link {
+  return {
+    name: "lorawan",
+    ready() {
+      return s.state === 2 && !s.sending && !at.busy();
+    },
+    maxPayload() {
+      return MAX_PAYLOAD[s.dr];
+    },
+    waitFor(n) {
+      return waitMs(Date.now(), airtimeMs(n, SF[s.dr]));
+    },
+    send: send,
+    stats: stats,
+  };
 }

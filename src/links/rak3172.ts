@@ -10,7 +10,7 @@ import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "../dutycycle";
 import type { Link, DownlinkHandler } from "./link";
 import { log, INFO, WARN } from "../log";
-import { UPLINK_PORT, MAX_PAYLOAD, SF, hex, unhex, backoffMs, type LoraKeys } from "./lora-common";
+import { UPLINK_PORT, SF, hex, unhex, backoffMs, loraLink, type LoraKeys, type LoraState } from "./lora-common";
 
 const STATUS = /^(OK|AT_ERROR|AT_PARAM_ERROR|AT_BUSY_ERROR|AT_TEST_PARAM_OVERFLOW|AT_NO_NETWORK_JOINED|AT_RX_ERROR|AT_DUTYCYCLE_RESTRICTED|AT_COMMAND_NOT_FOUND)$/;
 
@@ -21,9 +21,7 @@ function isEvent(l: string): boolean {
 export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
   const serial = (global as any)[m.uart.serial];
   serial.setup(m.baud, { rx: m.uart.rx, tx: m.uart.tx });
-  let state = 0; // 0 starting, 1 joining, 2 joined
-  let dr = 0;
-  let sending = false;
+  const s: LoraState = { state: 0, dr: 0, sending: false };
   let cfm = -1;
   let joins = 0;
   let failures = 0;
@@ -61,9 +59,9 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
 
   function reset(): void {
     failures++;
-    state = 0;
+    s.state = 0;
     cfm = -1;
-    sending = false;
+    s.sending = false;
     if (m.reset) {
       resets++;
       digitalPulse(m.reset, false, 10);
@@ -90,7 +88,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
   }
 
   function join(): void {
-    state = 1;
+    s.state = 1;
     // A join request at DR0 is about 1.5 s of airtime: the duty cycle holds it back too.
     const air = airtimeMs(10, 12);
     const wait = waitMs(Date.now(), air);
@@ -109,7 +107,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
           streak = 0;
           log(INFO, "LoRaWAN: joined the network");
           readDr(function () {
-            state = 2;
+            s.state = 2;
           });
           return true;
         }
@@ -133,7 +131,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
       if (st !== "OK") return reset();
       for (let i = 0; i < lines.length; i++) {
         const v = lines[i].split("=");
-        if (v.length === 2 && !isNaN(parseInt(v[1], 10))) dr = Math.min(7, Math.max(0, parseInt(v[1], 10)));
+        if (v.length === 2 && !isNaN(parseInt(v[1], 10))) s.dr = Math.min(7, Math.max(0, parseInt(v[1], 10)));
       }
       then();
     });
@@ -141,30 +139,22 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
 
   start();
 
-  return {
-    name: "lorawan",
-    ready() {
-      return state === 2 && !sending && !at.busy();
-    },
-    maxPayload() {
-      return MAX_PAYLOAD[dr];
-    },
-    waitFor(n) {
-      return waitMs(Date.now(), airtimeMs(n, SF[dr]));
-    },
-    send(bytes, n, confirmed, done) {
-      sending = true;
+  return loraLink(
+    s,
+    at,
+    function (bytes, n, confirmed, done) {
+      s.sending = true;
       const finish = function (ok: boolean): void {
-        sending = false;
+        s.sending = false;
         // ADR may have moved the data rate: read it before the next frame is sized.
-        if (state === 2) readDr(function () {});
+        if (s.state === 2) readDr(function () {});
         done(ok);
       };
       const go = function (): void {
         at.cmd("AT+SEND=" + UPLINK_PORT + ":" + hex(bytes, n), 3000, function (st) {
           if (st === "AT_NO_NETWORK_JOINED") {
-            state = 1;
-            sending = false;
+            s.state = 1;
+            s.sending = false;
             join();
             return done(false);
           }
@@ -173,7 +163,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
             return done(false);
           }
           if (st !== "OK") return finish(false);
-          spend(Date.now(), airtimeMs(n, SF[dr]));
+          spend(Date.now(), airtimeMs(n, SF[s.dr]));
           expect(function (l) {
             if (l === "+EVT:SEND_CONFIRMED_OK") finish(true);
             else if (l.indexOf("+EVT:SEND_CONFIRMED_FAILED") === 0) finish(false);
@@ -189,7 +179,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
       if (c === cfm) return go();
       at.cmd("AT+CFM=" + c, 3000, function (st) {
         if (st !== "OK") {
-          sending = false;
+          s.sending = false;
           reset();
           return done(false);
         }
@@ -197,8 +187,8 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
         go();
       });
     },
-    stats() {
+    function () {
       return [joins, failures, resets];
     },
-  };
+  );
 }

@@ -11,7 +11,7 @@ import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "../dutycycle";
 import type { Link, DownlinkHandler } from "./link";
 import { log, INFO, WARN } from "../log";
-import { UPLINK_PORT, MAX_PAYLOAD, SF, hex, unhex, backoffMs, type LoraKeys } from "./lora-common";
+import { UPLINK_PORT, SF, hex, unhex, backoffMs, loraLink, type LoraKeys, type LoraState } from "./lora-common";
 
 function endOf(tag: string): (l: string) => boolean {
   return function (l) {
@@ -22,9 +22,7 @@ function endOf(tag: string): (l: string) => boolean {
 export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
   const serial = (global as any)[m.uart.serial];
   serial.setup(m.baud, { rx: m.uart.rx, tx: m.uart.tx });
-  let state = 0; // 0 starting, 1 joining, 2 joined
-  let dr = 0;
-  let sending = false;
+  const s: LoraState = { state: 0, dr: 0, sending: false };
   let joins = 0;
   let failures = 0;
   let resets = 0;
@@ -43,8 +41,8 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
   function fail(why: string): void {
     log(WARN, "LoRaWAN modem: " + why);
     failures++;
-    state = 0;
-    sending = false;
+    s.state = 0;
+    s.sending = false;
     if (m.reset) {
       resets++;
       digitalPulse(m.reset, false, 10);
@@ -69,7 +67,7 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
   }
 
   function join(): void {
-    state = 1;
+    s.state = 1;
     const air = airtimeMs(10, 12);
     const wait = waitMs(Date.now(), air);
     if (wait > 0) {
@@ -91,7 +89,7 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
       streak = 0;
       log(INFO, "LoRaWAN: joined the network");
       readDr(function () {
-        state = 2;
+        s.state = 2;
       });
     }, endOf("JOIN"));
   }
@@ -103,7 +101,7 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
         const k = lines[i].indexOf(" DR");
         if (k >= 0) {
           const n = parseInt(lines[i].substr(k + 3), 10);
-          if (!isNaN(n)) dr = Math.min(7, Math.max(0, n));
+          if (!isNaN(n)) s.dr = Math.min(7, Math.max(0, n));
         }
       }
       then();
@@ -112,23 +110,15 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
 
   start();
 
-  return {
-    name: "lorawan",
-    ready() {
-      return state === 2 && !sending && !at.busy();
-    },
-    maxPayload() {
-      return MAX_PAYLOAD[dr];
-    },
-    waitFor(n) {
-      return waitMs(Date.now(), airtimeMs(n, SF[dr]));
-    },
-    send(bytes, n, confirmed, done) {
-      sending = true;
+  return loraLink(
+    s,
+    at,
+    function (bytes, n, confirmed, done) {
+      s.sending = true;
       const tag = confirmed ? "CMSGHEX" : "MSGHEX";
-      spend(Date.now(), airtimeMs(n, SF[dr]));
+      spend(Date.now(), airtimeMs(n, SF[s.dr]));
       at.cmd("AT+" + tag + '="' + hex(bytes, n) + '"', 30000, function (st, lines) {
-        sending = false;
+        s.sending = false;
         if (st === "TIMEOUT" && !lines.length) {
           fail("no answer to a send");
           return done(false);
@@ -138,7 +128,7 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
           const l = lines[i];
           if (l.indexOf("ACK Received") >= 0) acked = true;
           if (l.indexOf("Please join network first") >= 0 || l.indexOf("Not joined") >= 0) {
-            state = 1;
+            s.state = 1;
             join();
           }
           // +CMSGHEX: PORT: 11; RX: "0102"
@@ -146,12 +136,12 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
           const r = l.indexOf('RX: "');
           if (p >= 0 && r > p) onDownlink(parseInt(l.substr(p + 6), 10), unhex(l.substr(r + 5, l.length - r - 6)));
         }
-        if (state === 2) readDr(function () {});
+        if (s.state === 2) readDr(function () {});
         done(confirmed && acked);
       }, endOf(tag));
     },
-    stats() {
+    function () {
       return [joins, failures, resets];
     },
-  };
+  );
 }
