@@ -19,6 +19,7 @@ import { seqInit } from "./seq";
 import { rak3172 } from "./links/rak3172";
 import { wioe5 } from "./links/wioe5";
 import { mqttLink } from "./links/mqtt";
+import { httpLink } from "./links/http";
 import { wifiStart, wifiUp } from "./links/wifi";
 import type { Link } from "./links/link";
 import { startUplink, pump, requestHealth, uplinkStats, linkInUse } from "./uplink";
@@ -84,7 +85,7 @@ function health(): number[] {
   const v = VERSION.split(".");
   const u = uplinkStats();
   const l = linkInUse();
-  return [1, Math.floor(uptimeMs() / 1000), 2, boots, 4, pending(), 5, q[2], 6, +v[0] * 10000 + +v[1] * 100 + +v[2], 7, l === "lorawan" ? 1 : l === "mqtt" ? 2 : 0, 9, u[1], 10, Math.round(airtimeUsedMs()), 12, require("Storage").getFree()];
+  return [1, Math.floor(uptimeMs() / 1000), 2, boots, 4, pending(), 5, q[2], 6, +v[0] * 10000 + +v[1] * 100 + +v[2], 7, l === "lorawan" ? 1 : l === "mqtt" ? 2 : l === "http" ? 3 : 0, 9, u[1], 10, Math.round(airtimeUsedMs()), 12, require("Storage").getFree()];
 }
 
 /** Writes the site configuration back, as the provisioning tool would, after a downlink changed it. */
@@ -155,10 +156,12 @@ function startLink(): void {
       links.push(MODEM === "rak3172" ? rak3172(hw.modem, keys, onDownlink) : wioe5(hw.modem, keys, onDownlink));
     }
   }
-  if (HAS_WIFI && id.wifi && id.mqtt && use !== "lorawan") {
+  if (HAS_WIFI && id.wifi && (id.mqtt || id.http) && use !== "lorawan") {
     wifiStart(id.wifi.ssid, id.wifi.pass || "");
     const m = id.mqtt;
-    const link = mqttLink({ host: m.host, port: m.port || 1883, clientId: m.clientId || "feldgate-" + (id.devEui || hw.id), user: m.user, pass: m.pass, keepalive: m.keepalive || 60, clean: m.clean === true, prefix: "feldgate/" + (m.clientId || id.devEui || hw.id) }, onDownlink, wifiUp);
+    const link = m
+      ? mqttLink({ host: m.host, port: m.port || 1883, clientId: m.clientId || "feldgate-" + (id.devEui || hw.id), user: m.user, pass: m.pass, keepalive: m.keepalive || 60, clean: m.clean === true, prefix: "feldgate/" + (m.clientId || id.devEui || hw.id) }, onDownlink, wifiUp)
+      : httpLink({ host: id.http.host, port: id.http.port || 80, path: id.http.path || "/" }, wifiUp);
     if (site.prefer === "wifi") links.unshift(link);
     else links.push(link);
   }

@@ -16,7 +16,7 @@ import { Prng } from "./prng";
 import { Pins, Uart, OneWireBus, type Fault, type I2cDevice } from "./peripherals";
 import { createRealm, type RealmHandle, type RealmHost } from "./realm";
 import { WifiModel } from "./wifi";
-import { NetModel } from "./net";
+import { NetModel, HttpModel } from "./net";
 import { FILE } from "../../src/storage-layout";
 import { slotImage } from "../budget";
 import { compress, decompress } from "../heatshrink";
@@ -65,6 +65,7 @@ export class SimBoard {
   readonly pins: Pins;
   readonly wifi: WifiModel;
   readonly net: NetModel;
+  readonly http: HttpModel;
   readonly console: ConsoleLine[] = [];
   readonly errors: { t: number; message: string; stack: string }[] = [];
   readonly resets: { t: number; cause: ResetCause }[] = [];
@@ -95,9 +96,11 @@ export class SimBoard {
     this.pins = new Pins(this.clock, this.rng, this.board.hw.vref, (fn, args) => this.dispatch(fn, args));
     this.wifi = new WifiModel(this.clock, (fn, args) => this.dispatch(fn, args));
     this.net = new NetModel((fn, args) => this.dispatch(fn, args));
+    this.http = new HttpModel((fn, args) => this.dispatch(fn, args));
     // Without Wi-Fi there is no TCP: connections close with the station, and new ones fail.
     if (this.board.hw.wifi) {
       this.net.online = () => this.wifi.connected;
+      this.http.online = () => this.wifi.connected;
       this.wifi.onDrop = () => this.net.closeAll();
     }
     this.dieTemperature = opts.dieTemperature ?? 31;
@@ -221,7 +224,7 @@ export class SimBoard {
     while (this.clock.mono < end) {
       // While the firmware waits for an answer on the wire, its clock waits too (up to 250 ms of
       // real time): the wire is real and slow next to a clock that runs thousands of times faster.
-      const w = this.net.waitingSince;
+      const w = this.net.waitingSince || this.http.waitingSince;
       if (w && Date.now() - w < 250) {
         await new Promise((r) => setTimeout(r, 1));
         continue;
@@ -446,6 +449,7 @@ export class SimBoard {
       modules: {
         Wifi: this.wifi.api,
         net: this.net.api,
+        http: this.http.api,
         // heatshrink with Espruino's parameters; results as the realm's own ArrayBuffers.
         heatshrink: {
           compress: (d: unknown) => this.realm!.u8(compress(dataToBytes(d))).buffer,

@@ -66,3 +66,49 @@ export class NetModel {
     },
   };
 }
+
+/**
+ * require("http") on the simulated board: client requests over real HTTP to
+ * loopback, answered through the realm's event loop.
+ */
+import http from "node:http";
+
+export class HttpModel {
+  private next = 1;
+  online: () => boolean = () => true;
+  /** Real time (ms) since a request has waited for its answer; 0 when none waits. */
+  waitingSince = 0;
+  constructor(private readonly deliver: Deliver) {}
+
+  readonly api = {
+    request: (opts: { host: string; port: number; path: string; method: string; headers: Record<string, unknown> }, body: string, req: Emitter, onRes: unknown, makeRes: (code: number) => Emitter) => {
+      const id = this.next++;
+      if (!/^(127\.\d+\.\d+\.\d+|localhost)$/.test(opts.host) || !this.online()) {
+        setImmediate(() => this.deliver((e: Emitter) => e.emit("error", { message: this.online() ? "only loopback in the simulator" : "no network" }), [req]));
+        return id;
+      }
+      const headers: Record<string, string> = {};
+      for (const k of Object.keys(opts.headers || {})) headers[k] = String(opts.headers[k]);
+      this.waitingSince = Date.now();
+      const r = http.request({ host: opts.host, port: opts.port, path: opts.path, method: opts.method, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          this.waitingSince = 0;
+          this.deliver((cb: (x: Emitter) => void) => {
+            const em = makeRes(res.statusCode ?? 0);
+            if (typeof cb === "function") cb(em);
+            em.emit("data", Buffer.concat(chunks).toString("latin1"));
+            em.emit("close");
+          }, [onRes]);
+        });
+      });
+      r.on("error", (err) => {
+        this.waitingSince = 0;
+        this.deliver((e: Emitter, m: string) => e.emit("error", { message: m }), [req, err.message]);
+      });
+      r.end(Buffer.from(body, "latin1"));
+      return id;
+    },
+  };
+}

@@ -244,7 +244,20 @@ const bootstrap = String.raw`(function (H0, G) {
       return sock;
     }
   };
-  var modules = { Wifi: Wifi, net: net, heatshrink: { compress: wrap(HS.compress, HS), decompress: wrap(HS.decompress, HS) } };
+  var HTTP = H0.modules.http;
+  var http = {
+    request: function (opts, cb) {
+      var req = {};
+      var body = "";
+      req.write = function (d) { body += String(d); };
+      req.end = function (d) {
+        if (d !== undefined) body += String(d);
+        HTTP.request(opts, body, req, cb, function (code) { return { statusCode: code }; });
+      };
+      return req;
+    }
+  };
+  var modules = { Wifi: Wifi, net: net, http: http, heatshrink: { compress: wrap(HS.compress, HS), decompress: wrap(HS.decompress, HS) } };
   var Storage = {
     read: function (n, o, l) { return S.read(n, o, l); },
     readJSON: function (n, ne) { var s = S.read(n); if (s === undefined) return undefined; try { return JSON.parse(s); } catch (e) { if (ne) return undefined; throw e; } },
