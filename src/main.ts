@@ -206,7 +206,12 @@ function main(): void {
   else if (r.defaults) log(WARN, "No site configuration stored yet: running without sensors.");
   else log(INFO, 'Site "' + site.name + '": ' + site.sensors.length + " sensors, reading every " + Math.round(site.interval / 60) + " min");
   every("readings", site.interval * 1000, cycle, 2000);
-  startLink();
+  // Readings are kept whatever happens to the links.
+  try {
+    startLink();
+  } catch (e) {
+    log(ERROR, "Links could not start: " + why(e));
+  }
   start();
 }
 
