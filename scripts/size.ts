@@ -4,6 +4,7 @@
  *   --json      one JSON array on stdout
  *   --brief     one line per board
  *   --drivers   also the bytes each sensor driver adds to the ESP32 + RAK3172 bundle
+ *   --links     also the bytes each link adds to its boards' bundles
  */
 import { rollup } from "rollup";
 import { boards, boardById } from "../boards/index";
@@ -56,4 +57,21 @@ if (process.argv.includes("--drivers")) {
   const d = await driverBytes();
   console.log("\nBytes each driver adds to the esp32-rak3172 bundle (its own code; helpers shared by drivers are listed once):");
   for (const [k, v] of Object.entries(d)) console.log(`  ${k.padEnd(14)} ${String(v).padStart(6)} B`);
+}
+
+/** Bytes each link adds: the board's bundle less the bundle built without it. */
+export async function linkBytes(): Promise<{ board: string; link: string; bytes: number }[]> {
+  const out: { board: string; link: string; bytes: number }[] = [];
+  for (const b of boards) {
+    if (b.id === "sim") continue;
+    const full = await bundleBytes(b);
+    if (b.hw.modem) out.push({ board: b.id, link: `LoRaWAN (${b.hw.modem.kind})`, bytes: full - (await bundleBytes({ ...b, hw: { ...b.hw, modem: undefined } })) });
+    if (b.hw.wifi) out.push({ board: b.id, link: "Wi-Fi, MQTT and HTTP", bytes: full - (await bundleBytes({ ...b, hw: { ...b.hw, wifi: false }, modules: b.modules.filter((m) => m !== "Wifi" && m !== "net" && m !== "http" && m !== "tls") })) });
+  }
+  return out;
+}
+
+if (process.argv.includes("--links")) {
+  console.log("\nBytes each link adds to its boards' bundles (the sender, buffer and frames are counted in the base):");
+  for (const r of await linkBytes()) console.log(`  ${r.board.padEnd(20)} ${r.link.padEnd(24)} ${String(r.bytes).padStart(6)} B`);
 }
