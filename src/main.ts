@@ -22,9 +22,10 @@ import { mqttLink } from "./links/mqtt";
 import { httpLink } from "./links/http";
 import { wifiStart, wifiUp } from "./links/wifi";
 import type { Link } from "./links/link";
-import { startUplink, pump, requestHealth, uplinkStats, linkInUse } from "./uplink";
+import { startUplink, pump, requestHealth, uplinkStats, linkInUse, linkStats } from "./uplink";
 import { handleDownlink } from "./downlink";
-import { airtimeUsedMs } from "./dutycycle";
+import { airtimeUsedMs, setFairUse } from "./dutycycle";
+import { wifiReconnects } from "./links/wifi";
 import { checkSite, type Site } from "./site";
 import { closeSensors } from "./sensors";
 import { queueStats } from "./queue";
@@ -85,7 +86,8 @@ function health(): number[] {
   const v = VERSION.split(".");
   const u = uplinkStats();
   const l = linkInUse();
-  return [1, Math.floor(uptimeMs() / 1000), 2, boots, 4, pending(), 5, q[2], 6, +v[0] * 10000 + +v[1] * 100 + +v[2], 7, l === "lorawan" ? 1 : l === "mqtt" ? 2 : l === "http" ? 3 : 0, 9, u[1], 10, Math.round(airtimeUsedMs()), 12, require("Storage").getFree()];
+  const ls = linkStats();
+  return [1, Math.floor(uptimeMs() / 1000), 2, boots, 4, pending(), 5, q[2], 6, +v[0] * 10000 + +v[1] * 100 + +v[2], 7, l === "lorawan" ? 1 : l === "mqtt" ? 2 : l === "http" ? 3 : 0, 8, ls[0], 9, u[1] + ls[1], 10, Math.round(airtimeUsedMs()), 11, ls[2] + (HAS_WIFI ? wifiReconnects() : 0), 12, require("Storage").getFree()];
 }
 
 /** Writes the site configuration back, as the provisioning tool would, after a downlink changed it. */
@@ -149,6 +151,8 @@ function startLink(): void {
   const id = require("Storage").readJSON(FILE.identity, true) || {};
   const use = site.link || "both";
   const links: Link[] = [];
+  // The Things Network's fair use: 30 s of uplink airtime a day.
+  if (site.fairUse) setFairUse(30000);
   if (MODEM && hw.modem && use !== "wifi") {
     if (!id.devEui || !id.appKey) log(ERROR, "No LoRaWAN keys stored: provision the board before it can join the network.");
     else {

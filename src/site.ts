@@ -21,6 +21,8 @@ export interface Site {
   /** Links to use: "lorawan", "wifi" or "both" (the default), and which to prefer. */
   readonly link?: string;
   readonly prefer?: string;
+  /** Hold LoRaWAN to The Things Network's fair use: 30 s of uplink airtime a day. */
+  readonly fairUse?: boolean;
   readonly sensors: readonly SensorConf[];
 }
 
@@ -74,5 +76,5 @@ export function loadSite(hw: BoardHw): SiteResult {
   if (raw === undefined) return { site: DEFAULT_SITE, error: "", defaults: true };
   const error = checkSite(raw, hw);
   if (error) return { site: DEFAULT_SITE, error: error, defaults: false };
-  return { site: { name: raw.name, interval: raw.interval, sensors: raw.sensors, link: raw.link, prefer: raw.prefer }, error: "", defaults: false };
+  return { site: { name: raw.name, interval: raw.interval, sensors: raw.sensors, link: raw.link, prefer: raw.prefer, fairUse: raw.fairUse === true }, error: "", defaults: false };
 }

@@ -76,6 +76,16 @@ export function requestHealth(): void {
   healthDue = true;
 }
 
+/** Joins or connections, failures, modem resets, summed over the links. */
+export function linkStats(): number[] {
+  const t = [0, 0, 0];
+  for (let i = 0; i < links.length; i++) {
+    const st = links[i].stats();
+    for (let k = 0; k < 3; k++) t[k] += st[k];
+  }
+  return t;
+}
+
 export function uplinkStats(): number[] {
   return [sent, failed];
 }

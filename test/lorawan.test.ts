@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { makeBoard, siteWith } from "./helpers";
 import { attachLorawan, type Lorawan } from "../scripts/sim/lorawan";
 import { airtimeMs } from "../scripts/frames";
-import type { SimBoard } from "../scripts/sim/board";
+import { SIM_EPOCH_MS, type SimBoard } from "../scripts/sim/board";
 
 const HOUR = 3600_000;
 const site = siteWith({ kind: "soil", name: "B", port: 3 });
@@ -84,6 +84,29 @@ describe("LoRaWAN through the RAK3172", () => {
     for (let i = 0; i < 50; i++) lw.modem.uart.garbage(40, i * 60_000);
     sim.advance(6 * HOUR);
     expect(lw.ns.readings.size).toBe(cycles(sim) * 3);
+  });
+});
+
+describe("The Things Network's fair use", () => {
+  it("with fairUse the gateway stays within 30 s of airtime a day, and catches up after", () => {
+    const s = siteWith({ kind: "soil", name: "B", port: 3 });
+    Object.assign(s, { interval: 300, fairUse: true });
+    const sim = makeBoard("sim", { site: s });
+    sim.pins.setVolts("D34", () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
+    const lw = attachLorawan(sim);
+    lw.modem.dr = 0; // SF12: about 1.5 to 2.5 s a frame
+    sim.boot();
+    sim.advance(3 * 24 * HOUR);
+    // The budget runs over days counted from the gateway's first transmission, right after it started.
+    const byDay = new Map<number, number>();
+    for (const u of lw.ns.uplinks) {
+      const d = Math.floor((u.at - SIM_EPOCH_MS) / (24 * HOUR));
+      byDay.set(d, (byDay.get(d) ?? 0) + airtimeMs(u.bytes.length, 12));
+    }
+    for (const ms of byDay.values()) expect(ms).toBeLessThanOrEqual(30_000);
+    // More readings than 30 s a day can carry at SF12: the rest waits in the buffer, nothing is lost.
+    expect(lw.ns.readings.size).toBeLessThan(cycles(sim) * 3);
+    expect(sim.output()).toMatch(/Waiting to be sent: \d+ readings/);
   });
 });
 
