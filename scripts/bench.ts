@@ -99,7 +99,7 @@ for (const r of dr51.readings) byTime.set(r.t, [...(byTime.get(r.t) ?? []), r]);
 const snapshots = [...byTime.values()];
 const readingsPerDay = dr51.readings.length;
 
-// ------------------------------------------------------------------ one snapshot of the demo site, the seven readings of the issue
+// ------------------------------------------------------------------ one snapshot of the demo site: its seven headline readings
 const first = snapshots[1];
 const pick = (ch: number, qty: number) => first.find((r) => r.ch === ch && r.qty === qty)!;
 const snapshot: Rec[] = [pick(1, 3), pick(2, 6), pick(2, 7), pick(2, 8), pick(3, 12), pick(4, 14), pick(0, 1)].map((r) => ({ ...r, t: now }));
@@ -115,7 +115,7 @@ const snapBytes = fp.eval<number>(`(function(){
 
 // ------------------------------------------------------------------ the buffer on each board
 const bytesPerReading = usedBytes / readingsStored;
-/** The issue's measure: the demo site's seven sensors every 15 minutes. */
+/** Days of buffer are stated for seven sensors read every 15 minutes, the demo site's headline readings. */
 const SEVEN_EVERY_15_MIN = 7 * 96;
 function bufferDays(boardId: string, perDay = SEVEN_EVERY_15_MIN): number {
   const b = budgetFromDist(boardById(boardId), DIST);
