@@ -90,7 +90,7 @@ function health(): number[] {
   return [1, Math.floor(uptimeMs() / 1000), 2, boots, 4, pending(), 5, q[2], 6, +v[0] * 10000 + +v[1] * 100 + +v[2], 7, l === "lorawan" ? 1 : l === "mqtt" ? 2 : l === "http" ? 3 : 0, 8, ls[0], 9, u[1] + ls[1], 10, Math.round(airtimeUsedMs()), 11, ls[2] + (HAS_WIFI ? wifiReconnects() : 0), 12, require("Storage").getFree()];
 }
 
-/** Writes the site configuration back, as the provisioning tool would, after a downlink changed it. */
+/** Writes the site configuration back after a downlink changed it. */
 function saveSite(raw: any): void {
   require("Storage").writeJSON(FILE.site, raw);
 }

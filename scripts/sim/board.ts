@@ -108,7 +108,7 @@ export class SimBoard {
 
   // ------------------------------------------------------------------ flashing and provisioning
 
-  /** Writes the loader and the board's bundle into Storage, as `npm run flash` does over USB. */
+  /** Writes the loader and the board's bundle into Storage, as flashing a board over USB does. */
   install(bundle?: string): void {
     const app = bundle ?? fs.readFileSync(path.join(this.dist, `${this.board.id}.js`), "latin1");
     const loader = fs.readFileSync(path.join(this.dist, "loader.js"), "latin1");
@@ -118,12 +118,12 @@ export class SimBoard {
     this.storage.write(FILE.bootCode, loader);
   }
 
-  /** Writes the site configuration, as the provisioning tool does. */
+  /** Writes the site configuration, as provisioning a board does. */
   writeSite(site: unknown): void {
     this.storage.write(FILE.site, JSON.stringify(site));
   }
 
-  /** Writes the device identity record, as the provisioning tool does. */
+  /** Writes the device identity record, as provisioning a board does. */
   writeIdentity(identity: unknown): void {
     this.storage.write(FILE.identity, JSON.stringify(identity));
   }

@@ -5,7 +5,7 @@ import { SimNetworkServer } from "./network";
 import { Rak3172 } from "./models/rak3172";
 import { WioE5 } from "./models/wioe5";
 
-/** A fresh identity, as the provisioning tool makes one: random keys, never stored in the repository. */
+/** A fresh identity for a simulated board: random keys, made for the run and never stored in the repository. */
 export function makeIdentity(): { v: number; devEui: string; joinEui: string; appKey: string } {
   return {
     v: 1,
