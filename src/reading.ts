@@ -48,9 +48,3 @@ export function emitEvent(ch: number, code: number, active: number, value: numbe
   const t = now();
   for (let i = 0; i < eventSinks.length; i++) eventSinks[i](ch, code, active, value, t);
 }
-
-/** For tests and restarts: drop every sink. */
-export function clearSinks(): void {
-  readingSinks.splice(0, readingSinks.length);
-  eventSinks.splice(0, eventSinks.length);
-}

@@ -313,17 +313,6 @@ export class SimBoard {
     return out as T;
   }
 
-  /**
-   * V8 heap bytes allocated while fn runs (no collection in between), for the
-   * estimate of what a piece of firmware allocates; see docs/simulator.md.
-   */
-  allocatedDuring(fn: () => void): number {
-    collectGarbage();
-    const before = v8.getHeapStatistics().used_heap_size;
-    fn();
-    return Math.max(0, v8.getHeapStatistics().used_heap_size - before);
-  }
-
   // ------------------------------------------------------------------ realm plumbing
 
   private log(text: string): void {

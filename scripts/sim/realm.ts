@@ -5,7 +5,7 @@
  * objects; each calls out to the simulated board through one host object.
  */
 import vm from "node:vm";
-import { absentGlobals, absentMethodOwners, absentStatics, absentModules } from "../espruino-profile";
+import { absentGlobals, absentMethodOwners, absentStatics } from "../espruino-profile";
 
 /** What the realm asks of the simulated board. */
 export interface RealmHost {
@@ -350,4 +350,3 @@ export function createRealm(host: RealmHost): RealmHandle {
   };
 }
 
-export { absentModules };
