@@ -27,6 +27,11 @@ export function seqNext(): number {
   return seq++;
 }
 
+/** The number the next seqNext() returns, without using it: a frame that waits for the duty cycle costs none. */
+export function seqPeek(): number {
+  return seq;
+}
+
 /** What goes in a frame: 16 bits. */
 export function seqOnWire(n: number): number {
   return n % 65536;

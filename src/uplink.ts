@@ -5,7 +5,7 @@
  */
 import type { Link } from "./links/link";
 import { queueFrame, queueDelivered, pending } from "./queue";
-import { seqNext, seqOnWire } from "./seq";
+import { seqNext, seqPeek, seqOnWire } from "./seq";
 import { statusPending, statusDelivered, type Health } from "./frame";
 
 const out = new Uint8Array(1024);
@@ -45,7 +45,7 @@ export function pump(): void {
   // A downlink's answer or a health report goes out even with nothing else waiting.
   const notes = healthDue || statusPending();
   if (pending() <= 0 && !notes) return;
-  const o = queueFrame(out, l.maxPayload(), seqOnWire(seqNext()), getTime(), healthDue ? health() : null);
+  const o = queueFrame(out, l.maxPayload(), seqOnWire(seqPeek()), getTime(), healthDue ? health() : null);
   if (o.events + o.readings === 0 && !notes) return;
   const wait = l.waitFor(o.bytes);
   if (wait > 0) {
@@ -55,6 +55,7 @@ export function pump(): void {
     }, wait);
     return;
   }
+  seqNext();
   busy = true;
   l.send(out, o.bytes, true, function (ok) {
     busy = false;
