@@ -545,8 +545,9 @@ export function queueStats(): number[] {
 
 /** Compacts Storage when nothing is pending and trash takes more than a quarter of it. */
 export function queueTidy(): boolean {
+  if (!nothingPending()) return false;
   const st = S.getStats();
-  if (!nothingPending() || st.trashBytes * 4 < st.totalBytes) return false;
+  if (st.trashBytes * 4 < st.totalBytes) return false;
   S.compact();
   return true;
 }

@@ -4,7 +4,7 @@
  * the platform confirmed it; until then its readings stay in the buffer.
  */
 import type { Link } from "./links/link";
-import { queueFrame, queueDelivered, pending } from "./queue";
+import { queueFrame, queueDelivered, queueTidy, pending } from "./queue";
 import { seqNext, seqPeek, seqOnWire } from "./seq";
 import { statusPending, statusDelivered, type Health } from "./frame";
 
@@ -64,6 +64,8 @@ export function pump(): void {
       healthDue = false;
       statusDelivered();
       queueDelivered(o);
+      // Reclaims delivered segments while nothing is pending, before Storage fills (docs/buffer.md).
+      queueTidy();
       timer = setTimeout(function () {
         timer = 0;
         pump();
