@@ -41,6 +41,11 @@ export function readingLines(sim: SimBoard): string[] {
   return sim.console.filter((l) => l.text.startsWith("INFO Readings: ")).map((l) => l.text.slice(15));
 }
 
+/** Reading cycles the gateway has run: one "Readings:" line each. */
+export function cycles(sim: SimBoard): number {
+  return readingLines(sim).length;
+}
+
 /** The part of the newest readings line about one named sensor. */
 export function lastOf(sim: SimBoard, name: string): string {
   const lines = readingLines(sim);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import http from "node:http";
-import { makeBoard, siteWith } from "./helpers";
+import { makeBoard, siteWith, cycles } from "./helpers";
 import { decodeFrame } from "../scripts/frames";
 import type { SimBoard } from "../scripts/sim/board";
 
@@ -34,7 +34,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const cycles = (s: SimBoard) => s.console.filter((l) => l.text.startsWith("INFO Readings")).length;
 
 describe("HTTP POST of frames", () => {
   it("2xx is delivery; a failing endpoint and a day without it lose nothing", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeBoard, siteWith } from "./helpers";
+import { makeBoard, siteWith, cycles } from "./helpers";
 import { attachLorawan, type Lorawan } from "../scripts/sim/lorawan";
 import { airtimeMs } from "../scripts/frames";
 import { SIM_EPOCH_MS, type SimBoard } from "../scripts/sim/board";
@@ -18,7 +18,6 @@ function gateway(dr = 5): { sim: SimBoard; lw: Lorawan } {
 }
 
 /** Readings the gateway logged (3 a cycle here: supply, board temperature, soil). */
-const cycles = (sim: SimBoard) => sim.console.filter((l) => l.text.startsWith("INFO Readings")).length;
 
 describe("LoRaWAN through the RAK3172", () => {
   it("configures the modem as the RUI3 manual says, joins, and delivers every reading", () => {

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import mqtt from "mqtt";
-import { makeBoard, siteWith } from "./helpers";
+import { makeBoard, siteWith, cycles } from "./helpers";
 import { decodeFrame, codec } from "../scripts/frames";
 import type { SimBoard } from "../scripts/sim/board";
 
@@ -91,7 +91,6 @@ function gateway(id: string, p: Platform, brokerPort = PORT): SimBoard {
   return sim;
 }
 
-const cycles = (sim: SimBoard) => sim.console.filter((l) => l.text.startsWith("INFO Readings")).length;
 
 describe("Wi-Fi and MQTT against a real broker (Mosquitto)", () => {
   beforeAll(startBroker);
