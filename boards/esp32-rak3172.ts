@@ -10,6 +10,7 @@ const board: Board = {
   jsVarBytes: 14,
   modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi"],
   drivers: ALL_DRIVERS,
+  bulkAcks: true,
   hw: {
     id: "esp32-rak3172",
     ports: [

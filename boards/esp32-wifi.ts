@@ -10,6 +10,7 @@ const board: Board = {
   jsVarBytes: 14,
   modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi"],
   drivers: ALL_DRIVERS,
+  bulkAcks: false,
   hw: {
     id: "esp32-wifi",
     // ADC1 pins only: ADC2 is unusable while Wi-Fi is on.

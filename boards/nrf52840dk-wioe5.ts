@@ -16,6 +16,8 @@ const board: Board = {
   compressApp: true,
   // Pasture and well sites: the pump, Modbus and smoke drivers are left out to keep Storage for readings.
   drivers: ["trough", "level", "meter", "temp", "soil"],
+  // Every frame goes confirmed: bulk acknowledgements would cost a 4 KB segment of buffer.
+  bulkAcks: false,
   hw: {
     id: "nrf52840dk-wioe5",
     // Arduino-header analog inputs A0..A2 are P0.03, P0.04, P0.28.

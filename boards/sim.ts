@@ -13,6 +13,7 @@ const board: Board = {
   jsVarBytes: 14,
   modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi"],
   drivers: ALL_DRIVERS,
+  bulkAcks: true,
   hw: {
     id: "sim",
     ports: [

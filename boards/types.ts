@@ -92,5 +92,10 @@ export interface Board {
   readonly compressApp?: boolean;
   /** Drivers in this board's bundle: only what its sites need, where Storage is tight. */
   readonly drivers: readonly DriverKind[];
+  /**
+   * Unconfirmed LoRaWAN uplinks acknowledged in bulk (docs/links.md). Without
+   * it every frame goes confirmed, and the bundle is about 1 KB smaller.
+   */
+  readonly bulkAcks: boolean;
   readonly hw: BoardHw;
 }

@@ -14,6 +14,7 @@ const board: Board = {
   jsVarBytes: 14,
   modules: ["Storage", "crypto", "heatshrink"],
   drivers: ALL_DRIVERS,
+  bulkAcks: true,
   hw: {
     id: "xiao-nrf52840-wioe5",
     ports: [

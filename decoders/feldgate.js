@@ -269,7 +269,12 @@ function notes(n, base, out, warnings) {
     var s = n[3];
     out.status = { counter: s[1], result: STATUS_RESULTS[s[2]] || "result_" + s[2], detail: typeof s[3] === "string" ? s[3] : undefined };
   }
-  for (k in n) if (k !== "1" && k !== "2" && k !== "3") warnings.push("unknown notes key " + k + " skipped");
+  // Frames the gateway asks to be acknowledged in bulk, this one included (an answer on fPort 12).
+  if (n[4] !== undefined) {
+    if (!isInt(n[4]) || n[4] < 1) throw new CborError("malformed acknowledgement request");
+    out.ackRequest = n[4];
+  }
+  for (k in n) if (k !== "1" && k !== "2" && k !== "3" && k !== "4") warnings.push("unknown notes key " + k + " skipped");
 }
 
 function recvMsOf(input) {
@@ -355,9 +360,16 @@ function float64(x, out) {
 
 /* Downlink: [1, counter, command, ...arguments]; fPort 11. */
 var DOWNLINK_PORT = 11;
+/* Bulk acknowledgement: [seq, bits], bit i set when frame seq - i arrived; fPort 12. */
+var ACK_PORT = 12;
 
 function encodeDownlink(input) {
   var d = (input && input.data) || input || {};
+  if (d.command === "ack") {
+    if (!isInt(d.seq) || d.seq < 0 || d.seq > 65535) return { errors: ["seq: the sequence number of the frame that asked, 0 to 65535"] };
+    if (!isInt(d.bits) || d.bits < 0 || d.bits > 4294967295) return { errors: ["bits: a 32-bit map of the frames received"] };
+    return { bytes: cborEncode([d.seq, d.bits], []), fPort: ACK_PORT };
+  }
   var cmd = COMMANDS[d.command];
   if (!cmd) return { errors: ["unknown command " + d.command + "; one of " + Object.keys(COMMANDS).join(", ")] };
   if (!isInt(d.counter) || d.counter < 1) return { errors: ["counter: a whole number that grows with every downlink is needed"] };
@@ -381,6 +393,10 @@ function decodeDownlink(input) {
   if (!bytes) return { errors: ["no bytes"] };
   try {
     var m = cborDecode(bytes);
+    if (input.fPort === ACK_PORT) {
+      if (!(m instanceof Array) || m.length !== 2 || !isInt(m[0]) || !isInt(m[1])) throw new CborError("not an acknowledgement");
+      return { data: { command: "ack", seq: m[0], bits: m[1] } };
+    }
     if (!(m instanceof Array) || m.length < 3 || m[0] !== DOWNLINK_VERSION) throw new CborError("not a version 1 downlink");
     var d = { command: COMMAND_NAMES[m[2]] || "command_" + m[2], counter: m[1] };
     if (m[2] === 1) d.seconds = m[3];
@@ -425,5 +441,5 @@ function toNgsiLd(data, deviceId) {
 }
 
 if (typeof module !== "undefined" && module.exports) {
-  module.exports = { decodeUplink: decodeUplink, encodeDownlink: encodeDownlink, decodeDownlink: decodeDownlink, toSenML: toSenML, toNgsiLd: toNgsiLd, cborDecode: cborDecode, QUANTITIES: QUANTITIES, EVENTS: EVENTS, DOWNLINK_PORT: DOWNLINK_PORT };
+  module.exports = { decodeUplink: decodeUplink, encodeDownlink: encodeDownlink, decodeDownlink: decodeDownlink, toSenML: toSenML, toNgsiLd: toNgsiLd, cborDecode: cborDecode, QUANTITIES: QUANTITIES, EVENTS: EVENTS, DOWNLINK_PORT: DOWNLINK_PORT, ACK_PORT: ACK_PORT };
 }

@@ -81,6 +81,17 @@ function isInt(v: any): boolean {
   return typeof v === "number" && v % 1 === 0;
 }
 
+/** A bulk acknowledgement (fPort 12): [seq, bits] with seq below 2^16 and bits below 2^32, or null. */
+export function decodeAck(data: number[]): number[] | null {
+  let m: any;
+  try {
+    m = decode(data);
+  } catch (e) {
+    return null;
+  }
+  return Array.isArray(m) && m.length === 2 && isInt(m[0]) && m[0] >= 0 && m[0] < 65536 && isInt(m[1]) && m[1] >= 0 && m[1] < 4294967296 ? m : null;
+}
+
 /** Handles one downlink; returns the result code it answers with. */
 export function handleDownlink(data: number[], act: DownlinkActions): number {
   let m: any;

@@ -4,6 +4,7 @@
  * first), and reports how many it took. Runs of one quantity at a steady step
  * become delta series. Nothing is allocated per record.
  */
+import { BULK_ACKS } from "virtual:board";
 import { cborBegin, cborPos, cborRewind, cborInt, cborArray, cborMap, cborPatchArray, cborNumber } from "./cbor";
 
 export const FRAME_VERSION = 1;
@@ -11,6 +12,7 @@ export const FRAME_VERSION = 1;
 export const NOTE_EVENTS = 1;
 export const NOTE_HEALTH = 2;
 export const NOTE_STATUS = 3;
+export const NOTE_ACK = 4;
 
 export const REC_READING = 0;
 export const REC_EVENT = 1;
@@ -65,6 +67,12 @@ export function statusDelivered(): void {
   statusPacked = -1;
 }
 
+/** Frames the next frame asks the platform to acknowledge, itself included (0: none; docs/links.md). */
+let ackAsk = 0;
+export function askAck(n: number): void {
+  ackAsk = n;
+}
+
 export function setStatus(counter: number, result: number): void {
   statusCtr = counter;
   statusResult = result;
@@ -100,6 +108,14 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
       blocks++;
       statusPacked = statusCtr;
     } else cborRewind(at);
+    good = cborPos();
+  }
+  if (BULK_ACKS && ackAsk > 0) {
+    // Three bytes: they fit every payload a frame is built for.
+    cborMap(1);
+    cborInt(NOTE_ACK);
+    cborInt(ackAsk);
+    blocks++;
     good = cborPos();
   }
   // Notes: health, then events.

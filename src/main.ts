@@ -2,7 +2,7 @@
  * feldgate firmware entry: boot, site configuration, sensors, the reading cycle.
  * The loader in .bootcde evaluates this bundle from its app slot.
  */
-import hw, { MODEM, HAS_WIFI } from "virtual:board";
+import hw, { MODEM, HAS_WIFI, BULK_ACKS } from "virtual:board";
 import { VERSION } from "virtual:build";
 import { log, why, ERROR, WARN, INFO } from "./log";
 import { tallyRead, tallyWrite } from "./tally";
@@ -22,8 +22,8 @@ import { mqttLink } from "./links/mqtt";
 import { httpLink } from "./links/http";
 import { wifiStart, wifiUp } from "./links/wifi";
 import type { Link } from "./links/link";
-import { startUplink, pump, requestHealth, uplinkStats, linkInUse, linkStats } from "./uplink";
-import { handleDownlink } from "./downlink";
+import { startUplink, pump, requestHealth, uplinkStats, linkInUse, linkStats, onAck } from "./uplink";
+import { handleDownlink, decodeAck } from "./downlink";
 import { airtimeUsedMs, setFairUse } from "./dutycycle";
 import { wifiReconnects } from "./links/wifi";
 import { checkSite, type Site } from "./site";
@@ -95,12 +95,17 @@ function saveSite(raw: any): void {
   require("Storage").writeJSON(FILE.site, raw);
 }
 
+/** The site as stored, with a new interval or sensor list and every other field kept. */
+function siteRaw(interval: number, sensors: Site["sensors"]): any {
+  return { v: 1, name: site.name, interval: interval, sensors: sensors, link: site.link, prefer: site.prefer, fairUse: site.fairUse, acks: site.acks };
+}
+
 const actions = {
   setInterval: function (seconds: number): boolean {
-    const raw = { v: 1, name: site.name, interval: seconds, sensors: site.sensors, link: site.link, prefer: site.prefer };
+    const raw = siteRaw(seconds, site.sensors);
     if (checkSite(raw, hw)) return false;
     saveSite(raw);
-    site = { name: site.name, interval: seconds, sensors: site.sensors, link: site.link, prefer: site.prefer };
+    site = raw;
     reschedule("readings", seconds * 1000);
     log(INFO, "Reading interval changed to " + Math.round(seconds / 60) + " min by the platform");
     return true;
@@ -109,8 +114,8 @@ const actions = {
     if (index < 0 || index >= site.sensors.length) return "no sensor " + index;
     const next = site.sensors.slice();
     next[index] = Object.assign(Object.assign({}, site.sensors[index]), options);
-    const candidate: Site = { name: site.name, interval: site.interval, sensors: next, link: site.link, prefer: site.prefer };
-    const err = checkSite({ v: 1, name: site.name, interval: site.interval, sensors: next }, hw);
+    const candidate = siteRaw(site.interval, next);
+    const err = checkSite(candidate, hw);
     if (err) return err;
     closeSensors(set.sensors);
     const tryNew = buildSensors(candidate, hw, set.names);
@@ -121,7 +126,7 @@ const actions = {
     }
     set = tryNew;
     site = candidate;
-    saveSite({ v: 1, name: site.name, interval: site.interval, sensors: site.sensors, link: site.link, prefer: site.prefer });
+    saveSite(candidate);
     log(INFO, "Sensor " + (index + 1) + " settings changed by the platform");
     return "";
   },
@@ -137,10 +142,26 @@ const actions = {
 };
 
 function onDownlink(port: number, data: number[]): void {
+  if (BULK_ACKS && port === 12) {
+    const a = decodeAck(data);
+    if (a) onAck(a[0], a[1]);
+    return pump();
+  }
   if (port !== 11) return;
   const r = handleDownlink(data, actions);
   log(INFO, "Message from the platform: " + (r === 0 ? "done" : "refused (" + r + ")"));
   pump();
+}
+
+/** The TLS certificates and key that provisioning stored: only those present are named, as the interpreter refuses an empty one. */
+function tlsFiles(): any {
+  const o: any = {};
+  const names = ["ca", FILE.tlsCa, "cert", FILE.tlsCert, "key", FILE.tlsKey];
+  for (let i = 0; i < names.length; i += 2) {
+    const d = require("Storage").read(names[i + 1]);
+    if (d !== undefined) o[names[i]] = d;
+  }
+  return o;
 }
 
 /**
@@ -163,14 +184,15 @@ function startLink(): void {
   if (HAS_WIFI && id.wifi && (id.mqtt || id.http) && use !== "lorawan") {
     wifiStart(id.wifi.ssid, id.wifi.pass || "");
     const m = id.mqtt;
+    const h = id.http;
     const link = m
-      ? mqttLink({ host: m.host, port: m.port || 1883, clientId: m.clientId || "feldgate-" + (id.devEui || hw.id), user: m.user, pass: m.pass, keepalive: m.keepalive || 60, clean: m.clean === true, prefix: "feldgate/" + (m.clientId || id.devEui || hw.id) }, onDownlink, wifiUp)
-      : httpLink({ host: id.http.host, port: id.http.port || 80, path: id.http.path || "/" }, wifiUp);
+      ? mqttLink({ host: m.host, port: m.port || (m.tls ? 8883 : 1883), clientId: m.clientId || "feldgate-" + (id.devEui || hw.id), user: m.user, pass: m.pass, keepalive: m.keepalive || 60, clean: m.clean === true, prefix: "feldgate/" + (m.clientId || id.devEui || hw.id), tls: m.tls ? tlsFiles() : undefined }, onDownlink, wifiUp)
+      : httpLink({ host: h.host, port: h.port || (h.tls ? 443 : 80), path: h.path || "/", tls: h.tls ? tlsFiles() : undefined }, wifiUp);
     if (site.prefer === "wifi") links.unshift(link);
     else links.push(link);
   }
   if (!links.length) return;
-  startUplink(links, health);
+  startUplink(links, health, site.acks === "bulk");
   every("uplink", 10000, function () {
     if (rebootAfter >= 0 && uplinkStats()[0] > rebootAfter) E.reboot();
     pump();

@@ -96,6 +96,16 @@ let ackA = 0;
 let ackK = 0;
 let ackP = 0;
 let evAck = 0;
+/**
+ * Sent position, in the same terms: where the next frame starts. It runs
+ * ahead of the delivered one by the frames sent unconfirmed and not yet
+ * acknowledged in bulk (docs/links.md), and goes back to it when one of them
+ * was lost. Kept in RAM only: after a boot, whatever was not delivered goes again.
+ */
+let sA = 0;
+let sK = 0;
+let sP = 0;
+let sEv = 0;
 let dropped = 0;
 
 function segName(c: Chain, n: number): string {
@@ -223,6 +233,7 @@ export function queueInit(): number {
   // Ordinals continue past everything delivered, even when its segments are gone.
   if (rd.next < ackA) rd.next = ackA;
   if (ev.next < evAck) ev.next = evAck;
+  queueRewind();
   release();
   return pending();
 }
@@ -263,6 +274,7 @@ function dropOldestReadings(): void {
     ackP = 0;
     tallyWrite("qack", ackA, 0);
   }
+  if (sA < ackA) queueRewind();
   dropped += lost;
   tallyWrite("drop", dropped);
   S.erase(segName(rd, n));
@@ -428,15 +440,15 @@ function loadWindow(from: number, max: number): number {
   return got;
 }
 
-/** Events not yet delivered, oldest first, into the view. */
+/** Events not yet sent, oldest first, into the view. */
 function loadEvents(max: number): number {
   let n = 0;
-  for (let si = Math.max(0, segIndexFor(ev, evAck)); si < ev.segs.length && n < max; si++) {
+  for (let si = Math.max(0, segIndexFor(ev, sEv)); si < ev.segs.length && n < max; si++) {
     walk(S.read(segName(ev, ev.segs[si]))!, function (o, type) {
       if (type !== T_EVENT) return true;
       const ord = ordinalAt(o);
-      if (ord < evAck + n) return true;
-      if (ord !== evAck + n || n >= max) return false;
+      if (ord < sEv + n) return true;
+      if (ord !== sEv + n || n >= max) return false;
       rp = o + 6;
       view.t[n] = g32();
       view.ch[n] = g8();
@@ -455,26 +467,27 @@ export interface Outgoing {
   bytes: number;
   events: number;
   readings: number;
-  /** Window size the readings count refers to. */
-  k: number;
+  /** The position after this frame: [first cycle, window, readings of the window, events]. */
+  to: number[];
 }
 
 /**
- * Builds the next frame: pending events first, then readings as series over a
- * window of cycles, from where delivery stopped. Nothing is marked delivered
- * until queueDelivered() is called with what this returned.
+ * Builds the next frame: events not yet sent first, then readings as series
+ * over a window of cycles, from the sent position. Nothing moves until
+ * queueSent() and queueDelivered() are called with what this returned.
  */
 export function queueFrame(out: Uint8Array, maxLen: number, seq: number, now: number, health: Health | null): Outgoing {
   const ne = loadEvents(VIEW);
-  let k = ackK;
+  let k = sK;
   let n = ne;
+  let cols = 1;
   if (n < VIEW) {
-    const avail = rd.next - ackA;
-    const got = loadWindow(ackA, k > 0 ? k : Math.min(WINDOW, avail));
+    const avail = rd.next - sA;
+    const got = loadWindow(sA, k > 0 ? k : Math.min(WINDOW, avail));
     if (k === 0) k = got;
-    const cols = wCols;
-    // Column-major from the position already delivered: one series per channel and quantity.
-    for (let pos = ackP; pos < k * cols && n < VIEW && got === k; pos++) {
+    cols = wCols || 1;
+    // Column-major from the position already sent: one series per channel and quantity.
+    for (let pos = sP; pos < k * wCols && n < VIEW && got === k; pos++) {
       const j = Math.floor(pos / k);
       const i = pos % k;
       view.kind[n] = REC_READING;
@@ -488,26 +501,55 @@ export function queueFrame(out: Uint8Array, maxLen: number, seq: number, now: nu
   }
   view.n = n;
   const r = packFrame(out, maxLen, seq, now, view, health);
-  const ev2 = Math.min(r.records, ne);
-  return { bytes: r.bytes, events: ev2, readings: r.records - ev2, k: k };
+  const events = Math.min(r.records, ne);
+  const readings = r.records - events;
+  const to = [sA, sK, sP, sEv + events];
+  if (readings) {
+    to[1] = k;
+    to[2] += readings;
+    if (to[2] >= k * cols) {
+      to[0] += k;
+      to[1] = 0;
+      to[2] = 0;
+    }
+  }
+  return { bytes: r.bytes, events: events, readings: readings, to: to };
 }
 
-/** The link delivered what `o` held: move the position on, and erase what is wholly behind it. */
-export function queueDelivered(o: Outgoing): void {
-  if (o.events) {
-    evAck += o.events;
+/** The frame built as `o` went out: the next one starts after it. */
+export function queueSent(o: Outgoing): void {
+  sA = o.to[0];
+  sK = o.to[1];
+  sP = o.to[2];
+  sEv = o.to[3];
+}
+
+/** Frames not acknowledged go again: the next one starts where delivery stopped. */
+export function queueRewind(): void {
+  sA = ackA;
+  sK = ackK;
+  sP = ackP;
+  sEv = evAck;
+}
+
+/** Everything up to position `to` (a frame's Outgoing.to) reached the platform: move the delivered position on and erase what is wholly behind it. */
+export function queueDelivered(to: number[]): void {
+  if (to[3] > evAck) {
+    evAck = to[3];
     tallyWrite("eack", evAck);
   }
-  if (o.readings) {
-    if (ackK === 0) ackK = o.k;
-    ackP += o.readings;
-    const cols = wCols || 1;
-    if (ackP >= ackK * cols) {
-      ackA += ackK;
-      ackK = 0;
-      ackP = 0;
-    }
+  // A position behind the delivered one (readings dropped meanwhile) moves nothing.
+  if (to[0] > ackA || (to[0] === ackA && to[2] > ackP)) {
+    ackA = to[0];
+    ackK = to[1];
+    ackP = to[2];
     tallyWrite("qack", ackA, (ackK << 16) | ackP);
+  }
+  if (sEv < evAck) sEv = evAck;
+  if (sA < ackA || (sA === ackA && sP < ackP)) {
+    sA = ackA;
+    sK = ackK;
+    sP = ackP;
   }
   release();
 }
@@ -537,6 +579,11 @@ function nothingPending(): boolean {
 /** Readings not yet delivered (events not counted). */
 export function pending(): number {
   return (rd.next - ackA) * (layout.length || 1) - ackP;
+}
+
+/** Readings and events not yet sent. */
+export function unsent(): number {
+  return (rd.next - sA) * (layout.length || 1) - sP + ev.next - sEv;
 }
 
 export function queueStats(): number[] {

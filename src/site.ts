@@ -6,6 +6,7 @@
  */
 import type { BoardHw, SensorPort } from "../boards/types";
 import { FILE } from "./storage-layout";
+import { BULK_ACKS } from "virtual:board";
 
 export interface SensorConf {
   readonly kind: string;
@@ -23,6 +24,8 @@ export interface Site {
   readonly prefer?: string;
   /** Hold LoRaWAN to The Things Network's fair use: 30 s of uplink airtime a day. */
   readonly fairUse?: boolean;
+  /** LoRaWAN delivery: "each" frame confirmed (the default), or routine frames unconfirmed and acknowledged in "bulk" by the platform. */
+  readonly acks?: string;
   readonly sensors: readonly SensorConf[];
 }
 
@@ -55,6 +58,7 @@ export function checkSite(raw: any, hw: BoardHw): string {
   if (raw.sensors.length > 15) return "site.sensors: at most 15 sensors";
   if (raw.link !== undefined && ["lorawan", "wifi", "both"].indexOf(raw.link) < 0) return "site.link: lorawan, wifi or both";
   if (raw.prefer !== undefined && ["lorawan", "wifi"].indexOf(raw.prefer) < 0) return "site.prefer: lorawan or wifi";
+  if (raw.acks !== undefined && raw.acks !== "each" && !(BULK_ACKS && raw.acks === "bulk")) return BULK_ACKS ? "site.acks: each or bulk" : "site.acks: this board confirms each frame";
   for (let i = 0; i < raw.sensors.length; i++) {
     const s = raw.sensors[i];
     const f = "site.sensors[" + i + "]";
@@ -76,5 +80,5 @@ export function loadSite(hw: BoardHw): SiteResult {
   if (raw === undefined) return { site: DEFAULT_SITE, error: "", defaults: true };
   const error = checkSite(raw, hw);
   if (error) return { site: DEFAULT_SITE, error: error, defaults: false };
-  return { site: { name: raw.name, interval: raw.interval, sensors: raw.sensors, link: raw.link, prefer: raw.prefer, fairUse: raw.fairUse === true }, error: "", defaults: false };
+  return { site: { name: raw.name, interval: raw.interval, sensors: raw.sensors, link: raw.link, prefer: raw.prefer, fairUse: raw.fairUse === true, acks: raw.acks }, error: "", defaults: false };
 }

@@ -14,6 +14,10 @@ export const FILE = {
   bootCtl: "fg.boot",
   /** Device identity and keys (JSON), written by provisioning. */
   identity: "fg.id",
+  /** TLS for MQTT and HTTPS, written by provisioning: the CA certificate, the gateway's certificate and its private key (DER). */
+  tlsCa: "fg.tls.ca",
+  tlsCert: "fg.tls.crt",
+  tlsKey: "fg.tls.key",
   /** Site configuration (JSON): which sensor is on which port. */
   site: "fg.site",
   /** Prefix of tally files: counters persisted every K steps (name + "." + 0|1). */

@@ -1,12 +1,23 @@
 /**
  * The sender: moves the offline buffer over the link, frame by frame, as fast
  * as the link and its duty cycle allow. A frame counts as delivered only when
- * the platform confirmed it; until then its readings stay in the buffer.
+ * the platform confirmed it, one by one (LoRaWAN confirmed uplink, MQTT
+ * PUBACK, HTTP 2xx) or in bulk (docs/links.md); until then its readings stay
+ * in the buffer.
  */
-import type { Link } from "./links/link";
-import { queueFrame, queueDelivered, queueTidy, pending } from "./queue";
+import { NOT_SENT, DELIVERED, type Link } from "./links/link";
+import { queueFrame, queueSent, queueDelivered, queueRewind, queueTidy, unsent } from "./queue";
 import { seqNext, seqPeek, seqOnWire } from "./seq";
-import { statusPending, statusDelivered, type Health } from "./frame";
+import { statusPending, statusDelivered, askAck, type Health } from "./frame";
+import { log, WARN } from "./log";
+import { BULK_ACKS } from "virtual:board";
+
+/** Frames sent unconfirmed before one asks for an acknowledgement: about 8 downlinks a day at 15 minutes, within TTN's fair use. */
+const ACK_EVERY = 12;
+/** Frames sent after an unanswered request before its frames go again. */
+const ACK_WAIT = 4;
+/** Requests in a row without an answer before every frame goes confirmed, until an answer comes. */
+const ACK_GIVE_UP = 3;
 
 const out = new Uint8Array(1024);
 /** Links in order of preference: each frame goes over the first that is ready. */
@@ -19,10 +30,18 @@ let healthDue = true;
 let health: () => Health = function () {
   return [];
 };
+/** Routine frames go unconfirmed over LoRaWAN, acknowledged in bulk (site "acks": "bulk"). */
+let bulk = false;
+/** Frames sent and not yet acknowledged, oldest first, three entries each: sequence number, confirmed already, position after it. */
+let fl: any[] = [];
+/** Frames sent since the last request for an acknowledgement (-1: none waiting for an answer). */
+let sinceAsk = -1;
+let unanswered = 0;
 
-export function startUplink(l: Link[], h: () => Health): void {
+export function startUplink(l: Link[], h: () => Health, bulkAcks: boolean): void {
   links = l;
   health = h;
+  bulk = bulkAcks;
 }
 
 /** The preferred link if it is ready, else the next: failing over, and back once the preferred one recovers. */
@@ -37,15 +56,30 @@ export function linkInUse(): string {
   return l ? l.name : "none";
 }
 
+/** Frames not acknowledged go again, from where delivery stopped; the platform drops the copies. */
+function rewind(): void {
+  fl = [];
+  sinceAsk = -1;
+  queueRewind();
+}
+
 /** Sends the next frame if there is one and the link can take it. Called by the scheduler and after each delivery. */
 export function pump(): void {
   if (busy || timer) return;
   const l = pick();
   if (!l) return;
+  const lora = BULK_ACKS && bulk && l.name === "lorawan";
+  // Frames awaiting a bulk acknowledgement go again over a link that confirms each one.
+  if (BULK_ACKS && fl.length && !lora) rewind();
   // A downlink's answer or a health report goes out even with nothing else waiting.
   const notes = healthDue || statusPending();
-  if (pending() <= 0 && !notes) return;
+  if (unsent() <= 0 && !notes) return;
+  const unconfirmed = lora && unanswered < ACK_GIVE_UP;
+  // Ask every ACK_EVERY frames; while every frame goes confirmed, asking shows when the platform answers again.
+  const ask = lora && sinceAsk < 0 && (unconfirmed ? fl.length / 3 + 1 >= ACK_EVERY : sent % ACK_EVERY === 0);
+  if (BULK_ACKS) askAck(ask ? fl.length / 3 + 1 : 0);
   const o = queueFrame(out, l.maxPayload(), seqOnWire(seqPeek()), getTime(), healthDue ? health() : null);
+  if (BULK_ACKS) askAck(0);
   if (o.events + o.readings === 0 && !notes) return;
   const wait = l.waitFor(o.bytes);
   if (wait > 0) {
@@ -55,23 +89,56 @@ export function pump(): void {
     }, wait);
     return;
   }
-  seqNext();
+  const seq = seqOnWire(seqNext());
   busy = true;
-  l.send(out, o.bytes, true, function (ok) {
+  // Alarms and answers to the platform always go confirmed.
+  l.send(out, o.bytes, !unconfirmed || o.events > 0 || statusPending(), function (r) {
     busy = false;
-    if (ok) {
-      sent++;
-      healthDue = false;
-      statusDelivered();
-      queueDelivered(o);
-      // Reclaims delivered segments while nothing is pending, before Storage fills (docs/buffer.md).
-      queueTidy();
-      timer = setTimeout(function () {
-        timer = 0;
-        pump();
-      }, 1000);
-    } else failed++;
+    if (r === NOT_SENT) {
+      failed++;
+      return;
+    }
+    sent++;
+    healthDue = false;
+    statusDelivered();
+    queueSent(o);
+    if (!BULK_ACKS || (r === DELIVERED && !fl.length)) queueDelivered(o.to);
+    else fl.push(seq, r === DELIVERED, o.to);
+    if (ask) sinceAsk = 0;
+    else if (BULK_ACKS && sinceAsk >= 0 && ++sinceAsk > ACK_WAIT) {
+      // No answer: the request or its answer was lost, or the link is down.
+      if (++unanswered === ACK_GIVE_UP) log(WARN, "LoRaWAN: no bulk acknowledgements, confirming every frame");
+      rewind();
+    }
+    // Reclaims delivered segments while nothing is pending, before Storage fills (docs/buffer.md).
+    queueTidy();
+    timer = setTimeout(function () {
+      timer = 0;
+      pump();
+    }, 1000);
   });
+}
+
+/**
+ * A bulk acknowledgement (fPort 12): [seq, bits], bit i set when the platform
+ * has frame seq − i. Delivery moves over the frames it confirms, up to the
+ * first missing one; from there everything goes again.
+ */
+export function onAck(seq: number, bits: number): void {
+  unanswered = 0;
+  let j = -1;
+  for (let i = 0; i < fl.length; i += 3) if (fl[i] === seq) j = i;
+  if (j < 0) return;
+  sinceAsk = -1;
+  let k = 0;
+  for (; k <= j; k += 3) {
+    const d = (seq - fl[k] + 65536) % 65536;
+    if (!fl[k + 1] && !(d < 32 && Math.floor(bits / Math.pow(2, d)) % 2)) break;
+  }
+  if (k) queueDelivered(fl[k - 1]);
+  if (k <= j) return rewind();
+  fl.splice(0, k);
+  queueTidy();
 }
 
 /** Asks for a health report in the next frame. */

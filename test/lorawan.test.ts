@@ -3,6 +3,7 @@ import { makeBoard, siteWith, cycles } from "./helpers";
 import { attachLorawan, type Lorawan } from "../scripts/sim/lorawan";
 import { airtimeMs } from "../scripts/frames";
 import { SIM_EPOCH_MS, type SimBoard } from "../scripts/sim/board";
+import { A02yyuw } from "../scripts/sim/models/ultrasonic";
 
 const HOUR = 3600_000;
 const site = siteWith({ kind: "soil", name: "B", port: 3 });
@@ -194,5 +195,118 @@ describe("LoRaWAN through the Wio-E5", () => {
     lw.ns.queueDownlink({ command: "report_status", counter: 2 });
     sim.advance(HOUR);
     expect(lw.ns.status.map((x) => x.result)).toEqual(["accepted", "replayed"]);
+  });
+});
+
+describe("unconfirmed routine uplinks, acknowledged in bulk (site acks: bulk)", () => {
+  const DAY = 24 * HOUR;
+  function bulkGateway(board: string, dr = 5): { sim: SimBoard; lw: Lorawan } {
+    const port = board === "sim" ? 3 : 2;
+    const s = siteWith({ kind: "soil", name: "B", port });
+    Object.assign(s, { interval: 900, acks: "bulk" });
+    const sim = makeBoard(board, { site: s });
+    const adc = sim.board.hw.ports.find((p) => p.id === port)!.adc!;
+    sim.pins.setVolts(adc, () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
+    const lw = attachLorawan(sim);
+    lw.modem.dr = dr;
+    sim.boot();
+    return { sim, lw };
+  }
+  const ackDownlinks = (lw: Lorawan) => lw.ns.sentDownlinks.filter((d) => d.port === 12).length;
+
+  for (const board of ["sim", "xiao-nrf52840-wioe5"]) {
+    it(`${board}: routine frames go unconfirmed, every reading arrives, and acknowledgements stay within TTN's 10 downlinks a day`, () => {
+      const { sim, lw } = bulkGateway(board);
+      sim.advance(2 * DAY);
+      const confirmed = lw.ns.uplinks.filter((u) => u.confirmed).length;
+      expect(lw.ns.uplinks.length).toBeGreaterThan(180);
+      // Nothing goes confirmed without cause: no alarm, no answer to the platform.
+      expect(sim.output()).not.toContain("ALARM");
+      expect(confirmed).toBe(0);
+      expect(ackDownlinks(lw)).toBeGreaterThan(10);
+      expect(ackDownlinks(lw)).toBeLessThanOrEqual(2 * 10);
+      // Readings of the last frames may wait for their acknowledgement; all of them have arrived.
+      expect(lw.ns.readings.size).toBe(cycles(sim) * 3);
+      expect(lw.ns.errors).toEqual([]);
+      expect(sim.errors).toEqual([]);
+      // The buffer keeps at most the frames since the last acknowledgement.
+      expect(+/Waiting to be sent: (\d+) readings/.exec(sim.output().split("\n").reverse().join("\n"))![1]).toBeLessThanOrEqual(3 * 17);
+    });
+  }
+
+  it("frames lost on air are found missing in the acknowledgement and sent again: every reading arrives", () => {
+    const { sim, lw } = bulkGateway("sim");
+    let lost = 0;
+    // One uplink in seven never reaches a gateway.
+    lw.ns.lose = (n) => n % 7 === 3 && ++lost > 0;
+    sim.advance(2 * DAY);
+    lw.ns.lose = null;
+    sim.advance(6 * HOUR);
+    expect(lost).toBeGreaterThan(20);
+    expect(lw.ns.readings.size).toBe(cycles(sim) * 3);
+    expect(lw.ns.duplicates).toBeGreaterThan(0);
+    console.log(`bulk acknowledgements with 1 uplink in 7 lost: ${lost} lost, ${lw.ns.uplinks.length} uplinks arrived, ${lw.ns.duplicates} duplicate readings dropped by the platform`);
+  });
+
+  for (const board of ["sim", "xiao-nrf52840-wioe5"]) {
+    it(`${board}: 24 hours without coverage at SF12: every reading arrives after, within 1 % duty cycle`, () => {
+      const { sim, lw } = bulkGateway(board, 0);
+      sim.advance(HOUR);
+      lw.ns.up = false;
+      sim.advance(DAY);
+      lw.ns.up = true;
+      sim.advance(14 * HOUR);
+      expect(lw.ns.readings.size).toBe(cycles(sim) * 3);
+      const byHour = new Map<number, number>();
+      for (const u of lw.ns.uplinks) byHour.set(Math.floor(u.at / HOUR), (byHour.get(Math.floor(u.at / HOUR)) ?? 0) + airtimeMs(u.bytes.length, 12));
+      for (const ms of byHour.values()) expect(ms).toBeLessThanOrEqual(36_000 + airtimeMs(51, 12));
+    });
+  }
+
+  it("a platform that never acknowledges: the gateway goes back to confirmed frames and nothing is lost", () => {
+    const { sim, lw } = bulkGateway("sim");
+    lw.ns.acks = false;
+    sim.advance(DAY);
+    expect(sim.output()).toContain("LoRaWAN: no bulk acknowledgements, confirming every frame");
+    const late = lw.ns.uplinks.filter((u) => u.at > SIM_EPOCH_MS + 18 * HOUR);
+    expect(late.every((u) => u.confirmed)).toBe(true);
+    expect(lw.ns.readings.size).toBe(cycles(sim) * 3);
+    // Once the platform answers, routine frames go unconfirmed again.
+    lw.ns.acks = true;
+    sim.advance(2 * DAY);
+    expect(lw.ns.uplinks.filter((u) => u.at > SIM_EPOCH_MS + 2 * DAY && !u.confirmed).length).toBeGreaterThan(50);
+    expect(lw.ns.readings.size).toBe(cycles(sim) * 3);
+  });
+
+  it("an alarm goes confirmed, in the next frame", () => {
+    const s = siteWith({ kind: "trough", name: "T", port: 4, sensor: "a02yyuw", depth: 600, length: 2000, width: 600, mount: 800, lowPct: 30, hystPct: 5 });
+    Object.assign(s, { interval: 900, acks: "bulk" });
+    let distance = 350;
+    const sim = makeBoard("sim", { site: s });
+    new A02yyuw(sim, "Serial3", () => distance);
+    const lw = attachLorawan(sim);
+    const withEvents: { confirmed: boolean; at: number }[] = [];
+    lw.ns.onDecoded = (d, up) => {
+      if (d.events.length) withEvents.push({ confirmed: up.confirmed, at: up.at });
+    };
+    sim.boot();
+    sim.advance(3 * HOUR);
+    distance = 760; // 40 mm of water in a 600 mm trough
+    const low = sim.clock.wall;
+    sim.advance(HOUR);
+    expect(lw.ns.events.map((e) => e.event)).toContain("level_low");
+    expect(withEvents.length).toBeGreaterThan(0);
+    expect(withEvents.every((e) => e.confirmed)).toBe(true);
+    expect(withEvents[0].at - low).toBeLessThan(16 * 60_000);
+    expect(lw.ns.uplinks.filter((u) => !u.confirmed).length).toBeGreaterThan(5);
+  });
+
+  it("the nRF52840 DK build confirms every frame and refuses acks: bulk, naming the field", () => {
+    const s = siteWith({ kind: "soil", name: "B", port: 2 });
+    Object.assign(s, { acks: "bulk" });
+    const sim = makeBoard("nrf52840dk-wioe5", { site: s });
+    attachLorawan(sim);
+    sim.boot();
+    expect(sim.output()).toContain("site.acks: this board confirms each frame");
   });
 });

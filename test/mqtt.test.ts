@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import net from "node:net";
+import https from "node:https";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import mqtt from "mqtt";
 import { makeBoard, siteWith, cycles } from "./helpers";
 import { decodeFrame, codec } from "../scripts/frames";
+import { runAcker } from "../scripts/acker";
 import type { SimBoard } from "../scripts/sim/board";
 
 const HOUR = 3600_000;
@@ -148,8 +150,9 @@ describe("Wi-Fi and MQTT against a real broker (Mosquitto)", () => {
       sim.wifi.setApUp("Hof", false);
       sim.advance(6 * HOUR); // a backlog builds up offline
       sim.wifi.setApUp("Hof", true);
-      // Until the gateway is back on the broker, then cut it while it publishes the backlog.
-      for (let k = 0; k < 12 && conns.size === 0; k++) await sim.runRealtime(5 * 60_000, 2000, 2000);
+      // Until the gateway is back on the broker over a new connection, then cut it while it publishes the backlog.
+      const before = sim.net.opened;
+      for (let k = 0; k < 24 && !(sim.net.opened > before && conns.size > 0); k++) await sim.runRealtime(60_000, 200, 200);
       const run = sim.runRealtime(20 * 60_000, 1000, 1000);
       await new Promise((r) => setTimeout(r, 3));
       for (const c of conns) {
@@ -161,6 +164,8 @@ describe("Wi-Fi and MQTT against a real broker (Mosquitto)", () => {
     await sim.runRealtime(6 * HOUR, 2000, 2000);
     expect(cuts).toBeGreaterThan(0);
     expect(p.readings.size).toBe(cycles(sim) * 3);
+    // A ping unanswered on a cut connection does not drop the next one.
+    expect(sim.output()).not.toContain("no answer to a ping");
     console.log(`connection cut ${cuts} times while publishing: ${p.readings.size} readings arrived, ${p.copies} copies dropped`);
     proxy.close();
     p.close();
@@ -237,6 +242,166 @@ describe("link manager: Wi-Fi preferred, LoRaWAN when it fails, back when it rec
     expect(viaWifiAfter).toBeGreaterThan(0);
     expect(all.size).toBe(cycles(sim) * 3);
     console.log(`failover: ${viaWifiBefore} readings by Wi-Fi, ${viaLoraDuring} by LoRaWAN while it was gone, ${viaWifiAfter} by Wi-Fi after`);
+    p.close();
+  });
+});
+
+describe("the platform's acker on the network server's MQTT integration", () => {
+  beforeAll(startBroker);
+  afterAll(stopBroker);
+
+  /** A frame with seq `seq` holding one level reading; with `ask`, it asks for an acknowledgement of that many frames. */
+  function frame(seq: number, ask = 0): Buffer {
+    const notes = ask ? [0xa1, 0x04, ask] : [];
+    return Buffer.from([0x80 | (4 + (ask ? 1 : 0)), 0x01, 0x19, seq >> 8, seq & 255, 0x00, ...notes, 0x83, 0x01, 0x03, 0x19, 0x01, 0xe0]);
+  }
+
+  const cases = [
+    {
+      flavour: "chirpstack" as const,
+      up: (dev: string, b: Buffer) => [`application/app-1/device/${dev}/event/up`, JSON.stringify({ deviceInfo: { devEui: dev }, fPort: 10, data: b.toString("base64") })],
+      down: (dev: string) => `application/app-1/device/${dev}/command/down`,
+      payload: (m: any) => ({ port: m.fPort, bytes: Buffer.from(m.data, "base64") }),
+    },
+    {
+      flavour: "tts" as const,
+      up: (dev: string, b: Buffer) => [`v3/pasture@ttn/devices/${dev}/up`, JSON.stringify({ end_device_ids: { device_id: dev }, uplink_message: { f_port: 10, frm_payload: b.toString("base64") } })],
+      down: (dev: string) => `v3/pasture@ttn/devices/${dev}/down/push`,
+      payload: (m: any) => ({ port: m.downlinks[0].f_port, bytes: Buffer.from(m.downlinks[0].frm_payload, "base64") }),
+    },
+  ];
+
+  for (const c of cases) {
+    it(`${c.flavour}: answers a request with the frames that arrived, on fPort 12`, async () => {
+      const acker = await runAcker(c.flavour, `mqtt://127.0.0.1:${PORT}`);
+      const dev = "70b3d57ed0000001";
+      const watcher = await mqtt.connectAsync(`mqtt://127.0.0.1:${PORT}`);
+      const answers: any[] = [];
+      watcher.on("message", (_t, p) => answers.push(c.payload(JSON.parse(p.toString()))));
+      await watcher.subscribeAsync(c.down(dev), { qos: 1 });
+      // Frames 100..111 sent; 104 and 107 never arrived; 111 asks.
+      for (let s = 100; s <= 111; s++) {
+        if (s === 104 || s === 107) continue;
+        const [topic, msg] = c.up(dev, frame(s, s === 111 ? 12 : 0));
+        await watcher.publishAsync(topic, msg, { qos: 1 });
+      }
+      for (let i = 0; i < 100 && !answers.length; i++) await new Promise((r) => setTimeout(r, 20));
+      await watcher.endAsync();
+      await acker.endAsync();
+      expect(answers).toHaveLength(1);
+      expect(answers[0].port).toBe(12);
+      const a = codec.decodeDownlink({ fPort: 12, bytes: [...answers[0].bytes] }).data;
+      expect(a.seq).toBe(111);
+      const got = [];
+      for (let i = 0; i < 12; i++) if (Math.floor(a.bits / 2 ** i) % 2) got.push(111 - i);
+      expect(got.sort()).toEqual([100, 101, 102, 103, 105, 106, 108, 109, 110, 111]);
+    });
+  }
+});
+
+describe("TLS (require(\"tls\")): MQTT and HTTPS with a client certificate the server requires", () => {
+  const TLS_PORT = PORT + 1000;
+  const pki = fs.mkdtempSync(path.join(os.tmpdir(), "feldgate-pki-"));
+  const tlsConf = path.join(pki, "mosquitto.conf");
+  let tlsBroker: ChildProcess | null = null;
+  const der = (f: string) => fs.readFileSync(path.join(pki, f));
+
+  /** A CA, the broker's certificate and a gateway's, made for this run with OpenSSL and never kept. */
+  function makePki(): void {
+    const sh = (args: string[]) => execFileSync("openssl", args, { cwd: pki, stdio: "ignore" });
+    sh(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=feldgate test CA"]);
+    for (const who of ["broker", "gw-tls"]) {
+      sh(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${who}.key`, "-out", `${who}.csr`, "-subj", `/CN=${who === "broker" ? "127.0.0.1" : who}`]);
+      sh(["x509", "-req", "-in", `${who}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${who}.pem`, "-days", "2"]);
+    }
+    // What provisioning stores on the board: DER, the key as PKCS#8.
+    sh(["x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der"]);
+    sh(["x509", "-in", "gw-tls.pem", "-outform", "DER", "-out", "gw-tls.der"]);
+    sh(["pkcs8", "-topk8", "-nocrypt", "-in", "gw-tls.key", "-outform", "DER", "-out", "gw-tls.key.der"]);
+    // Mosquitto started as root reads its files as the user mosquitto: throw-away test keys may be readable.
+    fs.chmodSync(pki, 0o755);
+    for (const f of fs.readdirSync(pki)) fs.chmodSync(path.join(pki, f), 0o644);
+    fs.writeFileSync(tlsConf, [`listener ${TLS_PORT} 127.0.0.1`, `cafile ${pki}/ca.pem`, `certfile ${pki}/broker.pem`, `keyfile ${pki}/broker.key`, "require_certificate true", "use_identity_as_username true", `listener ${PORT} 127.0.0.1`, "allow_anonymous true", ""].join("\n"));
+  }
+
+  beforeAll(async () => {
+    makePki();
+    tlsBroker = spawn("mosquitto", ["-c", tlsConf], { stdio: "ignore" });
+    for (let i = 0; i < 100 && !(await portOpen(TLS_PORT)); i++) await new Promise((r) => setTimeout(r, 50));
+  });
+  afterAll(async () => {
+    const b = tlsBroker;
+    if (b && b.exitCode === null) await new Promise<void>((res) => (b.once("exit", () => res()), b.kill("SIGTERM")));
+    fs.rmSync(pki, { recursive: true, force: true });
+  });
+
+  function tlsGateway(id: string, p: Platform, withCert: boolean): SimBoard {
+    const site = siteWith({ kind: "soil", name: "B", port: 3 });
+    (site as any).interval = 900;
+    const sim = makeBoard("esp32-wifi", { site });
+    sim.pins.setVolts("D34", () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
+    sim.wifi.addAp("Hof", "geheim-123");
+    sim.writeIdentity({ v: 1, devEui: "70B3D57ED0000043", wifi: { ssid: "Hof", pass: "geheim-123" }, mqtt: { host: "127.0.0.1", port: TLS_PORT, clientId: id, tls: true } });
+    sim.storage.write("fg.tls.ca", der("ca.der"));
+    if (withCert) {
+      sim.storage.write("fg.tls.crt", der("gw-tls.der"));
+      sim.storage.write("fg.tls.key", der("gw-tls.key.der"));
+    }
+    p.now = () => sim.clock.wall;
+    sim.boot();
+    return sim;
+  }
+
+  it("a gateway with its certificate delivers every reading over TLS", async () => {
+    const p = new Platform("gw-tls");
+    await p.connected();
+    const sim = tlsGateway("gw-tls", p, true);
+    await sim.runRealtime(3 * HOUR, 2000, 2000);
+    expect(sim.output()).toContain("MQTT: connected to 127.0.0.1");
+    expect(p.readings.size).toBe(cycles(sim) * 3);
+    expect(sim.errors).toEqual([]);
+    p.close();
+  });
+
+  it("HTTPS: frames are posted over TLS with the gateway's certificate, which the endpoint requires", async () => {
+    const got = new Map<string, number | null>();
+    let unauthorised = 0;
+    const server = https.createServer({ key: fs.readFileSync(path.join(pki, "broker.key")), cert: fs.readFileSync(path.join(pki, "broker.pem")), ca: fs.readFileSync(path.join(pki, "ca.pem")), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      if (!(req.socket as any).authorized) unauthorised++;
+      const chunks: Buffer[] = [];
+      req.on("data", (c) => chunks.push(c));
+      req.on("end", () => {
+        for (const r of decodeFrame(new Uint8Array(Buffer.concat(chunks)), sim.clock.wall).readings) got.set(`${r.ch}/${r.qty}/${Math.round(r.time / 300000)}`, r.value);
+        res.writeHead(201).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const site = siteWith({ kind: "soil", name: "B", port: 3 });
+    (site as any).interval = 900;
+    const sim = makeBoard("esp32-wifi", { site });
+    sim.pins.setVolts("D34", () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
+    sim.wifi.addAp("Hof", "geheim-123");
+    sim.writeIdentity({ v: 1, devEui: "70B3D57ED0000044", wifi: { ssid: "Hof", pass: "geheim-123" }, http: { host: "127.0.0.1", port: (server.address() as any).port, path: "/feldgate", tls: true } });
+    sim.storage.write("fg.tls.crt", der("gw-tls.der"));
+    sim.storage.write("fg.tls.key", der("gw-tls.key.der"));
+    sim.boot();
+    await sim.runRealtime(3 * HOUR, 2000, 2000);
+    server.close();
+    expect(got.size).toBe(cycles(sim) * 3);
+    expect(unauthorised).toBe(0);
+    expect(sim.errors).toEqual([]);
+  });
+
+  it("a gateway without a certificate is refused by the broker, and keeps its readings", async () => {
+    const p = new Platform("gw-nocert");
+    await p.connected();
+    const sim = tlsGateway("gw-nocert", p, false);
+    await sim.runRealtime(2 * HOUR, 2000, 2000);
+    expect(await portOpen(TLS_PORT)).toBe(true);
+    expect(sim.net.opened).toBeGreaterThan(1);
+    expect(sim.output()).not.toContain("MQTT: connected");
+    expect(p.readings.size).toBe(0);
+    expect(sim.output()).toMatch(/Waiting to be sent: [1-9]\d* readings/);
     p.close();
   });
 });

@@ -96,6 +96,31 @@ describe("offline buffer", () => {
     expect(before).toBeGreaterThan(0);
   });
 
+  it("frames sent unconfirmed move the sent position only; a bulk acknowledgement moves delivery, and a rewind sends the rest again", () => {
+    const r = new Rig();
+    for (let i = 0; i < 10; i++) r.addCycle();
+    const sentFrame = () => {
+      const f = r.q<{ bytes: number[]; o: { readings: number } }>(`(function(){ var x = fgQ.frame(51, ${r.frames++}, ${T0 + 10 * STEP}); fgQ.sent(x.o); (global.__sent = global.__sent || []).push(x.o); return x; })()`);
+      return f;
+    };
+    const first = sentFrame();
+    const second = sentFrame();
+    // The second frame starts where the first one ended, and nothing is delivered yet.
+    const d1 = decodeFrame(Uint8Array.from(first.bytes), 0).readings.length;
+    expect(d1).toBe(first.o.readings);
+    expect(decodeFrame(Uint8Array.from(second.bytes), 0).readings[0]).not.toEqual(decodeFrame(Uint8Array.from(first.bytes), 0).readings[0]);
+    expect(r.q<number>("fgQ.pending()")).toBe(10 * 13);
+    // The platform acknowledges the first only: delivery moves over it.
+    r.q("fgQ.acked(global.__sent[0])");
+    expect(r.q<number>("fgQ.pending()")).toBe(10 * 13 - first.o.readings);
+    // The second was lost: the next frame is the second again.
+    r.q("fgQ.rewind()");
+    const again = r.q<{ bytes: number[] }>(`fgQ.frame(51, 99, ${T0 + 10 * STEP})`);
+    expect(decodeFrame(Uint8Array.from(again.bytes), 0).readings).toEqual(decodeFrame(Uint8Array.from(second.bytes), 0).readings);
+    r.drain(51);
+    expect(r.q<number>("fgQ.pending()")).toBe(0);
+  });
+
   it("survives reboots: what was pending is delivered after", () => {
     const r = new Rig();
     for (let i = 0; i < 30; i++) r.addCycle();

@@ -28,6 +28,7 @@ export function virtualModules(board: Board | null): Plugin {
       `export var MODEM = ${JSON.stringify(hw.modem ? hw.modem.kind : "")};`,
       `export var NATIVE_CRYPTO = ${hw.nativeCrypto};`,
       `export var APP_SLOTS = ${hw.appSlots};`,
+      `export var BULK_ACKS = ${board.bulkAcks};`,
     ].join("\n");
     // The driver table of this board: only the drivers it lists are imported, so only they are bundled.
     const drv = path.join(ROOT, "src/drivers");

@@ -5,6 +5,30 @@
  * pass with runRealtime() for them to arrive. Only loopback addresses are allowed.
  */
 import net from "node:net";
+import tls from "node:tls";
+import https from "node:https";
+import crypto from "node:crypto";
+
+/** Certificates and key as the firmware passes them to require("tls"): DER, as binary strings. */
+export interface TlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+/**
+ * Node's TLS options for what the firmware passed. Espruino 2v29 loads `ca`
+ * but does not verify the server's certificate (libs/network/network.c sets
+ * MBEDTLS_SSL_VERIFY_NONE); the model does the same, so a test cannot pass
+ * here on a check the board would not make.
+ */
+function tlsOptions(f: TlsFiles): tls.ConnectionOptions {
+  const der = (s: string) => Buffer.from(s, "latin1");
+  const o: tls.ConnectionOptions = { rejectUnauthorized: false };
+  if (f.cert) o.cert = new crypto.X509Certificate(der(f.cert)).toString();
+  if (f.key) o.key = crypto.createPrivateKey({ key: der(f.key), format: "der", type: "pkcs8" }).export({ format: "pem", type: "pkcs8" });
+  return o;
+}
 
 type Deliver = (fn: unknown, args: unknown[]) => void;
 type Emitter = { emit(ev: string, d?: unknown): void };
@@ -25,7 +49,7 @@ export class NetModel {
   }
 
   readonly api = {
-    connect: (host: string, port: number, em: Emitter): number => {
+    connect: (host: string, port: number, em: Emitter, secure?: TlsFiles): number => {
       const id = this.next++;
       if (!/^(127\.\d+\.\d+\.\d+|localhost|::1)$/.test(host) || !this.online()) {
         const why = this.online() ? "only loopback addresses in the simulator" : "no network";
@@ -33,11 +57,17 @@ export class NetModel {
         return id;
       }
       this.opened++;
-      const s = net.connect({ host, port });
+      let s: net.Socket;
+      try {
+        s = secure ? tls.connect({ host, port, ...tlsOptions(secure) }) : net.connect({ host, port });
+      } catch (err) {
+        // As the interpreter does for a certificate or key it cannot parse: an exception at connect().
+        throw new Error(`HTTPS init failed! ${(err as Error).message}`);
+      }
       s.setNoDelay(true);
       this.sockets.set(id, s);
       this.waitingSince = Date.now();
-      s.on("connect", () => this.deliver((e: Emitter) => e.emit("connect"), [em]));
+      s.on(secure ? "secureConnect" : "connect", () => this.deliver((e: Emitter) => e.emit("connect"), [em]));
       s.on("data", (b: Buffer) => {
         this.waitingSince = 0;
         this.deliver((e: Emitter, d: string) => e.emit("data", d), [em, b.toString("latin1")]);
@@ -81,7 +111,7 @@ export class HttpModel {
   constructor(private readonly deliver: Deliver) {}
 
   readonly api = {
-    request: (opts: { host: string; port: number; path: string; method: string; headers: Record<string, unknown> }, body: string, req: Emitter, onRes: unknown, makeRes: (code: number) => Emitter) => {
+    request: (opts: { host: string; port: number; path: string; method: string; protocol?: string; headers: Record<string, unknown> } & TlsFiles, body: string, req: Emitter, onRes: unknown, makeRes: (code: number) => Emitter) => {
       const id = this.next++;
       if (!/^(127\.\d+\.\d+\.\d+|localhost)$/.test(opts.host) || !this.online()) {
         setImmediate(() => this.deliver((e: Emitter) => e.emit("error", { message: this.online() ? "only loopback in the simulator" : "no network" }), [req]));
@@ -90,7 +120,7 @@ export class HttpModel {
       const headers: Record<string, string> = {};
       for (const k of Object.keys(opts.headers || {})) headers[k] = String(opts.headers[k]);
       this.waitingSince = Date.now();
-      const r = http.request({ host: opts.host, port: opts.port, path: opts.path, method: opts.method, headers }, (res) => {
+      const onResponse = (res: http.IncomingMessage): void => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
@@ -102,7 +132,9 @@ export class HttpModel {
             em.emit("close");
           }, [onRes]);
         });
-      });
+      };
+      const o = { host: opts.host, port: opts.port, path: opts.path, method: opts.method, headers };
+      const r = opts.protocol === "https:" ? https.request({ ...o, ...tlsOptions(opts) }, onResponse) : http.request(o, onResponse);
       r.on("error", (err) => {
         this.waitingSince = 0;
         this.deliver((e: Emitter, m: string) => e.emit("error", { message: m }), [req, err.message]);

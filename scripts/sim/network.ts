@@ -2,9 +2,12 @@
  * A simulated LoRaWAN network server with its application: it accepts joins,
  * acknowledges confirmed uplinks, hands every uplink to the codec in
  * decoders/, keeps what the platform saw (dropping duplicates as a platform
- * would), and queues downlinks. Coverage can be switched off for outages.
+ * would), answers requests for bulk acknowledgements (scripts/acker.ts), and
+ * queues downlinks. Coverage can be switched off for outages, and uplinks
+ * lost at random.
  */
 import { codec } from "../frames";
+import { Acker } from "../acker";
 
 export interface Uplink {
   devEui: string;
@@ -27,6 +30,16 @@ export class SimNetworkServer {
   readonly events: any[] = [];
   readonly status: any[] = [];
   duplicates = 0;
+  /** The platform runs the acker (scripts/acker.ts). */
+  acks = true;
+  /** Uplinks lost on air, by sequence in the uplinks heard: lose(n) drops whatever return true. */
+  lose: ((n: number) => boolean) | null = null;
+  private heard = 0;
+  /** Downlinks sent, by the time (ms since 1970) of the uplink whose receive window carried them, and their port. */
+  readonly sentDownlinks: { at: number; port: number }[] = [];
+  private readonly acker = new Acker();
+  /** Answers made while an uplink was handled: an application's downlink goes out after the next uplink (Class A). */
+  private later: { port: number; bytes: number[] }[] = [];
   private downlinks: { port: number; bytes: number[] }[] = [];
   onDecoded: ((d: any, up: Uplink) => void) | null = null;
 
@@ -42,7 +55,14 @@ export class SimNetworkServer {
   /** An uplink reaches the network; returns false when it did not arrive. */
   receive(up: Uplink): boolean {
     if (!this.up) return false;
+    if (this.lose && this.lose(this.heard++)) return false;
+    this.downlinks.push(...this.later);
+    this.later = [];
     this.uplinks.push(up);
+    if (this.acks) {
+      const a = this.acker.frame(up.devEui, up.fPort, up.bytes);
+      if (a) this.later.push({ port: a.fPort, bytes: a.bytes });
+    }
     const out = codec.decodeUplink({ bytes: Array.from(up.bytes), fPort: up.fPort, recvTime: new Date(up.at) });
     if (out.errors) {
       this.errors.push(out.errors.join("; "));
@@ -50,14 +70,31 @@ export class SimNetworkServer {
     }
     const d = out.data;
     for (const r of d.readings) {
-      const k = `${r.channel}/${r.quantity}/${r.time}`;
-      if (this.readings.has(k)) this.duplicates++;
-      else this.readings.set(k, r);
+      if (this.isCopy(r)) this.duplicates++;
+      else this.readings.set(`${r.channel}/${r.quantity}/${r.time}`, r);
     }
     for (const e of d.events) this.events.push(e);
     if (d.status) this.status.push(d.status);
     if (this.onDecoded) this.onDecoded(d, up);
     return true;
+  }
+
+  private readonly seen = new Map<string, number[]>();
+  /**
+   * A reading the platform already has (docs/frame-format.md, Sequence and
+   * duplicates): same channel, quantity and value, at a time less than 5 s
+   * away. A copy's time is rebuilt from a later receive time and can differ by
+   * the airtime and a rounded second; two real readings of one quantity are at
+   * least 10 s apart.
+   */
+  private isCopy(r: { channel: number; quantity: string; value: number | null; quality: string; time: string }): boolean {
+    const k = `${r.channel}/${r.quantity}/${r.value}/${r.quality}`;
+    const t = Date.parse(r.time);
+    let times = this.seen.get(k);
+    if (!times) this.seen.set(k, (times = []));
+    if (times.some((x) => Math.abs(x - t) < 5000)) return true;
+    times.push(t);
+    return false;
   }
 
   queueDownlink(data: unknown): void {
@@ -68,6 +105,8 @@ export class SimNetworkServer {
 
   /** The downlink for the receive window after an uplink, if one is queued. */
   takeDownlink(): { port: number; bytes: number[] } | undefined {
-    return this.downlinks.shift();
+    const d = this.downlinks.shift();
+    if (d) this.sentDownlinks.push({ at: this.uplinks.length ? this.uplinks[this.uplinks.length - 1].at : 0, port: d.port });
+    return d;
   }
 }

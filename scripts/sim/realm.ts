@@ -234,16 +234,16 @@ const bootstrap = String.raw`(function (H0, G) {
   }
   var HS = H0.modules.heatshrink;
   var NET = H0.modules.net;
-  var net = {
-    connect: function (opts, cb) {
-      var sock = {};
-      var id = NET.connect(String(opts.host), +opts.port, sock);
-      sock.write = function (d) { NET.write(id, String(d)); return true; };
-      sock.end = function () { NET.end(id); };
-      if (cb) sock.on("connect", cb);
-      return sock;
-    }
-  };
+  function connect(opts, cb, secure) {
+    var sock = {};
+    var id = NET.connect(String(opts.host), +opts.port, sock, secure ? { ca: opts.ca, cert: opts.cert, key: opts.key } : undefined);
+    sock.write = function (d) { NET.write(id, String(d)); return true; };
+    sock.end = function () { NET.end(id); };
+    if (cb) sock.on("connect", cb);
+    return sock;
+  }
+  var net = { connect: function (opts, cb) { return connect(opts, cb, false); } };
+  var tls = { connect: function (opts, cb) { return connect(opts, cb, true); } };
   var HTTP = H0.modules.http;
   var http = {
     request: function (opts, cb) {
@@ -257,7 +257,7 @@ const bootstrap = String.raw`(function (H0, G) {
       return req;
     }
   };
-  var modules = { Wifi: Wifi, net: net, http: http, heatshrink: { compress: wrap(HS.compress, HS), decompress: wrap(HS.decompress, HS) } };
+  var modules = { Wifi: Wifi, net: net, tls: tls, http: http, heatshrink: { compress: wrap(HS.compress, HS), decompress: wrap(HS.decompress, HS) } };
   var Storage = {
     read: function (n, o, l) { return S.read(n, o, l); },
     readJSON: function (n, ne) { var s = S.read(n); if (s === undefined) return undefined; try { return JSON.parse(s); } catch (e) { if (ne) return undefined; throw e; } },

@@ -1,9 +1,9 @@
 /**
- * HTTP POST of frames (Content-Type: application/cbor) over require("http"),
+ * HTTP(S) POST of frames (Content-Type: application/cbor) over require("http"),
  * for platforms without MQTT. A 2xx answer is the delivery; anything else, or
  * no answer, and the frame stays in the buffer to be sent again.
  */
-import type { Link } from "./link";
+import { NOT_SENT, DELIVERED, type Link } from "./link";
 import { backoffMs } from "./lora-common";
 import { log, WARN } from "../log";
 
@@ -11,6 +11,8 @@ export interface HttpConfig {
   host: string;
   port: number;
   path: string;
+  /** HTTPS with these options (ca, cert, key as DER), or plain HTTP when absent. */
+  tls?: object;
 }
 
 export function httpLink(cfg: HttpConfig, isNetworkUp: () => boolean): Link {
@@ -45,9 +47,9 @@ export function httpLink(cfg: HttpConfig, isNetworkUp: () => boolean): Link {
           log(WARN, "HTTP: frame not taken (" + why + ")");
           notBefore = getTime() + backoffMs(2000, streak++) / 1000;
         }
-        done(ok);
+        done(ok ? DELIVERED : NOT_SENT);
       };
-      const req = http.request({ host: cfg.host, port: cfg.port, path: cfg.path, method: "POST", headers: { "Content-Type": "application/cbor", "Content-Length": n } }, function (res: any) {
+      const req = http.request(Object.assign({ host: cfg.host, port: cfg.port, path: cfg.path, method: "POST", protocol: cfg.tls ? "https:" : "http:", headers: { "Content-Type": "application/cbor", "Content-Length": n } }, cfg.tls), function (res: any) {
         const code = +res.statusCode;
         res.on("data", function () {});
         res.on("close", function () {

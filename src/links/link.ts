@@ -7,10 +7,19 @@ export interface Link {
   maxPayload(): number;
   /** Milliseconds until a frame of n bytes may go (duty cycle), 0 for now. */
   waitFor(n: number): number;
-  /** done(true) only when the platform confirmed it. */
-  send(bytes: Uint8Array, n: number, confirmed: boolean, done: (delivered: boolean) => void): void;
+  /**
+   * done(DELIVERED) only when the platform confirmed it; done(SENT) when an
+   * unconfirmed frame went on air (its fate is learnt from a bulk
+   * acknowledgement); done(NOT_SENT) otherwise. A link that confirms every
+   * frame (MQTT, HTTP) ignores `confirmed`.
+   */
+  send(bytes: Uint8Array, n: number, confirmed: boolean, done: (result: number) => void): void;
   /** Joins, failures, resets of the modem or reconnects. */
   stats(): number[];
 }
+
+export const NOT_SENT = 0;
+export const SENT = 1;
+export const DELIVERED = 2;
 
 export type DownlinkHandler = (port: number, data: number[]) => void;

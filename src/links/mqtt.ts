@@ -1,12 +1,12 @@
 /**
- * MQTT 3.1.1 (OASIS standard) over require("net"), written here because
+ * MQTT 3.1.1 (OASIS standard) over require("net") or require("tls"), written here because
  * Espruino's MQTT module is fetched online and is not in the firmware. QoS 1
  * publishes of frames (PUBACK is the delivery), a subscription to the
  * gateway's downlink topic, keepalive pings, clean or persistent sessions, and
  * a last will that tells the platform the gateway went offline. Topics:
  * docs/links.md.
  */
-import type { Link, DownlinkHandler } from "./link";
+import { NOT_SENT, DELIVERED, type Link, type DownlinkHandler } from "./link";
 import { backoffMs } from "./lora-common";
 import { log, INFO, WARN } from "../log";
 
@@ -21,6 +21,8 @@ export interface MqttConfig {
   clean: boolean;
   /** Topic prefix: <prefix>/up, <prefix>/down, <prefix>/state. */
   prefix: string;
+  /** Connect over require("tls") with these options (ca, cert, key as DER), or plain TCP when absent. */
+  tls?: object;
 }
 
 function chr(n: number): string {
@@ -42,12 +44,12 @@ function packet(type: number, body: string): string {
 }
 
 export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, isNetworkUp: () => boolean): Link {
-  const net = require("net");
+  const net = require(cfg.tls ? "tls" : "net");
   let sock: any = null;
   let state = 0; // 0 down, 1 connecting, 2 connected
   let buf = "";
   let pid = 1;
-  let waiting: ((ok: boolean) => void) | null = null;
+  let waiting: ((r: number) => void) | null = null;
   let waitPid = -1;
   let waitTimer = 0;
   let lastOut = 0;
@@ -72,7 +74,7 @@ export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, isNetwork
     const w = waiting;
     waiting = null;
     waitPid = -1;
-    if (w) w(ok);
+    if (w) w(ok ? DELIVERED : NOT_SENT);
   }
 
   function drop(why: string): void {
@@ -102,6 +104,8 @@ export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, isNetwork
       if (body.charCodeAt(1) !== 0) return drop("refused, code " + body.charCodeAt(1));
       state = 2;
       retry = 0;
+      // A ping left unanswered on the last connection says nothing about this one.
+      pongDue = 0;
       connects++;
       log(INFO, "MQTT: connected to " + cfg.host);
       send(packet(0x82, chr(0) + chr(1) + str16(down) + chr(1)));
@@ -164,7 +168,8 @@ export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, isNetwork
   function connect(): void {
     if (state !== 0) return;
     if (!isNetworkUp()) {
-      setTimeout(connect, backoffMs(2000, retry++));
+      // Asking Wi-Fi costs nothing on air: look again soon, so the broker is back within seconds of the access point.
+      setTimeout(connect, 5000);
       return;
     }
     state = 1;
@@ -178,7 +183,7 @@ export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, isNetwork
         payload += str16(cfg.pass);
       }
     }
-    const s = net.connect({ host: cfg.host, port: cfg.port }, function () {
+    const s = net.connect(Object.assign({ host: cfg.host, port: cfg.port }, cfg.tls), function () {
       if (sock !== s) return;
       send(packet(0x10, str16("MQTT") + chr(4) + chr(flags) + chr(cfg.keepalive >> 8) + chr(cfg.keepalive) + payload));
     });
@@ -208,7 +213,7 @@ export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, isNetwork
       return 0;
     },
     send(bytes, n, _confirmed, done) {
-      if (state !== 2) return done(false);
+      if (state !== 2) return done(NOT_SENT);
       pid = (pid % 65535) + 1;
       waitPid = pid;
       waiting = done;

@@ -8,7 +8,7 @@
 import type { ModemHw } from "../../boards/types";
 import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "../dutycycle";
-import type { Link, DownlinkHandler } from "./link";
+import { NOT_SENT, SENT, DELIVERED, type Link, type DownlinkHandler } from "./link";
 import { log, INFO, WARN } from "../log";
 import { UPLINK_PORT, SF, hex, unhex, backoffMs, loraLink, type LoraKeys, type LoraState } from "./lora-common";
 
@@ -144,11 +144,11 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
     at,
     function (bytes, n, confirmed, done) {
       s.sending = true;
-      const finish = function (ok: boolean): void {
+      const finish = function (r: number): void {
         s.sending = false;
         // ADR may have moved the data rate: read it before the next frame is sized.
         if (s.state === 2) readDr(function () {});
-        done(ok);
+        done(r);
       };
       const go = function (): void {
         at.cmd("AT+SEND=" + UPLINK_PORT + ":" + hex(bytes, n), 3000, function (st) {
@@ -156,22 +156,22 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
             s.state = 1;
             s.sending = false;
             join();
-            return done(false);
+            return done(NOT_SENT);
           }
           if (st === "TIMEOUT") {
             reset();
-            return done(false);
+            return done(NOT_SENT);
           }
-          if (st !== "OK") return finish(false);
+          if (st !== "OK") return finish(NOT_SENT);
           spend(Date.now(), airtimeMs(n, SF[s.dr]));
           expect(function (l) {
-            if (l === "+EVT:SEND_CONFIRMED_OK") finish(true);
-            else if (l.indexOf("+EVT:SEND_CONFIRMED_FAILED") === 0) finish(false);
-            else if (l === "+EVT:TX_DONE" && !confirmed) finish(false);
+            if (l === "+EVT:SEND_CONFIRMED_OK") finish(DELIVERED);
+            else if (l.indexOf("+EVT:SEND_CONFIRMED_FAILED") === 0) finish(NOT_SENT);
+            else if (l === "+EVT:TX_DONE" && !confirmed) finish(SENT);
             else return false;
             return true;
           }, 40000, function () {
-            finish(false);
+            finish(NOT_SENT);
           });
         });
       };
@@ -181,7 +181,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
         if (st !== "OK") {
           s.sending = false;
           reset();
-          return done(false);
+          return done(NOT_SENT);
         }
         cfm = c;
         go();

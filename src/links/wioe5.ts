@@ -9,7 +9,7 @@
 import type { ModemHw } from "../../boards/types";
 import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "../dutycycle";
-import type { Link, DownlinkHandler } from "./link";
+import { NOT_SENT, SENT, DELIVERED, type Link, type DownlinkHandler } from "./link";
 import { log, INFO, WARN } from "../log";
 import { UPLINK_PORT, SF, hex, unhex, backoffMs, loraLink, type LoraKeys, type LoraState } from "./lora-common";
 
@@ -121,23 +121,25 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
         s.sending = false;
         if (st === "TIMEOUT" && !lines.length) {
           fail("no answer to a send");
-          return done(false);
+          return done(NOT_SENT);
         }
-        let acked = false;
+        let r = NOT_SENT;
         for (let i = 0; i < lines.length; i++) {
           const l = lines[i];
-          if (l.indexOf("ACK Received") >= 0) acked = true;
+          // "Start": the frame went on air; "ACK Received": the network confirmed it.
+          if (l.indexOf(": Start") >= 0 && !confirmed) r = SENT;
+          if (l.indexOf("ACK Received") >= 0 && confirmed) r = DELIVERED;
           if (l.indexOf("Please join network first") >= 0 || l.indexOf("Not joined") >= 0) {
             s.state = 1;
             join();
           }
           // +CMSGHEX: PORT: 11; RX: "0102"
           const p = l.indexOf("PORT: ");
-          const r = l.indexOf('RX: "');
-          if (p >= 0 && r > p) onDownlink(parseInt(l.substr(p + 6), 10), unhex(l.substr(r + 5, l.length - r - 6)));
+          const x = l.indexOf('RX: "');
+          if (p >= 0 && x > p) onDownlink(parseInt(l.substr(p + 6), 10), unhex(l.substr(x + 5, l.length - x - 6)));
         }
         if (s.state === 2) readDr(function () {});
-        done(confirmed && acked);
+        done(r);
       }, endOf(tag));
     },
     function () {

@@ -3,7 +3,7 @@
  * compiled by the same build and gate as the boards' bundles, for the
  * simulated board's tests.
  */
-import { queueInit, queueCycle, queueEvent, queueFrame, queueDelivered, queueStats, pending, queueTidy, type Outgoing } from "../queue";
+import { queueInit, queueCycle, queueEvent, queueFrame, queueSent, queueDelivered, queueRewind, queueStats, pending, queueTidy, type Outgoing } from "../queue";
 import { seqInit, seqNext } from "../seq";
 
 const out = new Uint8Array(1024);
@@ -25,9 +25,18 @@ function bytesOf(b: Uint8Array, n: number): number[] {
     const o = queueFrame(out, maxLen, seq, now, null);
     return { bytes: bytesOf(out, o.bytes), o: o };
   },
+  /** The frame `o` went out and was confirmed. */
   delivered: function (o: Outgoing) {
-    queueDelivered(o);
+    queueSent(o);
+    queueDelivered(o.to);
   },
+  /** The frame `o` went out unconfirmed: the next one starts after it. */
+  sent: queueSent,
+  /** Frames up to and including `o` were acknowledged in bulk. */
+  acked: function (o: Outgoing) {
+    queueDelivered(o.to);
+  },
+  rewind: queueRewind,
   stats: queueStats,
   pending: pending,
   tidy: queueTidy,

@@ -108,6 +108,7 @@ declare module "virtual:board" {
   export const MODEM: ModemKind | "";
   export const NATIVE_CRYPTO: boolean;
   export const APP_SLOTS: 1 | 2;
+  export const BULK_ACKS: boolean;
 }
 declare module "virtual:build" {
   export const VERSION: string;
