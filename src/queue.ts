@@ -532,7 +532,11 @@ export function queueRewind(): void {
   sEv = evAck;
 }
 
-/** Everything up to position `to` (a frame's Outgoing.to) reached the platform: move the delivered position on and erase what is wholly behind it. */
+/**
+ * Everything up to position `to` (the Outgoing.to of a frame already passed
+ * to queueSent, so never past the sent position) reached the platform: move
+ * the delivered position on and erase what is wholly behind it.
+ */
 export function queueDelivered(to: number[]): void {
   if (to[3] > evAck) {
     evAck = to[3];
@@ -544,12 +548,6 @@ export function queueDelivered(to: number[]): void {
     ackK = to[1];
     ackP = to[2];
     tallyWrite("qack", ackA, (ackK << 16) | ackP);
-  }
-  if (sEv < evAck) sEv = evAck;
-  if (sA < ackA || (sA === ackA && sP < ackP)) {
-    sA = ackA;
-    sK = ackK;
-    sP = ackP;
   }
   release();
 }
