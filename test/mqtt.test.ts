@@ -81,13 +81,23 @@ class Platform {
   }
 }
 
-function gateway(id: string, p: Platform, brokerPort = PORT): SimBoard {
+/**
+ * The esp32-wifi board with a soil sensor every 15 minutes and an access point; its identity holds
+ * `link` (an mqtt or http record), and `files` go into Storage, as provisioning writes them. Not booted.
+ */
+function wifiBoard(devEui: string, link: object, files: Record<string, Buffer> = {}): SimBoard {
   const site = siteWith({ kind: "soil", name: "B", port: 3 });
   (site as any).interval = 900;
   const sim = makeBoard("esp32-wifi", { site });
   sim.pins.setVolts("D34", () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
   sim.wifi.addAp("Hof", "geheim-123");
-  sim.writeIdentity({ v: 1, devEui: "70B3D57ED0000042", wifi: { ssid: "Hof", pass: "geheim-123" }, mqtt: { host: "127.0.0.1", port: brokerPort, clientId: id, keepalive: 60 } });
+  sim.writeIdentity({ v: 1, devEui, wifi: { ssid: "Hof", pass: "geheim-123" }, ...link });
+  for (const [name, data] of Object.entries(files)) sim.storage.write(name, data);
+  return sim;
+}
+
+function gateway(id: string, p: Platform, brokerPort = PORT): SimBoard {
+  const sim = wifiBoard("70B3D57ED0000042", { mqtt: { host: "127.0.0.1", port: brokerPort, clientId: id, keepalive: 60 } });
   p.now = () => sim.clock.wall;
   sim.boot();
   return sim;
@@ -335,18 +345,11 @@ describe("TLS (require(\"tls\")): MQTT and HTTPS with a client certificate the s
     fs.rmSync(pki, { recursive: true, force: true });
   });
 
+  /** The gateway's certificate and key, as provisioning stores them. */
+  const gatewayCert = () => ({ "fg.tls.crt": der("gw-tls.der"), "fg.tls.key": der("gw-tls.key.der") });
+
   function tlsGateway(id: string, p: Platform, withCert: boolean): SimBoard {
-    const site = siteWith({ kind: "soil", name: "B", port: 3 });
-    (site as any).interval = 900;
-    const sim = makeBoard("esp32-wifi", { site });
-    sim.pins.setVolts("D34", () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
-    sim.wifi.addAp("Hof", "geheim-123");
-    sim.writeIdentity({ v: 1, devEui: "70B3D57ED0000043", wifi: { ssid: "Hof", pass: "geheim-123" }, mqtt: { host: "127.0.0.1", port: TLS_PORT, clientId: id, tls: true } });
-    sim.storage.write("fg.tls.ca", der("ca.der"));
-    if (withCert) {
-      sim.storage.write("fg.tls.crt", der("gw-tls.der"));
-      sim.storage.write("fg.tls.key", der("gw-tls.key.der"));
-    }
+    const sim = wifiBoard("70B3D57ED0000043", { mqtt: { host: "127.0.0.1", port: TLS_PORT, clientId: id, tls: true } }, { "fg.tls.ca": der("ca.der"), ...(withCert ? gatewayCert() : {}) });
     p.now = () => sim.clock.wall;
     sim.boot();
     return sim;
@@ -376,14 +379,7 @@ describe("TLS (require(\"tls\")): MQTT and HTTPS with a client certificate the s
       });
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
-    const site = siteWith({ kind: "soil", name: "B", port: 3 });
-    (site as any).interval = 900;
-    const sim = makeBoard("esp32-wifi", { site });
-    sim.pins.setVolts("D34", () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
-    sim.wifi.addAp("Hof", "geheim-123");
-    sim.writeIdentity({ v: 1, devEui: "70B3D57ED0000044", wifi: { ssid: "Hof", pass: "geheim-123" }, http: { host: "127.0.0.1", port: (server.address() as any).port, path: "/feldgate", tls: true } });
-    sim.storage.write("fg.tls.crt", der("gw-tls.der"));
-    sim.storage.write("fg.tls.key", der("gw-tls.key.der"));
+    const sim = wifiBoard("70B3D57ED0000044", { http: { host: "127.0.0.1", port: (server.address() as any).port, path: "/feldgate", tls: true } }, gatewayCert());
     sim.boot();
     await sim.runRealtime(3 * HOUR, 2000, 2000);
     server.close();
