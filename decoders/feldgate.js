@@ -40,9 +40,13 @@ var QUALITIES = ["ok", "out_of_range", "stuck", "no_answer", "checksum_error"];
 var HEALTH = {
   1: "uptime_s", 2: "boots", 3: "supply_mv", 4: "buffered_readings", 5: "dropped_readings",
   6: "firmware", 7: "link", 8: "joins", 9: "link_failures", 10: "airtime_ms", 11: "reconnects",
-  12: "storage_free_bytes", 13: "page_erases"
+  12: "storage_free_bytes", 13: "page_erases",
+  14: "lorawan_state", 15: "lorawan_joins", 16: "lorawan_failures", 17: "lorawan_modem_resets",
+  18: "wifi_state", 19: "wifi_connections", 20: "wifi_failures", 21: "wifi_reconnects"
 };
 var LINKS = ["none", "lorawan", "wifi-mqtt", "wifi-http"];
+/* Each link's state (health keys 14 and 18). */
+var LINK_STATES = { lorawan_state: ["modem_not_ready", "joining", "joined"], wifi_state: ["no_wifi", "no_platform", "connected"] };
 var STATUS_RESULTS = ["accepted", "malformed", "unknown_command", "out_of_range", "replayed", "rejected"];
 var COMMANDS = { set_interval: 1, set_sensor: 2, read_now: 3, reboot: 4, report_status: 5 };
 var COMMAND_NAMES = { 1: "set_interval", 2: "set_sensor", 3: "read_now", 4: "reboot", 5: "report_status" };
@@ -261,6 +265,7 @@ function notes(n, base, out, warnings) {
       var val = n[2][k];
       if (name === "firmware" && isInt(val)) val = Math.floor(val / 10000) + "." + (Math.floor(val / 100) % 100) + "." + (val % 100);
       if (name === "link" && isInt(val)) val = LINKS[val] || val;
+      if (LINK_STATES[name] && isInt(val)) val = LINK_STATES[name][val] || val;
       h[name] = val;
     }
     out.health = h;

@@ -90,9 +90,9 @@ export function cborBool(v: boolean): boolean {
   return true;
 }
 
-/** A one-byte array header written earlier at `at` gets its count (at most 23). */
-export function cborPatchArray(at: number, n: number): void {
-  buf[at] = 0x80 | n;
+/** A one-byte array or map header written earlier at `at` gets its count (at most 23). */
+export function cborPatch(at: number, n: number): void {
+  buf[at] = (buf[at] & 0xe0) | n;
 }
 
 const f32 = new Float32Array(1);

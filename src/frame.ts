@@ -5,7 +5,7 @@
  * become delta series. Nothing is allocated per record.
  */
 import { BULK_ACKS } from "virtual:board";
-import { cborBegin, cborPos, cborRewind, cborInt, cborArray, cborMap, cborPatchArray, cborNumber } from "./cbor";
+import { cborBegin, cborPos, cborRewind, cborInt, cborArray, cborMap, cborPatch, cborNumber } from "./cbor";
 
 export const FRAME_VERSION = 1;
 /** Notes block keys. */
@@ -46,6 +46,8 @@ const deltas = new Int32Array(MAX_ITEMS);
 export interface Packed {
   bytes: number;
   records: number;
+  /** Health figures (key and value pairs) packed, from the first. */
+  health: number;
 }
 
 let outerAt = 0;
@@ -85,19 +87,20 @@ function openFrame(seq: number, age: number): boolean {
 }
 
 function closeFrame(): void {
-  cborPatchArray(outerAt, 3 + blocks);
+  cborPatch(outerAt, 3 + blocks);
 }
 
 /**
  * Packs a frame into out[0..maxLen) and returns its length and the number of
  * leading records it holds. `now` is the device clock when sending; the base
  * time is the first record's time, sent as its age. `health`, when given,
- * goes into the notes block before any record.
+ * goes into the notes block before any record, as many of its figures as fit:
+ * `Packed.health` says how many, and the rest go in the next frame.
  */
 export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: number, v: RecordView, health: Health | null): Packed {
   cborBegin(out, maxLen);
   const base = v.n ? v.t[0] : now;
-  if (!openFrame(seq, Math.max(0, Math.round(now - base)))) return { bytes: 0, records: 0 };
+  if (!openFrame(seq, Math.max(0, Math.round(now - base)))) return { bytes: 0, records: 0, health: 0 };
   let i = 0;
   let good = cborPos();
   // A downlink's answer goes first of all, in a notes block of its own.
@@ -118,24 +121,30 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
     blocks++;
     good = cborPos();
   }
-  // Notes: health, then events.
+  // Notes: health, then events. Health figures that do not fit go in the next frame.
   const events = countEvents(v);
+  let hn = 0;
   if (health || events) {
     const notesAt = cborPos();
     let ok = cborMap((health ? 1 : 0) + (events ? 1 : 0));
     if (ok && health) {
-      ok = cborInt(NOTE_HEALTH) && cborMap(health.length >> 1);
-      for (let k = 0; ok && k < health.length; k += 2) ok = cborInt(health[k]) && cborNumber(health[k + 1]);
+      const hAt = cborPos() + 1;
+      ok = cborInt(NOTE_HEALTH) && cborMap(0);
+      for (let k = 0; ok && k < health.length; k += 2) {
+        const mark = cborPos();
+        if (cborInt(health[k]) && cborNumber(health[k + 1])) hn++;
+        else {
+          cborRewind(mark);
+          ok = false;
+        }
+      }
+      if (hn) cborPatch(hAt, hn);
     }
-    if (!ok) {
-      cborRewind(notesAt);
-      closeFrame();
-      return { bytes: cborPos(), records: 0 };
-    }
-    if (events) {
+    const healthEnd = cborPos();
+    let m = 0;
+    if (ok && events) {
       const evAt = cborPos() + 1;
-      if (!(cborInt(NOTE_EVENTS) && cborArray(0))) ok = false;
-      let m = 0;
+      ok = cborInt(NOTE_EVENTS) && cborArray(0);
       while (ok && i < v.n && v.kind[i] === REC_EVENT && m < MAX_ITEMS) {
         const mark = cborPos();
         const off = Math.round(v.t[i] - base);
@@ -147,23 +156,17 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
           break;
         }
       }
-      if (!ok || m === 0) {
-        // Not even one event fits after the health: send the health alone, or nothing.
-        cborRewind(notesAt);
-        if (health && events) {
-          cborMap(1);
-          cborInt(NOTE_HEALTH);
-          cborMap(health.length >> 1);
-          for (let k = 0; k < health.length; k += 2) {
-            cborInt(health[k]);
-            cborNumber(health[k + 1]);
-          }
-          blocks++;
-        }
-        closeFrame();
-        return { bytes: cborPos(), records: 0 };
-      }
-      cborPatchArray(evAt, m);
+      if (m) cborPatch(evAt, m);
+    }
+    if (!ok || (events && !m)) {
+      // The health that fit goes alone; the rest, and the events, wait for the next frame.
+      if (hn) {
+        cborRewind(healthEnd);
+        cborPatch(notesAt, 1);
+        blocks++;
+      } else cborRewind(notesAt);
+      closeFrame();
+      return { bytes: cborPos(), records: 0, health: hn };
     }
     blocks++;
     good = cborPos();
@@ -176,7 +179,7 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
     if (v.kind[i] !== REC_READING) break;
     const ch = v.ch[i];
     if (ch !== groupCh || items + 2 > MAX_ITEMS) {
-      if (groupAt >= 0) cborPatchArray(groupAt, items);
+      if (groupAt >= 0) cborPatch(groupAt, items);
       if (blocks + 1 > MAX_BLOCKS) break;
       const mark = cborPos();
       if (!(cborArray(0) && cborInt(ch))) {
@@ -203,9 +206,9 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
     i += took;
     good = cborPos();
   }
-  if (groupAt >= 0) cborPatchArray(groupAt, items);
+  if (groupAt >= 0) cborPatch(groupAt, items);
   closeFrame();
-  return { bytes: cborPos(), records: i };
+  return { bytes: cborPos(), records: i, health: hn };
 }
 
 function countEvents(v: RecordView): number {

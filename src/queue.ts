@@ -469,6 +469,8 @@ export interface Outgoing {
   readings: number;
   /** The position after this frame: [first cycle, window, readings of the window, events]. */
   to: number[];
+  /** Health figures it carries, from the first given. */
+  health: number;
 }
 
 /**
@@ -513,7 +515,7 @@ export function queueFrame(out: Uint8Array, maxLen: number, seq: number, now: nu
       to[2] = 0;
     }
   }
-  return { bytes: r.bytes, events: events, readings: readings, to: to };
+  return { bytes: r.bytes, events: events, readings: readings, to: to, health: r.health };
 }
 
 /** The frame built as `o` went out: the next one starts after it. */

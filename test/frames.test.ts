@@ -14,6 +14,7 @@ const NOW = 1_780_000_000;
 interface PackResult {
   bytes: number[];
   records: number;
+  health: number;
 }
 
 /** The firmware's packer, as compiled for the board, inside the simulated realm. */
@@ -32,7 +33,7 @@ function pack(recs: (Rec & { kind?: number })[], maxLen: number, seq = 7, now = 
     var R = { n: v.n, kind: new Uint8Array(v.kind), ch: new Uint8Array(v.ch), code: new Uint8Array(v.code), q: new Uint8Array(v.q), value: new Int32Array(v.value), t: new Float64Array(v.t) };
     var out = new Uint8Array(300);
     var r = fgPack(out, ${maxLen}, ${seq}, ${now}, R, ${JSON.stringify(health)});
-    return { bytes: Array.prototype.slice.call(out, 0, r.bytes), records: r.records };
+    return { bytes: Array.prototype.slice.call(out, 0, r.bytes), records: r.records, health: r.health };
   })()`);
 }
 
@@ -139,6 +140,34 @@ describe("frames: the bundle's encoder against cbor-x and the codec", () => {
     const hex = Buffer.from(r.bytes).toString("hex");
     expect(hex).toContain("04f94100"); // 2.5 as a half float
     expect(hex).toContain("05fb3fb999999999999a"); // 0.1 needs a double
+  });
+
+  it("a health report longer than the payload goes over two frames, every figure once, and records wait", () => {
+    // A gateway with both links, at DR0 (51 bytes): 16 figures that take 53 bytes in one frame.
+    const health = [1, 86400, 2, 3, 4, 96, 5, 0, 6, 100, 7, 1, 12, 820480, 10, 12870, 14, 2, 15, 1, 16, 0, 17, 0, 18, 0, 19, 2, 20, 1, 21, 1];
+    const recs = [
+      { ch: 3, qty: 12, value: 1, q: 1, t: NOW - 5, kind: 1 },
+      { ch: 1, qty: 3, value: 480, q: 0, t: NOW },
+    ];
+    const figures = (r: PackResult) => codec.decodeUplink({ bytes: r.bytes, recvTime: new Date(NOW * 1000) }).data;
+    const a = pack(recs, 51, 300, NOW, health);
+    expect(a.bytes.length).toBeLessThanOrEqual(51);
+    expect(a.health).toBeGreaterThan(0);
+    expect(a.health).toBeLessThan(16);
+    expect(a.records).toBe(0);
+    const b = pack(recs, 51, 301, NOW, health.slice(a.health * 2));
+    expect(a.health + b.health).toBe(16);
+    expect(b.bytes.length).toBeLessThanOrEqual(51);
+    const da = figures(a);
+    const db = figures(b);
+    expect(Object.keys(da.health).length + Object.keys(db.health).length).toBe(16);
+    expect({ ...da.health, ...db.health }).toMatchObject({ uptime_s: 86400, lorawan_state: "joined", wifi_state: "no_wifi", wifi_reconnects: 1 });
+    // The event went in with the rest of the report, or waits: never lost, never dropped silently.
+    expect(da.events).toEqual([]);
+    expect(b.records).toBe(db.events.length + db.readings.length);
+    // With room, the whole report and the records share one frame.
+    const c = pack(recs, 222, 9, NOW, health);
+    expect([c.health, c.records]).toEqual([16, 2]);
   });
 
   it("a frame too small for even one reading holds none, and says so", () => {
