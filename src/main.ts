@@ -20,12 +20,11 @@ import { rak3172 } from "./links/rak3172";
 import { wioe5 } from "./links/wioe5";
 import { mqttLink } from "./links/mqtt";
 import { httpLink } from "./links/http";
-import { wifiStart, wifiUp } from "./links/wifi";
+import { wifiStart, wifi } from "./links/wifi";
 import type { Link } from "./links/link";
-import { startUplink, pump, requestHealth, uplinkStats, linkInUse, linkStats, onAck } from "./uplink";
+import { startUplink, pump, requestHealth, framesSent, linkInUse, linkHealth, onAck } from "./uplink";
 import { handleDownlink, decodeAck } from "./downlink";
 import { airtimeUsedMs, setFairUse } from "./dutycycle";
-import { wifiReconnects } from "./links/wifi";
 import { checkSite, type Site } from "./site";
 import { closeSensors } from "./sensors";
 import { queueStats } from "./queue";
@@ -80,14 +79,14 @@ function cycle(): void {
   }, SAMPLE_MAX_MS + 100);
 }
 
-/** Health figures for status frames (keys: docs/frame-format.md). */
+/** Health figures for status frames (keys: docs/frame-format.md), each link's state and counters last. */
 function health(): number[] {
-  const q = queueStats();
   const v = VERSION.split(".");
-  const u = uplinkStats();
   const l = linkInUse();
-  const ls = linkStats();
-  return [1, Math.floor(uptimeMs() / 1000), 2, boots, 4, pending(), 5, q[2], 6, +v[0] * 10000 + +v[1] * 100 + +v[2], 7, l === "lorawan" ? 1 : l === "mqtt" ? 2 : l === "http" ? 3 : 0, 8, ls[0], 9, u[1] + ls[1], 10, Math.round(airtimeUsedMs()), 11, ls[2] + (HAS_WIFI ? wifiReconnects() : 0), 12, require("Storage").getFree()];
+  const h = [1, Math.floor(uptimeMs() / 1000), 2, boots, 4, pending(), 5, queueStats()[2], 6, +v[0] * 10000 + +v[1] * 100 + +v[2], 7, l === "lorawan" ? 1 : l === "mqtt" ? 2 : l === "http" ? 3 : 0, 12, require("Storage").getFree()];
+  if (MODEM) h.push(10, Math.round(airtimeUsedMs()));
+  linkHealth(h);
+  return h;
 }
 
 /** Writes the site configuration back after a downlink changed it. */
@@ -135,7 +134,7 @@ const actions = {
   },
   reboot: function (): void {
     // After the answer has gone out, or in ten minutes at the latest.
-    rebootAfter = uplinkStats()[0];
+    rebootAfter = framesSent();
     setTimeout(E.reboot, 600000);
   },
   reportStatus: requestHealth,
@@ -186,15 +185,17 @@ function startLink(): void {
     const m = id.mqtt;
     const h = id.http;
     const link = m
-      ? mqttLink({ host: m.host, port: m.port || (m.tls ? 8883 : 1883), clientId: m.clientId || "feldgate-" + (id.devEui || hw.id), user: m.user, pass: m.pass, keepalive: m.keepalive || 60, clean: m.clean === true, prefix: "feldgate/" + (m.clientId || id.devEui || hw.id), tls: m.tls ? tlsFiles() : undefined }, onDownlink, wifiUp)
-      : httpLink({ host: h.host, port: h.port || (h.tls ? 443 : 80), path: h.path || "/", tls: h.tls ? tlsFiles() : undefined }, wifiUp);
+      ? mqttLink({ host: m.host, port: m.port || (m.tls ? 8883 : 1883), clientId: m.clientId || "feldgate-" + (id.devEui || hw.id), user: m.user, pass: m.pass, keepalive: m.keepalive || 60, clean: m.clean === true, prefix: "feldgate/" + (m.clientId || id.devEui || hw.id), tls: m.tls ? tlsFiles() : undefined }, onDownlink, wifi)
+      : httpLink({ host: h.host, port: h.port || (h.tls ? 443 : 80), path: h.path || "/", tls: h.tls ? tlsFiles() : undefined }, wifi);
     if (site.prefer === "wifi") links.unshift(link);
     else links.push(link);
   }
   if (!links.length) return;
   startUplink(links, health, site.acks === "bulk");
+  // A daily health report even when nothing changes: the platform sees the counters move.
+  every("health", 86400000, requestHealth);
   every("uplink", 10000, function () {
-    if (rebootAfter >= 0 && uplinkStats()[0] > rebootAfter) E.reboot();
+    if (rebootAfter >= 0 && framesSent() > rebootAfter) E.reboot();
     pump();
   }, 15000);
 }

@@ -25,8 +25,11 @@ let links: Link[] = [];
 let busy = false;
 let timer = 0;
 let sent = 0;
-let failed = 0;
+/** A health report is due (at start, on request, daily, and when a link goes up or down); figures already sent of it. */
 let healthDue = true;
+let healthAt = 0;
+/** The links' states as last seen, one base-3 digit each (-1: not yet). */
+let linkStates = -1;
 let health: () => Health = function () {
   return [];
 };
@@ -66,6 +69,11 @@ function rewind(): void {
 /** Sends the next frame if there is one and the link can take it. Called by the scheduler and after each delivery. */
 export function pump(): void {
   if (busy || timer) return;
+  // A link went down or came up: the platform hears of it in the next frame, over whichever link works.
+  let st = 0;
+  for (let i = 0; i < links.length; i++) st = st * 3 + links[i].stats()[0];
+  if (st !== linkStates && linkStates >= 0) healthDue = true;
+  linkStates = st;
   const l = pick();
   if (!l) return;
   const lora = BULK_ACKS && bulk && l.name === "lorawan";
@@ -78,7 +86,8 @@ export function pump(): void {
   // Ask every ACK_EVERY frames; while every frame goes confirmed, asking shows when the platform answers again.
   const ask = lora && sinceAsk < 0 && (unconfirmed ? fl.length / 3 + 1 >= ACK_EVERY : sent % ACK_EVERY === 0);
   if (BULK_ACKS) askAck(ask ? fl.length / 3 + 1 : 0);
-  const o = queueFrame(out, l.maxPayload(), seqOnWire(seqPeek()), getTime(), healthDue ? health() : null);
+  const h = healthDue ? health().slice(healthAt * 2) : null;
+  const o = queueFrame(out, l.maxPayload(), seqOnWire(seqPeek()), getTime(), h);
   if (BULK_ACKS) askAck(0);
   if (o.events + o.readings === 0 && !notes) return;
   const wait = l.waitFor(o.bytes);
@@ -94,12 +103,14 @@ export function pump(): void {
   // Alarms and answers to the platform always go confirmed.
   l.send(out, o.bytes, !unconfirmed || o.events > 0 || statusPending(), function (r) {
     busy = false;
-    if (r === NOT_SENT) {
-      failed++;
-      return;
-    }
+    if (r === NOT_SENT) return;
     sent++;
-    healthDue = false;
+    // A report too long for one frame goes on in the next.
+    if (h && o.health * 2 < h.length) healthAt += o.health;
+    else if (h) {
+      healthDue = false;
+      healthAt = 0;
+    }
     statusDelivered();
     queueSent(o);
     if (!BULK_ACKS || (r === DELIVERED && !fl.length)) queueDelivered(o.to);
@@ -146,16 +157,16 @@ export function requestHealth(): void {
   healthDue = true;
 }
 
-/** Joins or connections, failures, modem resets, summed over the links. */
-export function linkStats(): number[] {
-  const t = [0, 0, 0];
+/** Each link's state and counters as health figures: LoRaWAN from key 14, Wi-Fi from key 18 (docs/frame-format.md). */
+export function linkHealth(h: Health): void {
   for (let i = 0; i < links.length; i++) {
     const st = links[i].stats();
-    for (let k = 0; k < 3; k++) t[k] += st[k];
+    const k = links[i].name === "lorawan" ? 14 : 18;
+    for (let j = 0; j < 4; j++) h.push(k + j, st[j]);
   }
-  return t;
 }
 
-export function uplinkStats(): number[] {
-  return [sent, failed];
+/** Frames delivered or sent since start. */
+export function framesSent(): number {
+  return sent;
 }

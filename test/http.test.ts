@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import http from "node:http";
 import { makeBoard, siteWith, cycles } from "./helpers";
-import { decodeFrame } from "../scripts/frames";
+import { decodeFrame, codec } from "../scripts/frames";
 import type { SimBoard } from "../scripts/sim/board";
 
 const HOUR = 3600_000;
@@ -12,6 +12,7 @@ let sim: SimBoard;
 const readings = new Map<string, number | null>();
 let posts = 0;
 let contentTypes = new Set<string>();
+const health: any[] = [];
 const server = http.createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on("data", (c) => chunks.push(c));
@@ -22,7 +23,10 @@ const server = http.createServer((req, res) => {
       res.writeHead(503).end();
       return;
     }
-    for (const r of decodeFrame(new Uint8Array(Buffer.concat(chunks)), sim.clock.wall).readings) readings.set(`${r.ch}/${r.qty}/${Math.round(r.time / 300000)}`, r.value);
+    const body = Buffer.concat(chunks);
+    for (const r of decodeFrame(new Uint8Array(body), sim.clock.wall).readings) readings.set(`${r.ch}/${r.qty}/${Math.round(r.time / 300000)}`, r.value);
+    const h = codec.decodeUplink({ bytes: Array.from(body), recvTime: new Date(sim.clock.wall) }).data?.health;
+    if (h) health.push(h);
     res.writeHead(204).end();
   });
 });
@@ -55,6 +59,12 @@ describe("HTTP POST of frames", () => {
     expect(refused).toBeGreaterThan(0);
     expect(sim.output()).toContain("HTTP: frame not taken (status 503)");
     expect([...contentTypes]).toEqual(["application/cbor"]);
+    // The endpoint's trouble is in the health report once it answers again.
+    const last = health[health.length - 1];
+    expect(last).toMatchObject({ link: "wifi-http", wifi_state: "connected", wifi_reconnects: 0 });
+    expect(last.wifi_failures).toBeGreaterThan(0);
+    expect(last.wifi_connections).toBeGreaterThan(last.wifi_failures);
+    expect(last.airtime_ms).toBeUndefined();
     await new Promise<void>((r) => server.close(() => r())); // gone for a day
     await sim.runRealtime(24 * HOUR, 20000, 20000);
     await new Promise<void>((r) => server.listen(port, "127.0.0.1", () => r()));

@@ -79,6 +79,15 @@ describe("LoRaWAN through the RAK3172", () => {
     lw.modem.dead = false;
     sim.advance(4 * HOUR);
     expect(lw.ns.readings.size).toBe(cycles(sim) * 3);
+    // The first frames after the modem came back carry a health report that says what happened.
+    const first = lw.ns.health[0];
+    const after = lw.ns.health[lw.ns.health.length - 1];
+    expect(first).toMatchObject({ link: "lorawan", lorawan_state: "joined", lorawan_joins: 1, lorawan_modem_resets: 0 });
+    expect(after).toMatchObject({ link: "lorawan", lorawan_state: "joined", lorawan_joins: 2 });
+    expect(after.lorawan_modem_resets).toBe(resets.length);
+    expect(after.lorawan_failures).toBeGreaterThanOrEqual(resets.length);
+    expect(after.airtime_ms).toBeGreaterThan(0);
+    expect(after.wifi_state).toBeUndefined();
   });
 
   it("garbage on the modem line does not stop it", () => {

@@ -51,6 +51,7 @@ class Platform {
   copies = 0;
   states: string[] = [];
   status: any[] = [];
+  health: any[] = [];
   client: mqtt.MqttClient;
   /** Reception time on the gateway's (virtual) clock, as a platform would stamp it. */
   now: () => number = () => Date.now();
@@ -70,6 +71,7 @@ class Platform {
       }
       const c = codec.decodeUplink({ bytes: Array.from(payload), recvTime: new Date(this.now()) });
       if (c.data?.status) this.status.push(c.data.status);
+      if (c.data?.health) this.health.push(c.data.health);
     });
   }
   async connected(): Promise<void> {
@@ -238,12 +240,20 @@ describe("link manager: Wi-Fi preferred, LoRaWAN when it fails, back when it rec
     await sim.runRealtime(2 * HOUR, 2000, 2000);
     const viaWifiBefore = p.readings.size;
     const viaLoraBefore = lw.ns.readings.size;
+    const wifiReports = p.health.length;
     sim.wifi.setApUp("Hof", false);
     await sim.runRealtime(6 * HOUR, 2000, 2000);
     const viaLoraDuring = lw.ns.readings.size - viaLoraBefore;
+    // The first frame over LoRaWAN says why: Wi-Fi is gone, and was lost once.
+    expect(lw.ns.health[0]).toMatchObject({ link: "lorawan", lorawan_state: "joined", wifi_state: "no_wifi", wifi_reconnects: 1 });
     sim.wifi.setApUp("Hof", true);
     await sim.runRealtime(6 * HOUR, 2000, 2000);
     const viaWifiAfter = p.readings.size - viaWifiBefore;
+    // Back on Wi-Fi, a report over MQTT: connected again, one connection more, one failure (the connection lost with the access point).
+    const back = Object.assign({}, ...p.health.slice(wifiReports));
+    expect(back).toMatchObject({ link: "wifi-mqtt", wifi_state: "connected", wifi_reconnects: 1, lorawan_state: "joined" });
+    expect(back.wifi_failures).toBeGreaterThanOrEqual(1);
+    expect(back.wifi_connections).toBe(p.health[0].wifi_connections + 1);
     const all = new Set<string>();
     for (const k of p.readings.keys()) all.add(k);
     for (const r of lw.ns.readings.values()) all.add(`${r.channel}/${({ supply_voltage: 1, board_temperature: 2, soil_moisture: 15 } as any)[r.quantity]}/${Math.round(Date.parse(r.time) / 300000)}`);
@@ -252,6 +262,38 @@ describe("link manager: Wi-Fi preferred, LoRaWAN when it fails, back when it rec
     expect(viaWifiAfter).toBeGreaterThan(0);
     expect(all.size).toBe(cycles(sim) * 3);
     console.log(`failover: ${viaWifiBefore} readings by Wi-Fi, ${viaLoraDuring} by LoRaWAN while it was gone, ${viaWifiAfter} by Wi-Fi after`);
+    p.close();
+  });
+
+  it("LoRaWAN preferred and its modem dead: Wi-Fi carries the frames, and the health report names the modem", async () => {
+    const { attachLorawan } = await import("../scripts/sim/lorawan");
+    const p = new Platform("both2");
+    await p.connected();
+    const site = siteWith({ kind: "soil", name: "B", port: 3 });
+    Object.assign(site, { interval: 900, link: "both", prefer: "lorawan" });
+    const sim = makeBoard("sim", { site });
+    sim.pins.setVolts("D34", () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
+    const lw = attachLorawan(sim);
+    lw.modem.dead = true;
+    const id = JSON.parse(sim.storage.read("fg.id")!);
+    sim.writeIdentity({ ...id, wifi: { ssid: "Hof", pass: "geheim-123" }, mqtt: { host: "127.0.0.1", port: PORT, clientId: "both2", keepalive: 60 } });
+    sim.wifi.addAp("Hof", "geheim-123");
+    p.now = () => sim.clock.wall;
+    sim.boot();
+    await sim.runRealtime(3 * HOUR, 2000, 2000);
+    const viaWifi = p.readings.size;
+    expect(viaWifi).toBe(cycles(sim) * 3);
+    const dead = p.health[p.health.length - 1];
+    expect(dead).toMatchObject({ link: "wifi-mqtt", wifi_state: "connected", wifi_connections: 1, lorawan_state: "modem_not_ready", lorawan_joins: 0 });
+    expect(dead.lorawan_modem_resets).toBeGreaterThan(0);
+    // The modem answers again: it joins, frames go back to LoRaWAN, and the report over it counts the resets.
+    lw.modem.dead = false;
+    await sim.runRealtime(2 * HOUR, 2000, 2000);
+    expect(lw.ns.readings.size).toBeGreaterThan(0);
+    const back = lw.ns.health[lw.ns.health.length - 1];
+    expect(back).toMatchObject({ link: "lorawan", lorawan_state: "joined", lorawan_joins: 1, wifi_state: "connected" });
+    expect(back.lorawan_modem_resets).toBeGreaterThanOrEqual(dead.lorawan_modem_resets);
+    console.log(`dead modem: ${viaWifi} readings by Wi-Fi, ${back.lorawan_modem_resets} modem resets before it answered again`);
     p.close();
   });
 });

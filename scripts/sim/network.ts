@@ -29,6 +29,8 @@ export class SimNetworkServer {
   readonly readings = new Map<string, any>();
   readonly events: any[] = [];
   readonly status: any[] = [];
+  /** Health reports as decoded, one per frame that carried figures (a long report spans frames). */
+  readonly health: any[] = [];
   duplicates = 0;
   /** The platform runs the acker (scripts/acker.ts). */
   acks = true;
@@ -75,6 +77,7 @@ export class SimNetworkServer {
     }
     for (const e of d.events) this.events.push(e);
     if (d.status) this.status.push(d.status);
+    if (d.health) this.health.push(d.health);
     if (this.onDecoded) this.onDecoded(d, up);
     return true;
   }

@@ -6,6 +6,7 @@
 import { NOT_SENT, DELIVERED, type Link } from "./link";
 import { backoffMs } from "./lora-common";
 import { log, WARN } from "../log";
+import type { Network } from "./wifi";
 
 export interface HttpConfig {
   host: string;
@@ -15,16 +16,18 @@ export interface HttpConfig {
   tls?: object;
 }
 
-export function httpLink(cfg: HttpConfig, isNetworkUp: () => boolean): Link {
+export function httpLink(cfg: HttpConfig, wifi: Network): Link {
   const http = require("http");
   let busy = false;
   let notBefore = 0;
   let failures = 0;
+  /** Requests the endpoint answered, whatever the status: the connections it took. */
+  let answered = 0;
   let streak = 0;
   return {
     name: "http",
     ready() {
-      return !busy && isNetworkUp() && getTime() >= notBefore;
+      return !busy && wifi.up() && getTime() >= notBefore;
     },
     maxPayload() {
       return 1024;
@@ -51,6 +54,7 @@ export function httpLink(cfg: HttpConfig, isNetworkUp: () => boolean): Link {
       };
       const req = http.request(Object.assign({ host: cfg.host, port: cfg.port, path: cfg.path, method: "POST", protocol: cfg.tls ? "https:" : "http:", headers: { "Content-Type": "application/cbor", "Content-Length": n } }, cfg.tls), function (res: any) {
         const code = +res.statusCode;
+        answered++;
         res.on("data", function () {});
         res.on("close", function () {
           finish(code >= 200 && code < 300, "status " + code);
@@ -65,7 +69,7 @@ export function httpLink(cfg: HttpConfig, isNetworkUp: () => boolean): Link {
       req.end(body);
     },
     stats() {
-      return [0, failures, 0];
+      return [wifi.up() ? (streak ? 1 : 2) : 0, answered, failures, wifi.reconnects()];
     },
   };
 }

@@ -14,7 +14,11 @@ export interface Link {
    * frame (MQTT, HTTP) ignores `confirmed`.
    */
   send(bytes: Uint8Array, n: number, confirmed: boolean, done: (result: number) => void): void;
-  /** Joins, failures, resets of the modem or reconnects. */
+  /**
+   * For the health report (docs/frame-format.md, keys 14–21): state (0 down:
+   * modem not ready or no Wi-Fi; 1 joining, or Wi-Fi up without the platform;
+   * 2 up), joins or connections, failures, modem resets or Wi-Fi reconnects.
+   */
   stats(): number[];
 }
 

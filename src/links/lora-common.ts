@@ -1,5 +1,5 @@
 /** What both LoRaWAN modem drivers share: EU868 data-rate tables, hex, the retry wait, and the link's common methods. */
-import type { Link } from "./link";
+import { NOT_SENT, type Link } from "./link";
 import type { AtPort } from "./at";
 import { airtimeMs, waitMs } from "../dutycycle";
 
@@ -35,15 +35,22 @@ export function backoffMs(baseMs: number, failuresInARow: number): number {
   return Math.min(3600000, baseMs * Math.pow(2, Math.min(failuresInARow, 10))) * (0.5 + Math.random());
 }
 
-/** A modem driver's state: 0 starting, 1 joining, 2 joined; the data rate; a send under way. */
+/** A modem driver's state: 0 starting, 1 joining, 2 joined; the data rate; a send under way; counters for the health report. */
 export interface LoraState {
   state: number;
   dr: number;
   sending: boolean;
+  joins: number;
+  failures: number;
+  resets: number;
+}
+
+export function loraState(): LoraState {
+  return { state: 0, dr: 0, sending: false, joins: 0, failures: 0, resets: 0 };
 }
 
 /** The link as the sender sees it: ready when joined and idle, payload and duty cycle from the data rate. */
-export function loraLink(s: LoraState, at: AtPort, send: Link["send"], stats: () => number[]): Link {
+export function loraLink(s: LoraState, at: AtPort, send: Link["send"]): Link {
   return {
     name: "lorawan",
     ready() {
@@ -55,7 +62,15 @@ export function loraLink(s: LoraState, at: AtPort, send: Link["send"], stats: ()
     waitFor(n) {
       return waitMs(Date.now(), airtimeMs(n, SF[s.dr]));
     },
-    send: send,
-    stats: stats,
+    send(bytes, n, confirmed, done) {
+      send(bytes, n, confirmed, function (r) {
+        // A failure that sent the modem back to setup was counted there.
+        if (r === NOT_SENT && s.state) s.failures++;
+        done(r);
+      });
+    },
+    stats() {
+      return [s.state, s.joins, s.failures, s.resets];
+    },
   };
 }

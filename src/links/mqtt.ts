@@ -9,6 +9,7 @@
 import { NOT_SENT, DELIVERED, type Link, type DownlinkHandler } from "./link";
 import { backoffMs } from "./lora-common";
 import { log, INFO, WARN } from "../log";
+import type { Network } from "./wifi";
 
 export interface MqttConfig {
   host: string;
@@ -43,7 +44,7 @@ function packet(type: number, body: string): string {
   return chr(type) + len + body;
 }
 
-export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, isNetworkUp: () => boolean): Link {
+export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, wifi: Network): Link {
   const net = require(cfg.tls ? "tls" : "net");
   let sock: any = null;
   let state = 0; // 0 down, 1 connecting, 2 connected
@@ -167,7 +168,7 @@ export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, isNetwork
 
   function connect(): void {
     if (state !== 0) return;
-    if (!isNetworkUp()) {
+    if (!wifi.up()) {
       // Asking Wi-Fi costs nothing on air: look again soon, so the broker is back within seconds of the access point.
       setTimeout(connect, 5000);
       return;
@@ -227,7 +228,7 @@ export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, isNetwork
       }, 60000);
     },
     stats() {
-      return [connects, failures, 0];
+      return [wifi.up() ? (state === 2 ? 2 : 1) : 0, connects, failures, wifi.reconnects()];
     },
   };
 }

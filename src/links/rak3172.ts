@@ -10,7 +10,7 @@ import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "../dutycycle";
 import { NOT_SENT, SENT, DELIVERED, type Link, type DownlinkHandler } from "./link";
 import { log, INFO, WARN } from "../log";
-import { UPLINK_PORT, SF, hex, unhex, backoffMs, loraLink, type LoraKeys, type LoraState } from "./lora-common";
+import { UPLINK_PORT, SF, hex, unhex, backoffMs, loraLink, type LoraKeys, loraState } from "./lora-common";
 
 const STATUS = /^(OK|AT_ERROR|AT_PARAM_ERROR|AT_BUSY_ERROR|AT_TEST_PARAM_OVERFLOW|AT_NO_NETWORK_JOINED|AT_RX_ERROR|AT_DUTYCYCLE_RESTRICTED|AT_COMMAND_NOT_FOUND)$/;
 
@@ -21,11 +21,8 @@ function isEvent(l: string): boolean {
 export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
   const serial = (global as any)[m.uart.serial];
   serial.setup(m.baud, { rx: m.uart.rx, tx: m.uart.tx });
-  const s: LoraState = { state: 0, dr: 0, sending: false };
+  const s = loraState();
   let cfm = -1;
-  let joins = 0;
-  let failures = 0;
-  let resets = 0;
   let joinTries = 0;
   /** Failures in a row since the last join: every one doubles the wait before the next try. */
   let streak = 0;
@@ -58,12 +55,12 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
   }
 
   function reset(): void {
-    failures++;
+    s.failures++;
     s.state = 0;
     cfm = -1;
     s.sending = false;
     if (m.reset) {
-      resets++;
+      s.resets++;
       digitalPulse(m.reset, false, 10);
     }
     // Grow the wait with every failure in a row, and spread it so a village of gateways does not retry together.
@@ -102,7 +99,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
       joinTries++;
       expect(function (l) {
         if (l === "+EVT:JOINED") {
-          joins++;
+          s.joins++;
           joinTries = 0;
           streak = 0;
           log(INFO, "LoRaWAN: joined the network");
@@ -122,7 +119,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
   }
 
   function retryJoin(): void {
-    failures++;
+    s.failures++;
     setTimeout(join, backoffMs(15000, joinTries));
   }
 
@@ -186,9 +183,6 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
         cfm = c;
         go();
       });
-    },
-    function () {
-      return [joins, failures, resets];
     },
   );
 }

@@ -41,10 +41,17 @@ export function wifiStart(ssid: string, password: string): void {
   connect();
 }
 
-export function wifiUp(): boolean {
-  return up;
+/** The network a Wi-Fi link runs over: whether it is up, and how often it was lost. */
+export interface Network {
+  up(): boolean;
+  reconnects(): number;
 }
 
-export function wifiReconnects(): number {
-  return reconnects;
-}
+export const wifi: Network = {
+  up() {
+    return up;
+  },
+  reconnects() {
+    return reconnects;
+  },
+};

@@ -11,7 +11,7 @@ import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "../dutycycle";
 import { NOT_SENT, SENT, DELIVERED, type Link, type DownlinkHandler } from "./link";
 import { log, INFO, WARN } from "../log";
-import { UPLINK_PORT, SF, hex, unhex, backoffMs, loraLink, type LoraKeys, type LoraState } from "./lora-common";
+import { UPLINK_PORT, SF, hex, unhex, backoffMs, loraLink, type LoraKeys, loraState } from "./lora-common";
 
 function endOf(tag: string): (l: string) => boolean {
   return function (l) {
@@ -22,10 +22,7 @@ function endOf(tag: string): (l: string) => boolean {
 export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
   const serial = (global as any)[m.uart.serial];
   serial.setup(m.baud, { rx: m.uart.rx, tx: m.uart.tx });
-  const s: LoraState = { state: 0, dr: 0, sending: false };
-  let joins = 0;
-  let failures = 0;
-  let resets = 0;
+  const s = loraState();
   let streak = 0;
   const at: AtPort = atPort(
     serial,
@@ -40,11 +37,11 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
 
   function fail(why: string): void {
     log(WARN, "LoRaWAN modem: " + why);
-    failures++;
+    s.failures++;
     s.state = 0;
     s.sending = false;
     if (m.reset) {
-      resets++;
+      s.resets++;
       digitalPulse(m.reset, false, 10);
     }
     setTimeout(start, backoffMs(5000, streak++));
@@ -81,11 +78,11 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
       if (st === "TIMEOUT" && !lines.length) return fail("no answer to the join");
       if (!ok) {
         log(WARN, "LoRaWAN: join failed, trying again later");
-        failures++;
+        s.failures++;
         setTimeout(join, backoffMs(15000, streak++));
         return;
       }
-      joins++;
+      s.joins++;
       streak = 0;
       log(INFO, "LoRaWAN: joined the network");
       readDr(function () {
@@ -141,9 +138,6 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
         if (s.state === 2) readDr(function () {});
         done(r);
       }, endOf(tag));
-    },
-    function () {
-      return [joins, failures, resets];
     },
   );
 }

@@ -2,7 +2,12 @@
 import { mqttLink } from "../links/mqtt";
 
 (global as any).fgMqtt = function (host: string, port: number, id: string, onDown: (port: number, data: number[]) => void) {
-  return mqttLink({ host: host, port: port, clientId: id, keepalive: 30, clean: true, prefix: "feldgate/" + id }, onDown, function () {
-    return true;
+  return mqttLink({ host: host, port: port, clientId: id, keepalive: 30, clean: true, prefix: "feldgate/" + id }, onDown, {
+    up() {
+      return true;
+    },
+    reconnects() {
+      return 0;
+    },
   });
 };
