@@ -10,6 +10,7 @@ import { makeBoard, siteWith, cycles } from "./helpers";
 import { decodeFrame, codec } from "../scripts/frames";
 import { runAcker } from "../scripts/acker";
 import type { SimBoard } from "../scripts/sim/board";
+import { attachLorawan, type Lorawan } from "../scripts/sim/lorawan";
 
 const HOUR = 3600_000;
 const PORT = 18830 + Math.floor(Math.random() * 1000);
@@ -219,24 +220,33 @@ describe("Wi-Fi and MQTT against a real broker (Mosquitto)", () => {
   });
 });
 
-describe("link manager: Wi-Fi preferred, LoRaWAN when it fails, back when it recovers", () => {
+/**
+ * The simulated board with both links: its LoRaWAN modem and network server, and Wi-Fi to the broker
+ * as client `id`, with `prefer` as the site's preference; `before` sets faults before it boots. Booted.
+ */
+async function bothLinks(id: string, prefer: "wifi" | "lorawan", before: (lw: Lorawan) => void = () => {}): Promise<{ p: Platform; sim: SimBoard; lw: Lorawan }> {
+  const p = new Platform(id);
+  await p.connected();
+  const site = siteWith({ kind: "soil", name: "B", port: 3 });
+  Object.assign(site, { interval: 900, link: "both", prefer });
+  const sim = makeBoard("sim", { site });
+  sim.pins.setVolts("D34", () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
+  const lw = attachLorawan(sim);
+  before(lw);
+  const ident = JSON.parse(sim.storage.read("fg.id")!);
+  sim.writeIdentity({ ...ident, wifi: { ssid: "Hof", pass: "geheim-123" }, mqtt: { host: "127.0.0.1", port: PORT, clientId: id, keepalive: 60 } });
+  sim.wifi.addAp("Hof", "geheim-123");
+  p.now = () => sim.clock.wall;
+  sim.boot();
+  return { p, sim, lw };
+}
+
+describe("link manager: the preferred link when it works, the other when it fails, and a health report that says which", () => {
   beforeAll(startBroker);
   afterAll(stopBroker);
 
   it("every reading arrives by one link or the other, and frames go back to Wi-Fi", async () => {
-    const { attachLorawan } = await import("../scripts/sim/lorawan");
-    const p = new Platform("both1");
-    await p.connected();
-    const site = siteWith({ kind: "soil", name: "B", port: 3 });
-    Object.assign(site, { interval: 900, link: "both", prefer: "wifi" });
-    const sim = makeBoard("sim", { site });
-    sim.pins.setVolts("D34", () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
-    const lw = attachLorawan(sim);
-    const id = JSON.parse(sim.storage.read("fg.id")!);
-    sim.writeIdentity({ ...id, wifi: { ssid: "Hof", pass: "geheim-123" }, mqtt: { host: "127.0.0.1", port: PORT, clientId: "both1", keepalive: 60 } });
-    sim.wifi.addAp("Hof", "geheim-123");
-    p.now = () => sim.clock.wall;
-    sim.boot();
+    const { p, sim, lw } = await bothLinks("both1", "wifi");
     await sim.runRealtime(2 * HOUR, 2000, 2000);
     const viaWifiBefore = p.readings.size;
     const viaLoraBefore = lw.ns.readings.size;
@@ -266,20 +276,7 @@ describe("link manager: Wi-Fi preferred, LoRaWAN when it fails, back when it rec
   });
 
   it("LoRaWAN preferred and its modem dead: Wi-Fi carries the frames, and the health report names the modem", async () => {
-    const { attachLorawan } = await import("../scripts/sim/lorawan");
-    const p = new Platform("both2");
-    await p.connected();
-    const site = siteWith({ kind: "soil", name: "B", port: 3 });
-    Object.assign(site, { interval: 900, link: "both", prefer: "lorawan" });
-    const sim = makeBoard("sim", { site });
-    sim.pins.setVolts("D34", () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
-    const lw = attachLorawan(sim);
-    lw.modem.dead = true;
-    const id = JSON.parse(sim.storage.read("fg.id")!);
-    sim.writeIdentity({ ...id, wifi: { ssid: "Hof", pass: "geheim-123" }, mqtt: { host: "127.0.0.1", port: PORT, clientId: "both2", keepalive: 60 } });
-    sim.wifi.addAp("Hof", "geheim-123");
-    p.now = () => sim.clock.wall;
-    sim.boot();
+    const { p, sim, lw } = await bothLinks("both2", "lorawan", (lw) => (lw.modem.dead = true));
     await sim.runRealtime(3 * HOUR, 2000, 2000);
     const viaWifi = p.readings.size;
     expect(viaWifi).toBe(cycles(sim) * 3);
