@@ -10,7 +10,7 @@ import { queueFrame, queueSent, queueDelivered, queueRewind, queueTidy, unsent }
 import { seqNext, seqPeek, seqOnWire } from "./seq";
 import { statusPending, statusDelivered, askAck, type Health } from "./frame";
 import { log, WARN } from "./log";
-import { BULK_ACKS } from "virtual:board";
+import { BULK_ACKS, HAS_WIFI } from "virtual:board";
 
 /** Frames sent unconfirmed before one asks for an acknowledgement: about 8 downlinks a day at 15 minutes, within TTN's fair use. */
 const ACK_EVERY = 12;
@@ -30,6 +30,9 @@ let healthDue = true;
 let healthAt = 0;
 /** The links' states as last seen, one base-3 digit each (-1: not yet). */
 let linkStates = -1;
+/** A change not yet reported, and when the last report went (s): Wi-Fi that comes and goes reports at most hourly, not on every frame over LoRaWAN. */
+let changed = false;
+let reportedAt = -3600;
 let health: () => Health = function () {
   return [];
 };
@@ -72,8 +75,15 @@ export function pump(): void {
   // A link went down or came up: the platform hears of it in the next frame, over whichever link works.
   let st = 0;
   for (let i = 0; i < links.length; i++) st = st * 3 + links[i].stats()[0];
-  if (st !== linkStates && linkStates >= 0) healthDue = true;
+  if (st !== linkStates && linkStates >= 0) {
+    if (HAS_WIFI) changed = true;
+    else healthDue = true;
+  }
   linkStates = st;
+  if (HAS_WIFI && changed && getTime() - reportedAt >= 3600) {
+    healthDue = true;
+    changed = false;
+  }
   const l = pick();
   if (!l) return;
   const lora = BULK_ACKS && bulk && l.name === "lorawan";
@@ -110,6 +120,7 @@ export function pump(): void {
     else if (h) {
       healthDue = false;
       healthAt = 0;
+      if (HAS_WIFI) reportedAt = getTime();
     }
     statusDelivered();
     queueSent(o);

@@ -98,6 +98,33 @@ describe("LoRaWAN through the RAK3172", () => {
   });
 });
 
+describe("health reports over LoRaWAN", () => {
+  it("Wi-Fi that comes and goes every 10 minutes: its changes are reported at most hourly, with every reading delivered", () => {
+    const s = siteWith({ kind: "soil", name: "B", port: 3 });
+    Object.assign(s, { interval: 900, link: "both", prefer: "wifi" });
+    const sim = makeBoard("sim", { site: s });
+    sim.pins.setVolts("D34", () => 2.0 + 0.001 * Math.sin(sim.clock.mono / 1e6));
+    const lw = attachLorawan(sim);
+    const id = JSON.parse(sim.storage.read("fg.id")!);
+    // A broker that never answers: the Wi-Fi link never carries a frame, and LoRaWAN takes them all.
+    sim.writeIdentity({ ...id, wifi: { ssid: "Hof", pass: "geheim-123" }, mqtt: { host: "192.0.2.1", port: 1883 } });
+    sim.wifi.addAp("Hof", "geheim-123");
+    sim.boot();
+    sim.advance(HOUR);
+    const before = lw.ns.health.length;
+    for (let i = 0; i < 36; i++) {
+      sim.wifi.setApUp("Hof", i % 2 === 1);
+      sim.advance(10 * 60_000);
+    }
+    const reports = lw.ns.health.slice(before);
+    // 36 changes in 6 hours: one report an hour at most, and the counters carry the changes between them.
+    expect(reports.length).toBeGreaterThan(1);
+    expect(reports.length).toBeLessThanOrEqual(6);
+    expect(reports[reports.length - 1].wifi_reconnects).toBeGreaterThan(10);
+    expect(lw.ns.readings.size).toBe(cycles(sim) * 3);
+  });
+});
+
 describe("The Things Network's fair use", () => {
   it("with fairUse the gateway stays within 30 s of airtime a day, and catches up after", () => {
     const s = siteWith({ kind: "soil", name: "B", port: 3 });
