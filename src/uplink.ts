@@ -10,6 +10,7 @@ import { queueFrame, queueSent, queueDelivered, queueRewind, queueTidy, unsent }
 import { seqNext, seqPeek, seqOnWire } from "./seq";
 import { statusPending, statusDelivered, askAck, type Health } from "./frame";
 import { log, WARN } from "./log";
+import { uptimeMs } from "./scheduler";
 import { BULK_ACKS, HAS_WIFI } from "virtual:board";
 
 /** Frames sent unconfirmed before one asks for an acknowledgement: about 8 downlinks a day at 15 minutes, within TTN's fair use. */
@@ -30,9 +31,9 @@ let healthDue = true;
 let healthAt = 0;
 /** The links' states as last seen, one base-3 digit each (-1: not yet). */
 let linkStates = -1;
-/** A change not yet reported, and when the last report went (s): Wi-Fi that comes and goes reports at most hourly, not on every frame over LoRaWAN. */
+/** A change not yet reported, and when the last report went (uptime, ms: the clock may be set meanwhile): Wi-Fi that comes and goes reports at most hourly, not on every frame over LoRaWAN. */
 let changed = false;
-let reportedAt = -3600;
+let reportedAt = -3600000;
 let health: () => Health = function () {
   return [];
 };
@@ -80,7 +81,7 @@ export function pump(): void {
     else healthDue = true;
   }
   linkStates = st;
-  if (HAS_WIFI && changed && getTime() - reportedAt >= 3600) {
+  if (HAS_WIFI && changed && uptimeMs() - reportedAt >= 3600000) {
     healthDue = true;
     changed = false;
   }
@@ -120,7 +121,7 @@ export function pump(): void {
     else if (h) {
       healthDue = false;
       healthAt = 0;
-      if (HAS_WIFI) reportedAt = getTime();
+      if (HAS_WIFI) reportedAt = uptimeMs();
     }
     statusDelivered();
     queueSent(o);
