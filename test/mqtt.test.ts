@@ -285,7 +285,9 @@ describe("link manager: the preferred link when it works, the other when it fail
     expect(dead.lorawan_modem_resets).toBeGreaterThan(0);
     // The modem answers again: it joins, frames go back to LoRaWAN, and the report over it counts the resets.
     lw.modem.dead = false;
-    await sim.runRealtime(2 * HOUR, 2000, 2000);
+    // Up to 1.5 h until the modem's next try (its backoff after 3 hours dead), and up to an hour more
+    // until a change is reported on a board with Wi-Fi.
+    await sim.runRealtime(4 * HOUR, 2000, 2000);
     expect(lw.ns.readings.size).toBeGreaterThan(0);
     const back = lw.ns.health[lw.ns.health.length - 1];
     expect(back).toMatchObject({ link: "lorawan", lorawan_state: "joined", lorawan_joins: 1, wifi_state: "connected" });
