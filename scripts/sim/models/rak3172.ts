@@ -8,44 +8,24 @@
  * Faults: a dead modem, garbage on the line, a network that refuses joins.
  */
 import type { SimBoard } from "../board";
-import type { Uart } from "../peripherals";
 import type { SimNetworkServer } from "../network";
 import { airtimeMs, EU868_MAX_PAYLOAD } from "../../frames";
+import { AtModem, SF } from "./at-modem";
 
-const SF = [12, 11, 10, 9, 8, 7, 7, 7];
-
-export class Rak3172 {
-  dead = false;
-  joined = false;
-  dr = 5;
+export class Rak3172 extends AtModem {
   cfm = 0;
   fCnt = 0;
-  devEui = "";
-  appKey = "";
-  readonly commands: string[] = [];
-  readonly uart: Uart;
-  private rx = "";
   private busyUntil = 0;
 
-  constructor(private readonly sim: SimBoard, serial: string, private readonly ns: SimNetworkServer, private readonly resetPin?: string) {
-    this.uart = sim.uart(serial);
-    this.uart.onTx((b) => this.hear(b));
-    if (resetPin)
-      sim.pins.onWrite(resetPin, (level) => {
-        if (level === 0) this.powerCycle();
-      });
+  constructor(sim: SimBoard, serial: string, ns: SimNetworkServer, resetPin?: string) {
+    super(sim, serial, ns, 115200, resetPin);
   }
 
-  /** The modem restarts (reset line pulled low): it forgets its session. */
+  /** The modem restarts (reset line pulled low): it forgets its session, and greets. */
   powerCycle(): void {
-    this.joined = false;
+    super.powerCycle();
     this.cfm = 0;
-    this.rx = "";
-    if (!this.dead) this.say("RAKwireless RAK3172 Example", 5);
-  }
-
-  private say(line: string, delayMs: number): void {
-    if (!this.dead) this.uart.send(line + "\r\n", delayMs);
+    this.say("RAKwireless RAK3172 Example", 5);
   }
 
   private reply(status: string, value?: string): void {
@@ -53,19 +33,7 @@ export class Rak3172 {
     this.say(status, 3);
   }
 
-  private hear(bytes: Uint8Array): void {
-    if (this.dead || this.uart.baud !== 115200) return;
-    this.rx += Buffer.from(bytes).toString("latin1");
-    let i: number;
-    while ((i = this.rx.indexOf("\r\n")) >= 0) {
-      const line = this.rx.slice(0, i).trim();
-      this.rx = this.rx.slice(i + 2);
-      if (line) this.command(line);
-    }
-  }
-
-  private command(line: string): void {
-    this.commands.push(line);
+  protected command(line: string): void {
     const m = /^AT(\+([A-Z]+))?(=(.*))?$/i.exec(line);
     if (!m) return this.reply("AT_ERROR");
     const name = (m[2] ?? "").toUpperCase();

@@ -6,52 +6,24 @@
  * garbage, a network that refuses joins.
  */
 import type { SimBoard } from "../board";
-import type { Uart } from "../peripherals";
 import type { SimNetworkServer } from "../network";
 import { airtimeMs, EU868_MAX_PAYLOAD } from "../../frames";
+import { AtModem, SF } from "./at-modem";
 
-const SF = [12, 11, 10, 9, 8, 7, 7, 7];
-
-export class WioE5 {
-  dead = false;
-  joined = false;
-  dr = 5;
-  devEui = "";
-  appKey = "";
-  readonly commands: string[] = [];
-  readonly uart: Uart;
-  private rx = "";
+export class WioE5 extends AtModem {
   private busy = false;
 
-  constructor(private readonly sim: SimBoard, serial: string, private readonly ns: SimNetworkServer, resetPin?: string) {
-    this.uart = sim.uart(serial);
-    this.uart.onTx((b) => this.hear(b));
-    if (resetPin) sim.pins.onWrite(resetPin, (l) => l === 0 && this.powerCycle());
+  constructor(sim: SimBoard, serial: string, ns: SimNetworkServer, resetPin?: string) {
+    super(sim, serial, ns, 9600, resetPin);
   }
 
+  /** The modem restarts (reset line pulled low): it forgets its session and any send under way. */
   powerCycle(): void {
-    this.joined = false;
+    super.powerCycle();
     this.busy = false;
-    this.rx = "";
   }
 
-  private say(line: string, delayMs: number): void {
-    if (!this.dead) this.uart.send(line + "\r\n", delayMs);
-  }
-
-  private hear(bytes: Uint8Array): void {
-    if (this.dead || this.uart.baud !== 9600) return;
-    this.rx += Buffer.from(bytes).toString("latin1");
-    let i: number;
-    while ((i = this.rx.indexOf("\r\n")) >= 0) {
-      const line = this.rx.slice(0, i).trim();
-      this.rx = this.rx.slice(i + 2);
-      if (line) this.command(line);
-    }
-  }
-
-  private command(line: string): void {
-    this.commands.push(line);
+  protected command(line: string): void {
     const m = /^AT(\+([A-Z]+))?(=(.*))?$/i.exec(line);
     if (!m) return this.say("+AT: ERROR(-1)", 5);
     const name = (m[2] ?? "AT").toUpperCase();
