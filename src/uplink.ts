@@ -77,6 +77,7 @@ export function pump(): void {
   let st = 0;
   for (let i = 0; i < links.length; i++) st = st * 3 + links[i].stats()[0];
   if (st !== linkStates && linkStates >= 0) {
+    // Boards without Wi-Fi report at once and carry none of the hourly limit: the nRF52840 DK has no bytes to spare.
     if (HAS_WIFI) changed = true;
     else healthDue = true;
   }
