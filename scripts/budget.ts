@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Board } from "../boards/types";
-import { FILE_HEADER_BYTES, RESERVED_BYTES } from "../src/storage-layout";
+import { FILE_HEADER_BYTES, RESERVED_BYTES } from "../src/store/storage-layout";
 import { compress } from "./heatshrink";
 
 export interface Budget {

@@ -3,7 +3,7 @@
  * the app slot fg.boot names (A unless told otherwise), and falls back to the
  * other slot if that one is missing.
  */
-import { FILE } from "./storage-layout";
+import { FILE } from "./store/storage-layout";
 
 const S = require("Storage");
 const ctl = S.readJSON(FILE.bootCtl, true);

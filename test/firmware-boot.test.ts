@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bootBoard, makeBoard, demoSite, cycles } from "./helpers";
-import { TALLY_SLOTS } from "../src/storage-layout";
+import { TALLY_SLOTS } from "../src/store/storage-layout";
 
 
 describe("site configuration", () => {

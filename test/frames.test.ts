@@ -189,10 +189,10 @@ describe("codec file", () => {
   });
 
   it("carries the same quantity and event tables as the firmware", () => {
-    const q = fs.readFileSync(path.join(__dirname, "../src/quantities.ts"), "utf8");
+    const q = fs.readFileSync(path.join(__dirname, "../src/readings/quantities.ts"), "utf8");
     for (const m of q.matchAll(/export const QTY_\w+ = (\d+); \/\/ .*/g)) expect(codec.QUANTITIES[Number(m[1])]).toBeDefined();
     expect(Object.keys(codec.QUANTITIES).length).toBe([...q.matchAll(/export const QTY_\w+ = (\d+);/g)].length);
-    const e = fs.readFileSync(path.join(__dirname, "../src/events.ts"), "utf8");
+    const e = fs.readFileSync(path.join(__dirname, "../src/readings/events.ts"), "utf8");
     expect(Object.keys(codec.EVENTS).length).toBe([...e.matchAll(/export const EV_\w+ = (\d+);/g)].length);
   });
 

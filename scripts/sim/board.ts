@@ -17,7 +17,7 @@ import { Pins, Uart, OneWireBus, type Fault, type I2cDevice } from "./peripheral
 import { createRealm, type RealmHandle, type RealmHost } from "./realm";
 import { WifiModel } from "./wifi";
 import { NetModel, HttpModel } from "./net";
-import { FILE } from "../../src/storage-layout";
+import { FILE } from "../../src/store/storage-layout";
 import { slotImage } from "../budget";
 import { compress, decompress } from "../heatshrink";
 

@@ -3,29 +3,7 @@
  * a median filter, a stuck detector, hysteresis alarms and 4–20 mA inputs.
  */
 import type { BoardHw, SensorPort } from "../../boards/types";
-import { emitEvent } from "../reading";
-
-/** A sensor on the gateway, in the style of ECMA-419: made from options, sampled, closed. */
-export interface Sensor {
-  /** First channel; a sensor with several probes uses ch, ch + 1, … */
-  readonly ch: number;
-  /** Channels it uses. */
-  readonly channels: number;
-  /** Reads now and emits its readings within SAMPLE_MAX_MS. */
-  sample(): void;
-  /** Stops timers and watches and releases the port. */
-  close(): void;
-}
-
-export interface DriverContext {
-  readonly hw: BoardHw;
-  readonly ch: number;
-  /** "site.sensors[2]": prefix for the field names in error messages. */
-  readonly field: string;
-}
-
-/** A driver returns its readings within this time of sample(). */
-export const SAMPLE_MAX_MS = 1500;
+import { emitEvent } from "../readings/reading";
 
 /** Throws an error whose message names the configuration field. */
 export function bad(field: string, what: string): never {

@@ -1,11 +1,60 @@
 /**
- * The drivers by site-configuration kind, as this board's build includes them
- * (boards/<board>.ts lists them; the build generates virtual:drivers). Each
- * one checks its options and throws an error naming the field when they are wrong.
+ * The site's sensors: the drivers by site-configuration kind, as this board's
+ * build includes them (boards/<board>.ts lists them; the build generates
+ * virtual:drivers), built channel by channel from the site configuration and
+ * sampled each cycle. Any sensor whose options are wrong refuses the whole
+ * configuration: a half-configured site would report a misleading picture.
  */
-import type { DriverContext, Sensor } from "./common";
+import type { BoardHw } from "../../boards/types";
+import type { Site } from "../config/site";
+import type { DriverContext, Sensor } from "./driver";
+import { releaseAll } from "./common";
+import { why } from "../runtime/log";
 import drivers from "virtual:drivers";
 
 export type Factory = (conf: any, ctx: DriverContext) => Sensor;
 
+/** Each one checks its options and throws an error naming the field when they are wrong. */
 export const DRIVERS: { [kind: string]: Factory } = drivers;
+
+export interface SensorSet {
+  sensors: Sensor[];
+  /** Channel names for log lines, by channel. */
+  names: string[];
+  error: string;
+}
+/** `names` is filled as sensors are made, so events raised while a sensor starts already carry its name. */
+export function buildSensors(site: Site, hw: BoardHw, names: string[]): SensorSet {
+  const sensors: Sensor[] = [];
+  names.splice(0, names.length);
+  names.push("gateway");
+  let ch = 1;
+  for (let i = 0; i < site.sensors.length; i++) {
+    const c = site.sensors[i];
+    const field = "site.sensors[" + i + "]";
+    const make = DRIVERS[c.kind];
+    try {
+      if (!make) throw new Error(field + '.kind: unknown sensor kind "' + c.kind + '"; this firmware knows ' + Object.keys(DRIVERS).join(", "));
+      names[ch] = c.name || c.kind;
+      const s = make(c, { hw: hw, ch: ch, field: field });
+      sensors.push(s);
+      for (let k = 0; k < s.channels; k++) names[ch + k] = (c.name || c.kind) + (s.channels > 1 ? " " + (k + 1) : "");
+      ch += s.channels;
+    } catch (e) {
+      closeSensors(sensors);
+      names.splice(1, names.length);
+      return { sensors: [], names: names, error: why(e) };
+    }
+  }
+  return { sensors: sensors, names: names, error: "" };
+}
+
+export function closeSensors(sensors: Sensor[]): void {
+  for (let i = 0; i < sensors.length; i++) sensors[i].close();
+  sensors.splice(0, sensors.length);
+  releaseAll();
+}
+
+export function sampleAll(sensors: Sensor[]): void {
+  for (let i = 0; i < sensors.length; i++) sensors[i].sample();
+}

@@ -4,11 +4,12 @@
  * groundwater well reports the depth from the ground to the water. Alarms:
  * high water, and a rate of rise for heavy-rain early warning. See level.md.
  */
-import { num, oneOf, Alarm, QualityWatch, type DriverContext, type Sensor } from "./common";
+import { num, oneOf, Alarm, QualityWatch } from "./common";
+import { type DriverContext, type Sensor } from "./driver";
 import { createTransducer } from "./transducer";
-import { emit, Q_OK, Q_RANGE } from "../reading";
-import { QTY_STAGE_MM, QTY_DEPTH_MM } from "../quantities";
-import { EV_RISE_RATE, EV_HIGH_WATER, EV_SENSOR_FAULT } from "../events";
+import { emit, Q_OK, Q_RANGE } from "../readings/reading";
+import { QTY_STAGE_MM, QTY_DEPTH_MM } from "../readings/quantities";
+import { EV_RISE_RATE, EV_HIGH_WATER, EV_SENSOR_FAULT } from "../readings/events";
 
 /** Samples kept for the rate of rise: with 15-minute readings, 4 hours. */
 const HISTORY = 16;

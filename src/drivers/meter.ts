@@ -4,11 +4,12 @@
  * power cuts; at most the pulses of one reading interval can be lost to a
  * power cut. See meter.md.
  */
-import { claim, num, type DriverContext, type Sensor } from "./common";
-import { emit, Q_OK } from "../reading";
-import { QTY_TOTAL_L, QTY_FLOW_LPH } from "../quantities";
-import { tallyRead, tallyWrite } from "../tally";
-import { log, WARN, why } from "../log";
+import { claim, num } from "./common";
+import { type DriverContext, type Sensor } from "./driver";
+import { emit, Q_OK } from "../readings/reading";
+import { QTY_TOTAL_L, QTY_FLOW_LPH } from "../readings/quantities";
+import { tallyRead, tallyWrite } from "../store/tally";
+import { log, WARN, why } from "../runtime/log";
 
 export function createMeter(c: any, ctx: DriverContext): Sensor {
   const f = ctx.field;

@@ -3,7 +3,7 @@
  * holding (03) and input (04) registers, CRC-16, timeouts and exception
  * responses. Written here because Espruino has no Modbus module.
  */
-import { Q_OK, Q_NO_ANSWER, Q_CHECKSUM } from "../reading";
+import { Q_OK, Q_NO_ANSWER, Q_CHECKSUM } from "../readings/reading";
 
 /** CRC-16/MODBUS: polynomial 0xA001 (reflected 0x8005), initial 0xFFFF. */
 export function crc16(b: number[], n: number): number {

@@ -4,13 +4,14 @@
  * time and starts, and registers of the pump controller over Modbus RTU.
  * Alarms: fails to start, dry run, pressure loss, too many starts. See pump.md.
  */
-import { claim, num, oneOf, portOf, bad, Alarm, QualityWatch, sampleAdc, type DriverContext, type Sensor } from "./common";
+import { claim, num, oneOf, portOf, bad, Alarm, QualityWatch, sampleAdc } from "./common";
+import { type DriverContext, type Sensor } from "./driver";
 import { createTransducer, type Transducer } from "./transducer";
 import { modbusMaster, type ModbusMaster } from "./modbus";
-import { emit, Q_OK, Q_RANGE } from "../reading";
-import { QTY_RUNNING, QTY_PRESSURE_MBAR, QTY_FLOW_LPH, QTY_TOTAL_L, QTY_RUN_MIN, QTY_STARTS } from "../quantities";
-import { EV_FAIL_START, EV_DRY_RUN, EV_PRESSURE_LOSS, EV_SHORT_CYCLE, EV_SENSOR_FAULT } from "../events";
-import { log, WARN } from "../log";
+import { emit, Q_OK, Q_RANGE } from "../readings/reading";
+import { QTY_RUNNING, QTY_PRESSURE_MBAR, QTY_FLOW_LPH, QTY_TOTAL_L, QTY_RUN_MIN, QTY_STARTS } from "../readings/quantities";
+import { EV_FAIL_START, EV_DRY_RUN, EV_PRESSURE_LOSS, EV_SHORT_CYCLE, EV_SENSOR_FAULT } from "../readings/events";
+import { log, WARN } from "../runtime/log";
 
 const QTY_BY_NAME: { [k: string]: number } = { pressure: QTY_PRESSURE_MBAR, flow: QTY_FLOW_LPH, total: QTY_TOTAL_L, running: QTY_RUNNING, runMinutes: QTY_RUN_MIN, starts: QTY_STARTS };
 

@@ -4,10 +4,11 @@
  * an optional second port. An alarm is sent at once; a periodic state reading
  * is the heartbeat that makes a dead detector visible. See smoke.md.
  */
-import { claim, num, Alarm, type DriverContext, type Sensor } from "./common";
-import { emit, Q_OK } from "../reading";
-import { QTY_SMOKE } from "../quantities";
-import { EV_SMOKE, EV_SMOKE_TEST, EV_TAMPER, EV_DETECTOR_FAULT } from "../events";
+import { claim, num, Alarm } from "./common";
+import { type DriverContext, type Sensor } from "./driver";
+import { emit, Q_OK } from "../readings/reading";
+import { QTY_SMOKE } from "../readings/quantities";
+import { EV_SMOKE, EV_SMOKE_TEST, EV_TAMPER, EV_DETECTOR_FAULT } from "../readings/events";
 
 /** An alarm within this time of a press of the test button is the test, not a fire. */
 const TEST_WINDOW_S = 60;

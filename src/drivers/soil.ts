@@ -3,10 +3,11 @@
  * soil gets wetter) on a port's ADC, with a dry/wet two-point calibration.
  * Reports moisture in 0.1 % of the dry–wet span. See soil.md.
  */
-import { claim, num, bad, sampleAdc, StuckDetector, QualityWatch, type DriverContext, type Sensor } from "./common";
-import { emit, Q_OK, Q_RANGE, Q_STUCK, Q_NO_ANSWER } from "../reading";
-import { QTY_SOIL_PERMILLE } from "../quantities";
-import { EV_SENSOR_FAULT } from "../events";
+import { claim, num, bad, sampleAdc, StuckDetector, QualityWatch } from "./common";
+import { type DriverContext, type Sensor } from "./driver";
+import { emit, Q_OK, Q_RANGE, Q_STUCK, Q_NO_ANSWER } from "../readings/reading";
+import { QTY_SOIL_PERMILLE } from "../readings/quantities";
+import { EV_SENSOR_FAULT } from "../readings/events";
 
 /** Below this the probe gives no output at all: unpowered, or unplugged. */
 const NO_OUTPUT_MV = 50;

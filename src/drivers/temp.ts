@@ -4,10 +4,11 @@
  * checked with the Dallas CRC-8. Alarms: too warm (with hysteresis), and a
  * door contact left open. See temp.md.
  */
-import { claim, num, bad, Alarm, QualityWatch, type DriverContext, type Sensor } from "./common";
-import { emit, Q_OK, Q_NO_ANSWER, Q_CHECKSUM, Q_RANGE } from "../reading";
-import { QTY_TEMP_DC } from "../quantities";
-import { EV_OVER_TEMP, EV_DOOR_OPEN, EV_SENSOR_FAULT } from "../events";
+import { claim, num, bad, Alarm, QualityWatch } from "./common";
+import { type DriverContext, type Sensor } from "./driver";
+import { emit, Q_OK, Q_NO_ANSWER, Q_CHECKSUM, Q_RANGE } from "../readings/reading";
+import { QTY_TEMP_DC } from "../readings/quantities";
+import { EV_OVER_TEMP, EV_DOOR_OPEN, EV_SENSOR_FAULT } from "../readings/events";
 
 /** Dallas/Maxim CRC-8 (polynomial x^8 + x^5 + x^4 + 1, reflected 0x8C). */
 export function crc8(b: number[], n: number): number {

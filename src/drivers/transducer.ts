@@ -3,8 +3,9 @@
  * port's shunt, or a voltage output. Reports the raw signal (loop µA or input
  * mV, median of n) and what it means on the transducer's range.
  */
-import { claim, num, oneOf, portOf, bad, sampleAdc, milliamps, StuckDetector, MA_OPEN, MA_SHORT, type DriverContext } from "./common";
-import { Q_OK, Q_RANGE, Q_STUCK, Q_NO_ANSWER } from "../reading";
+import { claim, num, oneOf, portOf, bad, sampleAdc, milliamps, StuckDetector, MA_OPEN, MA_SHORT } from "./common";
+import { type DriverContext } from "./driver";
+import { Q_OK, Q_RANGE, Q_STUCK, Q_NO_ANSWER } from "../readings/reading";
 
 export interface Transducer {
   /** done(raw, q): raw in µA (4–20 mA) or mV (voltage). */

@@ -4,12 +4,13 @@
  * low level (with hysteresis), a fall faster than the herd drinks (leak or a
  * broken float valve), and a refill notice. See trough.md.
  */
-import { bad, claim, num, oneOf, portOf, Alarm, QualityWatch, StuckDetector, type DriverContext, type Sensor } from "./common";
+import { bad, claim, num, oneOf, portOf, Alarm, QualityWatch, StuckDetector } from "./common";
+import { type DriverContext, type Sensor } from "./driver";
 import { createTransducer, type Transducer } from "./transducer";
 import { uartUltrasonic, echoUltrasonic, type DistanceSensor } from "./ultrasonic";
-import { emit, emitEvent, Q_OK, Q_RANGE, Q_STUCK } from "../reading";
-import { QTY_LEVEL_MM, QTY_FILL_PERMILLE, QTY_VOLUME_L } from "../quantities";
-import { EV_LEVEL_LOW, EV_LEAK, EV_REFILL, EV_SENSOR_FAULT } from "../events";
+import { emit, emitEvent, Q_OK, Q_RANGE, Q_STUCK } from "../readings/reading";
+import { QTY_LEVEL_MM, QTY_FILL_PERMILLE, QTY_VOLUME_L } from "../readings/quantities";
+import { EV_LEVEL_LOW, EV_LEAK, EV_REFILL, EV_SENSOR_FAULT } from "../readings/events";
 
 export function createTrough(c: any, ctx: DriverContext): Sensor {
   const f = ctx.field;

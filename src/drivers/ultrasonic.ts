@@ -6,8 +6,9 @@
  *   as long as the sound's round trip.
  * Both take the median of several measurements and report through `done`.
  */
-import { median, SAMPLE_MAX_MS } from "./common";
-import { Q_OK, Q_RANGE, Q_NO_ANSWER, Q_CHECKSUM } from "../reading";
+import { median } from "./common";
+import { SAMPLE_MAX_MS } from "./driver";
+import { Q_OK, Q_RANGE, Q_NO_ANSWER, Q_CHECKSUM } from "../readings/reading";
 
 export type DistanceDone = (mm: number, q: number) => void;
 

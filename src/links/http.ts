@@ -5,7 +5,7 @@
  */
 import { NOT_SENT, DELIVERED, type Link } from "./link";
 import { backoffMs } from "./lora-common";
-import { log, WARN } from "../log";
+import { log, WARN } from "../runtime/log";
 import type { Network } from "./wifi";
 
 export interface HttpConfig {

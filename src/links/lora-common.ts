@@ -1,7 +1,7 @@
 /** What both LoRaWAN modem drivers share: EU868 data-rate tables, hex, the retry wait, and the link's common methods. */
 import { NOT_SENT, type Link } from "./link";
 import type { AtPort } from "./at";
-import { airtimeMs, waitMs } from "../dutycycle";
+import { airtimeMs, waitMs } from "./dutycycle";
 
 export const UPLINK_PORT = 10;
 /** EU868 (RP002-1.0.4): maximum application payload and spreading factor by data rate. */

@@ -8,7 +8,7 @@
  */
 import { NOT_SENT, DELIVERED, type Link, type DownlinkHandler } from "./link";
 import { backoffMs } from "./lora-common";
-import { log, INFO, WARN } from "../log";
+import { log, INFO, WARN } from "../runtime/log";
 import type { Network } from "./wifi";
 
 export interface MqttConfig {

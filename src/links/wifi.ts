@@ -10,7 +10,7 @@ import { backoffMs } from "./lora-common";
 function wait(): number {
   return Math.min(300000, backoffMs(3000, tries++));
 }
-import { log, INFO, WARN } from "../log";
+import { log, INFO, WARN } from "../runtime/log";
 
 let up = false;
 let tries = 0;

@@ -8,9 +8,9 @@
  */
 import type { ModemHw } from "../../boards/types";
 import { atPort, type AtPort } from "./at";
-import { airtimeMs, waitMs, spend } from "../dutycycle";
+import { airtimeMs, waitMs, spend } from "./dutycycle";
 import { NOT_SENT, SENT, DELIVERED, type Link, type DownlinkHandler } from "./link";
-import { log, INFO, WARN } from "../log";
+import { log, INFO, WARN } from "../runtime/log";
 import { UPLINK_PORT, SF, hex, unhex, backoffMs, loraLink, type LoraKeys, loraState } from "./lora-common";
 
 function endOf(tag: string): (l: string) => boolean {

@@ -2,7 +2,7 @@
  * Test probe, never flashed: the firmware's frame packer, compiled by the same
  * build and gate as the boards' bundles, exposed to the simulated board's tests.
  */
-import { packFrame, type RecordView, type Health } from "../frame";
+import { packFrame, type RecordView, type Health } from "../frame/frame";
 
 (global as any).fgPack = function (out: Uint8Array, maxLen: number, seq: number, now: number, v: RecordView, health: Health | null) {
   return packFrame(out, maxLen, seq, now, v, health);

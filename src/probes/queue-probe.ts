@@ -3,8 +3,8 @@
  * compiled by the same build and gate as the boards' bundles, for the
  * simulated board's tests.
  */
-import { queueInit, queueCycle, queueEvent, queueFrame, queueSent, queueDelivered, queueRewind, queueStats, pending, queueTidy, type Outgoing } from "../queue";
-import { seqInit, seqNext } from "../seq";
+import { queueInit, queueCycle, queueEvent, queueFrame, queueSent, queueDelivered, queueRewind, queueStats, pending, queueTidy, type Outgoing } from "../buffer/queue";
+import { seqInit, seqNext } from "../uplink/seq";
 
 const out = new Uint8Array(1024);
 

@@ -5,12 +5,12 @@
  * PUBACK, HTTP 2xx) or in bulk (docs/links.md); until then its readings stay
  * in the buffer.
  */
-import { NOT_SENT, DELIVERED, type Link } from "./links/link";
-import { queueFrame, queueSent, queueDelivered, queueRewind, queueTidy, unsent } from "./queue";
+import { NOT_SENT, DELIVERED, type Link } from "../links/link";
+import { queueFrame, queueSent, queueDelivered, queueRewind, queueTidy, unsent } from "../buffer/queue";
 import { seqNext, seqPeek, seqOnWire } from "./seq";
-import { statusPending, statusDelivered, askAck, type Health } from "./frame";
-import { log, WARN } from "./log";
-import { uptimeMs } from "./scheduler";
+import { statusPending, statusDelivered, askAck, type Health } from "../frame/frame";
+import { log, WARN } from "../runtime/log";
+import { uptimeMs } from "../runtime/scheduler";
 import { BULK_ACKS, HAS_WIFI } from "virtual:board";
 
 /** Frames sent unconfirmed before one asks for an acknowledgement: about 8 downlinks a day at 15 minutes, within TTN's fair use. */

@@ -5,8 +5,8 @@
  * change that the site's validation refuses leaves the running configuration
  * as it was.
  */
-import { tallyRead, tallyWrite } from "./tally";
-import { setStatus } from "./frame";
+import { tallyRead, tallyWrite } from "../store/tally";
+import { setStatus } from "../frame/frame";
 
 export const R_ACCEPTED = 0;
 export const R_MALFORMED = 1;

@@ -10,9 +10,9 @@
  * that position. Storage is only compacted when nothing is pending: a power
  * cut during compact() can cost the whole of Storage.
  */
-import { FILE, FILE_HEADER_BYTES } from "./storage-layout";
-import { tallyGet, tallyWrite } from "./tally";
-import { packFrame, REC_READING, REC_EVENT, type RecordView, type Health } from "./frame";
+import { FILE, FILE_HEADER_BYTES } from "../store/storage-layout";
+import { tallyGet, tallyWrite } from "../store/tally";
+import { packFrame, REC_READING, REC_EVENT, type RecordView, type Health } from "../frame/frame";
 
 const S = require("Storage");
 

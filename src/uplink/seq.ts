@@ -4,7 +4,7 @@
  * K frames, and after a boot it resumes at stored + K. At most K numbers are
  * skipped per boot; none is reused.
  */
-import { tallyRead, tallyWrite } from "./tally";
+import { tallyRead, tallyWrite } from "../store/tally";
 
 export const SEQ_STEP = 16;
 let seq = 0;

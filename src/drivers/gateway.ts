@@ -2,9 +2,9 @@
  * The gateway's own readings on channel 0: supply voltage and the
  * temperature inside its box.
  */
-import type { BoardHw } from "../boards/types";
-import { emit, Q_OK, Q_RANGE, Q_NO_ANSWER } from "./reading";
-import { QTY_SUPPLY_MV, QTY_BOARD_TEMP_DC } from "./quantities";
+import type { BoardHw } from "../../boards/types";
+import { emit, Q_OK, Q_RANGE, Q_NO_ANSWER } from "../readings/reading";
+import { QTY_SUPPLY_MV, QTY_BOARD_TEMP_DC } from "../readings/quantities";
 
 /** Below this the divider reads nothing: it is not fitted, or the input is broken. */
 const SUPPLY_MIN_MV = 500;

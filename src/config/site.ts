@@ -4,8 +4,8 @@
  * refused with a message that names the field, and the gateway then runs
  * with no sensors rather than with a guess.
  */
-import type { BoardHw, SensorPort } from "../boards/types";
-import { FILE } from "./storage-layout";
+import type { BoardHw, SensorPort } from "../../boards/types";
+import { FILE } from "../store/storage-layout";
 import { BULK_ACKS } from "virtual:board";
 
 export interface SensorConf {
