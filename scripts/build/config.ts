@@ -97,6 +97,14 @@ export interface BundleOptions {
   write?: boolean;
 }
 
+/** A first pass that may inline constants: hoisted var declarations hide them from terser's constant folding. */
+const inlineOptions = {
+  ecma: 5 as const,
+  compress: { passes: 2, toplevel: true, pure_getters: true, unsafe_math: false, hoist_funs: false, hoist_vars: false, inline: 2 },
+  mangle: false,
+  format: { ascii_only: true, comments: false },
+};
+
 const terserOptions = {
   ecma: 5 as const,
   // The interpreter hoists neither functions nor var: declarations go to the top of each function,
@@ -123,7 +131,7 @@ export function bundleConfig(board: Board, o: BundleOptions = {}): RollupOptions
   };
   return {
     input: o.entry ?? path.join(ROOT, "src/main.ts"),
-    plugins: [virtualModules(board), tsPlugin(o.target), terser(terserOptions), espruinoGate(board.modules)],
+    plugins: [virtualModules(board), tsPlugin(o.target), terser(inlineOptions), terser(terserOptions), espruinoGate(board.modules)],
     output,
     treeshake: { moduleSideEffects: true, propertyReadSideEffects: false },
   };
