@@ -15,10 +15,17 @@ interface PackResult {
   bytes: number[];
   records: number;
   health: number;
+  answered: boolean;
+}
+
+interface Answer {
+  counter: number;
+  result: number;
+  detail: string;
 }
 
 /** The firmware's packer, as compiled for the board, inside the simulated realm. */
-function pack(recs: (Rec & { kind?: number })[], maxLen: number, seq = 7, now = NOW, health: number[] | null = null): PackResult {
+function pack(recs: (Rec & { kind?: number })[], maxLen: number, seq = 7, now = NOW, health: number[] | null = null, answer: Answer | null = null, ackAsk = 0): PackResult {
   const v = {
     n: recs.length,
     kind: recs.map((r) => r.kind ?? 0),
@@ -32,8 +39,8 @@ function pack(recs: (Rec & { kind?: number })[], maxLen: number, seq = 7, now = 
     var v = ${JSON.stringify(v)};
     var R = { n: v.n, kind: new Uint8Array(v.kind), ch: new Uint8Array(v.ch), code: new Uint8Array(v.code), q: new Uint8Array(v.q), value: new Int32Array(v.value), t: new Float64Array(v.t) };
     var out = new Uint8Array(300);
-    var r = fgPack(out, ${maxLen}, ${seq}, ${now}, R, ${JSON.stringify(health)});
-    return { bytes: Array.prototype.slice.call(out, 0, r.bytes), records: r.records, health: r.health };
+    var r = fgPack(out, ${maxLen}, ${seq}, ${now}, R, ${JSON.stringify(health)}, ${JSON.stringify(answer)}, ${ackAsk});
+    return { bytes: Array.prototype.slice.call(out, 0, r.bytes), records: r.records, health: r.health, answered: r.answered };
   })()`);
 }
 
@@ -237,3 +244,41 @@ describe("codec file", () => {
     expect(ngsi.ch1_level).toEqual({ type: "Property", value: 480, unitCode: "MMT", observedAt: new Date(NOW * 1000).toISOString() });
   });
 });
+
+describe("packFrame: a pure function of what it is given", () => {
+  const reading = { ch: 1, qty: 3, value: 480, q: 0, t: NOW - 60 };
+
+  it("puts a downlink's answer first, with the reason for a refusal", () => {
+    const r = pack([reading], 80, 9, NOW, null, { counter: 42, result: 5, detail: "site.sensors[0].depth: 50 to 5000" });
+    expect(r.answered).toBe(true);
+    expect(r.records).toBe(1);
+    const f = decode(Buffer.from(r.bytes));
+    expect(f[3]).toEqual({ 3: { 1: 42, 2: 5, 3: "site.sensors[0].depth: 50 to 5000" } });
+    const d = codec.decodeUplink({ bytes: r.bytes, fPort: 10, recvTime: new Date(NOW * 1000) });
+    expect(d.data.status).toEqual({ counter: 42, result: "rejected", detail: "site.sensors[0].depth: 50 to 5000" });
+  });
+
+  it("sends the answer without its reason when the reason does not fit", () => {
+    const r = pack([], 24, 9, NOW, null, { counter: 42, result: 5, detail: "site.sensors[0].depth: 50 to 5000" });
+    expect(r.answered).toBe(true);
+    expect(decode(Buffer.from(r.bytes))[3]).toEqual({ 3: { 1: 42, 2: 5 } });
+  });
+
+  it("leaves the answer out when even that does not fit, and says so", () => {
+    const r = pack([], 8, 9, NOW, null, { counter: 42, result: 5, detail: "" });
+    expect(r.answered).toBe(false);
+    expect(decode(Buffer.from(r.bytes))).toEqual([1, 9, 0]);
+  });
+
+  it("asks for a bulk acknowledgement only when told to", () => {
+    expect(decode(Buffer.from(pack([reading], 51, 9, NOW, null, null, 12).bytes))[3]).toEqual({ 4: 12 });
+    expect(decode(Buffer.from(pack([reading], 51, 9, NOW, null, null, 0).bytes))[3]).not.toHaveProperty("4");
+  });
+
+  it("gives the same bytes for the same inputs, whatever it packed before", () => {
+    const first = pack([reading], 51, 9, NOW);
+    pack([reading], 51, 9, NOW, [1, 2, 3, 4], { counter: 7, result: 0, detail: "" }, 5);
+    expect(pack([reading], 51, 9, NOW).bytes).toEqual(first.bytes);
+  });
+});
+

@@ -9,20 +9,40 @@
  * window sent), kept in a tally; a segment is erased once all of it is behind
  * that position. Storage is only compacted when nothing is pending: a power
  * cut during compact() can cost the whole of Storage.
+ *
+ * The buffer builds no frames: the sender asks it for a view of what is
+ * pending (queueView), packs a frame from it, and tells it how many records
+ * the frame took (queueTaken).
  */
 import { FILE, FILE_HEADER_BYTES } from "../store/storage-layout";
 import { tallyGet, tallyWrite } from "../store/tally";
-import { packFrame, REC_READING, REC_EVENT, type RecordView, type Health } from "../frame/frame";
+import { REC_READING, REC_EVENT, type RecordView } from "../frame/view";
+import {
+  T_LAYOUT,
+  T_CYCLE,
+  T_EVENT,
+  recordBytes,
+  recordsBegin,
+  recordsLength,
+  putByte,
+  putU32,
+  putVarint,
+  zigzag,
+  unzigzag,
+  recordOpen,
+  recordClose,
+  readByte,
+  readU32,
+  readVarint,
+  readFrom,
+  ordinalAt,
+  walk,
+} from "./format";
 
 const S = require("Storage");
 
 /** A segment and its Storage header fill one 4 KB flash page. */
 export const SEG = 4096 - FILE_HEADER_BYTES;
-const T_LAYOUT = 1;
-const T_CYCLE = 2;
-const T_EVENT = 3;
-/** Largest record; its length byte is never 0xFF, which marks erased space. */
-const MAX_REC = 240;
 /** Readings one cycle may hold. */
 export const MAX_COLS = 40;
 /** Cycles sent as one window of series. */
@@ -31,46 +51,6 @@ const WINDOW = 15;
 const VIEW = 256;
 /** Storage kept free for the small records (tallies, configuration) that must always be writable. */
 const RESERVE = 3 * 1024;
-
-// ------------------------------------------------------------------ record encoding (no allocation per record)
-
-const rec = new Uint8Array(2 * MAX_REC);
-let rl = 0;
-
-function put(v: number): void {
-  rec[rl++] = v & 255;
-}
-function put32(v: number): void {
-  put(v);
-  put(v >>> 8);
-  put(v >>> 16);
-  put(v >>> 24);
-}
-/** Unsigned LEB128 by arithmetic: values pass 2^32. */
-function varint(x: number): void {
-  while (x >= 128) {
-    put((x % 128) | 128);
-    x = Math.floor(x / 128);
-  }
-  put(x);
-}
-function zigzag(v: number): number {
-  return v >= 0 ? v * 2 : -v * 2 - 1;
-}
-/** Record framing: [length][type] … [CRC-16 of the rest], length counting itself and the CRC. */
-function open(type: number): number {
-  const at = rl;
-  put(0);
-  put(type);
-  return at;
-}
-function close(at: number): void {
-  const len = rl - at + 2;
-  rec[at] = len;
-  const c = E.CRC32(new Uint8Array(rec.buffer, at, len - 2));
-  put(c);
-  put(c >>> 8);
-}
 
 // ------------------------------------------------------------------ state
 
@@ -86,96 +66,39 @@ interface Chain {
   next: number;
 }
 
-const rd: Chain = { prefix: FILE.queue, pattern: new RegExp("^fg\\.q\\."), segs: [], first: [], off: SEG, next: 0 };
-const ev: Chain = { prefix: FILE.events, pattern: new RegExp("^fg\\.e\\."), segs: [], first: [], off: SEG, next: 0 };
+const readings: Chain = { prefix: FILE.queue, pattern: new RegExp("^fg\\.q\\."), segs: [], first: [], off: SEG, next: 0 };
+const events: Chain = { prefix: FILE.events, pattern: new RegExp("^fg\\.e\\."), segs: [], first: [], off: SEG, next: 0 };
 /** Layout of the newest readings segment: channel << 8 | quantity, per column. */
 let layout: number[] = [];
-let layoutInSeg = false;
-/** Delivered position: first cycle not wholly sent, window size, readings of the window sent. */
-let ackA = 0;
-let ackK = 0;
-let ackP = 0;
-let evAck = 0;
+let layoutInSegment = false;
+/** Delivered position: first cycle not wholly sent, window size, readings of the window sent; events delivered. */
+let deliveredCycle = 0;
+let deliveredWindow = 0;
+let deliveredInWindow = 0;
+let deliveredEvents = 0;
 /**
  * Sent position, in the same terms: where the next frame starts. It runs
  * ahead of the delivered one by the frames sent unconfirmed and not yet
  * acknowledged in bulk (docs/links.md), and goes back to it when one of them
  * was lost. Kept in RAM only: after a boot, whatever was not delivered goes again.
  */
-let sA = 0;
-let sK = 0;
-let sP = 0;
-let sEv = 0;
+let sentCycle = 0;
+let sentWindow = 0;
+let sentInWindow = 0;
+let sentEvents = 0;
 let dropped = 0;
 
 function segName(c: Chain, n: number): string {
   return c.prefix + n.toString(36);
 }
 
-// ------------------------------------------------------------------ parsing
-
-interface Parsed {
-  type: number;
-  len: number;
-  ok: boolean;
-}
-let ps = "";
-/** The record at offset o of the segment text in ps; len 0 at erased space. */
-function recordAt(o: number, out: Parsed): Parsed {
-  const len = o < ps.length ? ps.charCodeAt(o) : 0xff;
-  if (len === 0xff || len < 4 || o + len > ps.length) {
-    out.len = len === 0xff ? 0 : Math.max(len, 1);
-    out.ok = false;
-    out.type = 0;
-    return out;
-  }
-  const c = E.CRC32(ps.substr(o, len - 2));
-  out.len = len;
-  out.type = ps.charCodeAt(o + 1);
-  out.ok = (c & 255) === ps.charCodeAt(o + len - 2) && ((c >>> 8) & 255) === ps.charCodeAt(o + len - 1);
-  return out;
-}
-let rp = 0;
-function g8(): number {
-  return ps.charCodeAt(rp++);
-}
-function g32(): number {
-  return (g8() | (g8() << 8) | (g8() << 16) | (g8() << 24)) >>> 0;
-}
-function gvar(): number {
-  let x = 0;
-  let m = 1;
-  let b = 0;
-  do {
-    b = g8();
-    x += (b & 127) * m;
-    m *= 128;
-  } while (b & 128);
-  return x;
-}
-function unzig(x: number): number {
-  return x % 2 ? -(x + 1) / 2 : x / 2;
-}
-
-const pr: Parsed = { type: 0, len: 0, ok: false };
-
-/** Walks a segment; calls fn(offset, type, ordinal) for each good record. Returns the end of the written part. */
-function walk(text: string, fn: (o: number, type: number) => boolean): number {
-  ps = text;
-  let o = 0;
-  while (o < ps.length) {
-    recordAt(o, pr);
-    if (pr.len === 0) break;
-    // A torn record is skipped whole: its length byte was written first.
-    if (pr.ok && fn(o, pr.type) === false) return o;
-    o += pr.len;
-  }
-  return o;
-}
-
-function ordinalAt(o: number): number {
-  rp = o + 2;
-  return g32();
+/** Reads a layout record's columns, the read position at its start. */
+function readLayout(o: number): number[] {
+  readFrom(o + 2);
+  const n = readByte();
+  const cols: number[] = [];
+  for (let k = 0; k < n; k++) cols.push((readByte() << 8) | readByte());
+  return cols;
 }
 
 // ------------------------------------------------------------------ start-up
@@ -194,12 +117,9 @@ function scanChain(c: Chain, wantType: number): void {
     let first = -1;
     let last = -1;
     const end = walk(S.read(segName(c, c.segs[i]))!, function (o, type) {
-      if (type === T_LAYOUT && c === rd) {
-        rp = o + 2;
-        const n = g8();
-        layout = [];
-        for (let k = 0; k < n; k++) layout.push((g8() << 8) | g8());
-        layoutInSeg = true;
+      if (type === T_LAYOUT && c === readings) {
+        layout = readLayout(o);
+        layoutInSegment = true;
       }
       if (type === wantType) {
         last = ordinalAt(o);
@@ -210,29 +130,29 @@ function scanChain(c: Chain, wantType: number): void {
     c.first.push(first);
     if (last >= 0) c.next = last + 1;
     if (i === c.segs.length - 1) c.off = end;
-    else layoutInSeg = false;
+    else layoutInSegment = false;
   }
 }
 
 /** Reads the buffer back after a boot. Returns the readings waiting. */
 export function queueInit(): number {
   layout = [];
-  layoutInSeg = false;
-  scanChain(ev, T_EVENT);
-  scanChain(rd, T_CYCLE);
+  layoutInSegment = false;
+  scanChain(events, T_EVENT);
+  scanChain(readings, T_CYCLE);
   const a = tallyGet("qack");
   if (a) {
-    ackA = a[0];
-    ackK = a[1] >>> 16;
-    ackP = a[1] & 0xffff;
+    deliveredCycle = a[0];
+    deliveredWindow = a[1] >>> 16;
+    deliveredInWindow = a[1] & 0xffff;
   }
   const e = tallyGet("eack");
-  evAck = e ? e[0] : 0;
+  deliveredEvents = e ? e[0] : 0;
   const d = tallyGet("drop");
   dropped = d ? d[0] : 0;
   // Ordinals continue past everything delivered, even when its segments are gone.
-  if (rd.next < ackA) rd.next = ackA;
-  if (ev.next < evAck) ev.next = evAck;
+  if (readings.next < deliveredCycle) readings.next = deliveredCycle;
+  if (events.next < deliveredEvents) events.next = deliveredEvents;
   queueRewind();
   release();
   return pending();
@@ -249,7 +169,7 @@ function room(): boolean {
   }
   // Full: the oldest routine readings go first; events are kept. Reclaiming
   // their space takes a compaction with readings pending: see docs/buffer.md.
-  if (rd.segs.length > 1) {
+  if (readings.segs.length > 1) {
     dropOldestReadings();
     S.compact();
     return S.getFree() >= SEG + FILE_HEADER_BYTES + RESERVE;
@@ -258,72 +178,73 @@ function room(): boolean {
 }
 
 function dropOldestReadings(): void {
-  const n = rd.segs[0];
-  const nextFirst = rd.first.length > 1 && rd.first[1] >= 0 ? rd.first[1] : rd.next;
+  const n = readings.segs[0];
+  const nextFirst = readings.first.length > 1 && readings.first[1] >= 0 ? readings.first[1] : readings.next;
   let lost = 0;
-  walk(S.read(segName(rd, n))!, function (o, type) {
-    if (type === T_CYCLE && ordinalAt(o) >= ackA) {
-      rp = o + 10;
-      lost += g8();
+  walk(S.read(segName(readings, n))!, function (o, type) {
+    if (type === T_CYCLE && ordinalAt(o) >= deliveredCycle) {
+      readU32();
+      lost += readByte();
     }
     return true;
   });
-  if (ackA < nextFirst) {
-    ackA = nextFirst;
-    ackK = 0;
-    ackP = 0;
-    tallyWrite("qack", ackA, 0);
+  if (deliveredCycle < nextFirst) {
+    deliveredCycle = nextFirst;
+    deliveredWindow = 0;
+    deliveredInWindow = 0;
+    tallyWrite("qack", deliveredCycle, 0);
   }
-  if (sA < ackA) queueRewind();
+  if (sentCycle < deliveredCycle) queueRewind();
   dropped += lost;
   tallyWrite("drop", dropped);
-  S.erase(segName(rd, n));
-  rd.segs.shift();
-  rd.first.shift();
+  S.erase(segName(readings, n));
+  readings.segs.shift();
+  readings.first.shift();
 }
 
 function fits(c: Chain): boolean {
-  return c.segs.length > 0 && c.off + rl <= SEG;
+  return c.segs.length > 0 && c.off + recordsLength() <= SEG;
 }
 
-/** Appends the record(s) in rec[0..rl) to a chain, opening a new segment when they do not fit. */
+/** Appends the records written since recordsBegin() to a chain, opening a new segment when they do not fit. */
 function append(c: Chain, ordinal: number): boolean {
+  const bytes = new Uint8Array(recordBytes.buffer, 0, recordsLength());
   if (fits(c)) {
-    S.write(segName(c, c.segs[c.segs.length - 1]), new Uint8Array(rec.buffer, 0, rl), c.off);
-    c.off += rl;
+    S.write(segName(c, c.segs[c.segs.length - 1]), bytes, c.off);
+    c.off += bytes.length;
     if (c.first[c.first.length - 1] < 0) c.first[c.first.length - 1] = ordinal;
     return true;
   }
   if (!room()) return false;
   const n = c.segs.length ? c.segs[c.segs.length - 1] + 1 : 0;
-  S.write(segName(c, n), new Uint8Array(rec.buffer, 0, rl), 0, SEG);
+  S.write(segName(c, n), bytes, 0, SEG);
   c.segs.push(n);
   c.first.push(ordinal);
-  c.off = rl;
+  c.off = bytes.length;
   return true;
 }
 
 function putLayout(): void {
-  const at = open(T_LAYOUT);
-  put(layout.length);
+  const at = recordOpen(T_LAYOUT);
+  putByte(layout.length);
   for (let i = 0; i < layout.length; i++) {
-    put(layout[i] >> 8);
-    put(layout[i]);
+    putByte(layout[i] >> 8);
+    putByte(layout[i]);
   }
-  close(at);
+  recordClose(at);
 }
 
 function putCycle(ordinal: number, t: number, n: number, val: Int32Array | number[], q: Uint8Array | number[]): void {
-  const at = open(T_CYCLE);
-  put32(ordinal);
-  put32(t);
-  put(n);
+  const at = recordOpen(T_CYCLE);
+  putU32(ordinal);
+  putU32(t);
+  putByte(n);
   for (let i = 0; i < n; i++) {
     // zigzag(value) · 2 + (quality not ok); a failed reading adds its quality.
-    varint(zigzag(q[i] >= 2 ? 0 : val[i]) * 2 + (q[i] ? 1 : 0));
-    if (q[i]) put(q[i]);
+    putVarint(zigzag(q[i] >= 2 ? 0 : val[i]) * 2 + (q[i] ? 1 : 0));
+    if (q[i]) putByte(q[i]);
   }
-  close(at);
+  recordClose(at);
 }
 
 /** Stores one cycle's readings. Returns false when they could not be kept (and counts them dropped). */
@@ -331,41 +252,41 @@ export function queueCycle(t: number, n: number, chq: number[], val: Int32Array 
   if (n > MAX_COLS) n = MAX_COLS;
   let same = layout.length === n;
   for (let i = 0; same && i < n; i++) same = layout[i] === chq[i];
-  const ordinal = rd.next;
+  const ordinal = readings.next;
   if (!same) layout = chq.slice(0, n);
-  rl = 0;
-  if (!same || !layoutInSeg) putLayout();
+  recordsBegin();
+  if (!same || !layoutInSegment) putLayout();
   putCycle(ordinal, Math.floor(t), n, val, q);
-  if (!fits(rd)) {
+  if (!fits(readings)) {
     // A new segment begins with the layout, so its cycles can be read on their own.
-    rl = 0;
+    recordsBegin();
     putLayout();
     putCycle(ordinal, Math.floor(t), n, val, q);
   }
-  const ok = append(rd, ordinal);
+  const ok = append(readings, ordinal);
   if (!ok) {
     dropped += n;
     tallyWrite("drop", dropped);
     return false;
   }
-  layoutInSeg = true;
-  rd.next++;
+  layoutInSegment = true;
+  readings.next++;
   return true;
 }
 
 /** Stores an event. Events are never dropped to make room for readings. */
 export function queueEvent(t: number, ch: number, code: number, active: number, value: number): boolean {
-  rl = 0;
-  const at = open(T_EVENT);
-  put32(ev.next);
-  put32(Math.floor(t));
-  put(ch);
-  put(code);
-  put(active);
-  varint(zigzag(value));
-  close(at);
-  if (!append(ev, ev.next)) return false;
-  ev.next++;
+  recordsBegin();
+  const at = recordOpen(T_EVENT);
+  putU32(events.next);
+  putU32(Math.floor(t));
+  putByte(ch);
+  putByte(code);
+  putByte(active);
+  putVarint(zigzag(value));
+  recordClose(at);
+  if (!append(events, events.next)) return false;
+  events.next++;
   return true;
 }
 
@@ -380,11 +301,16 @@ const view: RecordView = {
   value: new Int32Array(VIEW),
   t: new Float64Array(VIEW),
 };
-const wVal = new Int32Array(WINDOW * MAX_COLS);
-const wQ = new Uint8Array(WINDOW * MAX_COLS);
-const wT = new Float64Array(WINDOW);
-let wCols = 0;
-let wLayout: number[] = [];
+/** The window of cycles behind the view: values and qualities by cycle and column, each cycle's time. */
+const windowValues = new Int32Array(WINDOW * MAX_COLS);
+const windowQuality = new Uint8Array(WINDOW * MAX_COLS);
+const windowTimes = new Float64Array(WINDOW);
+let windowCols = 0;
+let windowLayout: number[] = [];
+/** What the last view holds: events first, the window's size in cycles, and its columns. */
+let viewEvents = 0;
+let viewWindow = 0;
+let viewCols = 1;
 
 function sameLayout(a: number[], b: ArrayLike<number>, n: number): boolean {
   if (a.length !== n) return false;
@@ -398,39 +324,35 @@ function segIndexFor(c: Chain, ordinal: number): number {
   return idx;
 }
 
-/** Loads cycles A.. into the window matrix; returns how many (stops at a change of layout). */
+/** Loads cycles from.. into the window; returns how many (stops at a change of layout). */
 function loadWindow(from: number, max: number): number {
   let got = 0;
-  wCols = 0;
-  for (let si = segIndexFor(rd, from); si >= 0 && si < rd.segs.length && got < max; si++) {
+  windowCols = 0;
+  for (let si = segIndexFor(readings, from); si >= 0 && si < readings.segs.length && got < max; si++) {
     let lay: number[] = [];
     let stop = false;
-    walk(S.read(segName(rd, rd.segs[si]))!, function (o, type) {
+    walk(S.read(segName(readings, readings.segs[si]))!, function (o, type) {
       if (type === T_LAYOUT) {
-        rp = o + 2;
-        const n = g8();
-        lay = [];
-        for (let k = 0; k < n; k++) lay.push((g8() << 8) | g8());
+        lay = readLayout(o);
         return true;
       }
       if (type !== T_CYCLE) return true;
       const ord = ordinalAt(o);
       if (ord < from + got) return true;
       if (ord !== from + got || got >= max) return false;
-      if (got === 0) wLayout = lay;
-      else if (!sameLayout(lay, wLayout, lay.length)) {
+      if (got === 0) windowLayout = lay;
+      else if (!sameLayout(lay, windowLayout, lay.length)) {
         stop = true;
         return false;
       }
-      rp = o + 6;
-      wT[got] = g32();
-      const n = g8();
-      wCols = n;
+      windowTimes[got] = readU32();
+      const n = readByte();
+      windowCols = n;
       for (let k = 0; k < n; k++) {
-        const x = gvar();
+        const x = readVarint();
         const bad = x % 2;
-        wVal[got * MAX_COLS + k] = unzig(Math.floor(x / 2));
-        wQ[got * MAX_COLS + k] = bad ? g8() : 0;
+        windowValues[got * MAX_COLS + k] = unzigzag(Math.floor(x / 2));
+        windowQuality[got * MAX_COLS + k] = bad ? readByte() : 0;
       }
       got++;
       return true;
@@ -443,18 +365,17 @@ function loadWindow(from: number, max: number): number {
 /** Events not yet sent, oldest first, into the view. */
 function loadEvents(max: number): number {
   let n = 0;
-  for (let si = Math.max(0, segIndexFor(ev, sEv)); si < ev.segs.length && n < max; si++) {
-    walk(S.read(segName(ev, ev.segs[si]))!, function (o, type) {
+  for (let si = Math.max(0, segIndexFor(events, sentEvents)); si < events.segs.length && n < max; si++) {
+    walk(S.read(segName(events, events.segs[si]))!, function (o, type) {
       if (type !== T_EVENT) return true;
       const ord = ordinalAt(o);
-      if (ord < sEv + n) return true;
-      if (ord !== sEv + n || n >= max) return false;
-      rp = o + 6;
-      view.t[n] = g32();
-      view.ch[n] = g8();
-      view.code[n] = g8();
-      view.q[n] = g8();
-      view.value[n] = unzig(gvar());
+      if (ord < sentEvents + n) return true;
+      if (ord !== sentEvents + n || n >= max) return false;
+      view.t[n] = readU32();
+      view.ch[n] = readByte();
+      view.code[n] = readByte();
+      view.q[n] = readByte();
+      view.value[n] = unzigzag(readVarint());
       view.kind[n] = REC_EVENT;
       n++;
       return true;
@@ -463,93 +384,99 @@ function loadEvents(max: number): number {
   return n;
 }
 
-export interface Outgoing {
-  bytes: number;
-  events: number;
-  readings: number;
-  /** The position after this frame: [first cycle, window, readings of the window, events]. */
-  to: number[];
-  /** Health figures it carries, from the first given. */
-  health: number;
-}
-
 /**
- * Builds the next frame: events not yet sent first, then readings as series
- * over a window of cycles, from the sent position. Nothing moves until
- * queueSent() and queueDelivered() are called with what this returned.
+ * What is pending from the sent position, in the order it should go out:
+ * events not yet sent first, then readings as series over a window of cycles
+ * (one per channel and quantity). The view is the buffer's own and valid
+ * until the next call; nothing moves until queueSent() and queueDelivered().
  */
-export function queueFrame(out: Uint8Array, maxLen: number, seq: number, now: number, health: Health | null): Outgoing {
+export function queueView(): RecordView {
   const ne = loadEvents(VIEW);
-  let k = sK;
+  let k = sentWindow;
   let n = ne;
   let cols = 1;
   if (n < VIEW) {
-    const avail = rd.next - sA;
-    const got = loadWindow(sA, k > 0 ? k : Math.min(WINDOW, avail));
+    const avail = readings.next - sentCycle;
+    const got = loadWindow(sentCycle, k > 0 ? k : Math.min(WINDOW, avail));
     if (k === 0) k = got;
-    cols = wCols || 1;
+    cols = windowCols || 1;
     // Column-major from the position already sent: one series per channel and quantity.
-    for (let pos = sP; pos < k * wCols && n < VIEW && got === k; pos++) {
+    for (let pos = sentInWindow; pos < k * windowCols && n < VIEW && got === k; pos++) {
       const j = Math.floor(pos / k);
       const i = pos % k;
       view.kind[n] = REC_READING;
-      view.ch[n] = wLayout[j] >> 8;
-      view.code[n] = wLayout[j] & 255;
-      view.value[n] = wVal[i * MAX_COLS + j];
-      view.q[n] = wQ[i * MAX_COLS + j];
-      view.t[n] = wT[i];
+      view.ch[n] = windowLayout[j] >> 8;
+      view.code[n] = windowLayout[j] & 255;
+      view.value[n] = windowValues[i * MAX_COLS + j];
+      view.q[n] = windowQuality[i * MAX_COLS + j];
+      view.t[n] = windowTimes[i];
       n++;
     }
   }
   view.n = n;
-  const r = packFrame(out, maxLen, seq, now, view, health);
-  const events = Math.min(r.records, ne);
-  const readings = r.records - events;
-  const to = [sA, sK, sP, sEv + events];
-  if (readings) {
-    to[1] = k;
-    to[2] += readings;
-    if (to[2] >= k * cols) {
-      to[0] += k;
+  viewEvents = ne;
+  viewWindow = k;
+  viewCols = cols;
+  return view;
+}
+
+/** A frame's share of the buffer, from the sent position on. */
+export interface Taken {
+  events: number;
+  readings: number;
+  /** The position after it: [first cycle, window, readings of the window, events]. */
+  to: number[];
+}
+
+/** The first `records` of the last view went into a frame: what they are, and where the next frame starts. */
+export function queueTaken(records: number): Taken {
+  const taken = Math.min(records, viewEvents);
+  const rest = records - taken;
+  const to = [sentCycle, sentWindow, sentInWindow, sentEvents + taken];
+  if (rest) {
+    to[1] = viewWindow;
+    to[2] += rest;
+    if (to[2] >= viewWindow * viewCols) {
+      to[0] += viewWindow;
       to[1] = 0;
       to[2] = 0;
     }
   }
-  return { bytes: r.bytes, events: events, readings: readings, to: to, health: r.health };
+  return { events: taken, readings: rest, to: to };
 }
 
-/** The frame built as `o` went out: the next one starts after it. */
-export function queueSent(o: Outgoing): void {
-  sA = o.to[0];
-  sK = o.to[1];
-  sP = o.to[2];
-  sEv = o.to[3];
+/** The frame that took `t` went out: the next one starts after it. */
+export function queueSent(t: Taken): void {
+  sentCycle = t.to[0];
+  sentWindow = t.to[1];
+  sentInWindow = t.to[2];
+  sentEvents = t.to[3];
 }
 
 /** Frames not acknowledged go again: the next one starts where delivery stopped. */
 export function queueRewind(): void {
-  sA = ackA;
-  sK = ackK;
-  sP = ackP;
-  sEv = evAck;
+  sentCycle = deliveredCycle;
+  sentWindow = deliveredWindow;
+  sentInWindow = deliveredInWindow;
+  sentEvents = deliveredEvents;
 }
 
 /**
- * Everything up to position `to` (the Outgoing.to of a frame already passed
+ * Everything up to position `to` (the Taken.to of a frame already passed
  * to queueSent, so never past the sent position) reached the platform: move
  * the delivered position on and erase what is wholly behind it.
  */
 export function queueDelivered(to: number[]): void {
-  if (to[3] > evAck) {
-    evAck = to[3];
-    tallyWrite("eack", evAck);
+  if (to[3] > deliveredEvents) {
+    deliveredEvents = to[3];
+    tallyWrite("eack", deliveredEvents);
   }
   // A position behind the delivered one (readings dropped meanwhile) moves nothing.
-  if (to[0] > ackA || (to[0] === ackA && to[2] > ackP)) {
-    ackA = to[0];
-    ackK = to[1];
-    ackP = to[2];
-    tallyWrite("qack", ackA, (ackK << 16) | ackP);
+  if (to[0] > deliveredCycle || (to[0] === deliveredCycle && to[2] > deliveredInWindow)) {
+    deliveredCycle = to[0];
+    deliveredWindow = to[1];
+    deliveredInWindow = to[2];
+    tallyWrite("qack", deliveredCycle, (deliveredWindow << 16) | deliveredInWindow);
   }
   release();
 }
@@ -560,34 +487,35 @@ export function queueDelivered(to: number[]): void {
  * would turn a page into trash every cycle and force compaction after compaction.
  */
 function release(): void {
-  while (rd.segs.length > 1 && rd.first[1] >= 0 && rd.first[1] <= ackA) {
-    S.erase(segName(rd, rd.segs[0]));
-    rd.segs.shift();
-    rd.first.shift();
+  while (readings.segs.length > 1 && readings.first[1] >= 0 && readings.first[1] <= deliveredCycle) {
+    S.erase(segName(readings, readings.segs[0]));
+    readings.segs.shift();
+    readings.first.shift();
   }
-  while (ev.segs.length > 1 && ev.first[1] >= 0 && ev.first[1] <= evAck) {
-    S.erase(segName(ev, ev.segs[0]));
-    ev.segs.shift();
-    ev.first.shift();
+  while (events.segs.length > 1 && events.first[1] >= 0 && events.first[1] <= deliveredEvents) {
+    S.erase(segName(events, events.segs[0]));
+    events.segs.shift();
+    events.first.shift();
   }
 }
 
 function nothingPending(): boolean {
-  return ackA >= rd.next && evAck >= ev.next;
+  return deliveredCycle >= readings.next && deliveredEvents >= events.next;
 }
 
 /** Readings not yet delivered (events not counted). */
 export function pending(): number {
-  return (rd.next - ackA) * (layout.length || 1) - ackP;
+  return (readings.next - deliveredCycle) * (layout.length || 1) - deliveredInWindow;
 }
 
 /** Readings and events not yet sent. */
 export function unsent(): number {
-  return (rd.next - sA) * (layout.length || 1) - sP + ev.next - sEv;
+  return (readings.next - sentCycle) * (layout.length || 1) - sentInWindow + events.next - sentEvents;
 }
 
+/** Cycles and events pending, readings dropped, reading and event segments, write offset in the newest reading segment. */
 export function queueStats(): number[] {
-  return [rd.next - ackA, ev.next - evAck, dropped, rd.segs.length, ev.segs.length, rd.off];
+  return [readings.next - deliveredCycle, events.next - deliveredEvents, dropped, readings.segs.length, events.segs.length, readings.off];
 }
 
 /** Compacts Storage when nothing is pending and trash takes more than a quarter of it. */

@@ -82,3 +82,13 @@ export function loadSite(hw: BoardHw): SiteResult {
   if (error) return { site: DEFAULT_SITE, error: error, defaults: false };
   return { site: { name: raw.name, interval: raw.interval, sensors: raw.sensors, link: raw.link, prefer: raw.prefer, fairUse: raw.fairUse === true, acks: raw.acks }, error: "", defaults: false };
 }
+
+/** The site as stored, with a new interval or sensor list and every other field kept. */
+export function siteChanged(site: Site, interval: number, sensors: Site["sensors"]): any {
+  return { v: 1, name: site.name, interval: interval, sensors: sensors, link: site.link, prefer: site.prefer, fairUse: site.fairUse, acks: site.acks };
+}
+
+/** Writes back a site configuration that a downlink changed and checkSite() accepted. */
+export function saveSite(raw: any): void {
+  require("Storage").writeJSON(FILE.site, raw);
+}

@@ -9,7 +9,7 @@ import { QTY_SUPPLY_MV, QTY_BOARD_TEMP_DC } from "../readings/quantities";
 /** Below this the divider reads nothing: it is not fitted, or the input is broken. */
 const SUPPLY_MIN_MV = 500;
 
-export function readHealth(hw: BoardHw): void {
+export function readGateway(hw: BoardHw): void {
   if (hw.supply) {
     const mv = Math.round(analogRead(hw.supply.pin) * hw.vref * hw.supply.ratio * 1000);
     emit(0, QTY_SUPPLY_MV, mv, mv < SUPPLY_MIN_MV ? Q_RANGE : Q_OK);

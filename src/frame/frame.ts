@@ -5,7 +5,8 @@
  * become delta series. Nothing is allocated per record.
  */
 import { BULK_ACKS } from "virtual:board";
-import { cborBegin, cborPos, cborRewind, cborInt, cborArray, cborMap, cborPatch, cborNumber } from "./cbor";
+import { cborBegin, cborPos, cborRewind, cborInt, cborArray, cborMap, cborPatch, cborNumber, cborText } from "./cbor";
+import { REC_READING, REC_EVENT, type RecordView, type Health, type Answer } from "./view";
 
 export const FRAME_VERSION = 1;
 /** Notes block keys. */
@@ -13,28 +14,10 @@ export const NOTE_EVENTS = 1;
 export const NOTE_HEALTH = 2;
 export const NOTE_STATUS = 3;
 export const NOTE_ACK = 4;
-
-export const REC_READING = 0;
-export const REC_EVENT = 1;
-
-/**
- * Pending records, in the order they should go out: events first, then
- * readings grouped by channel and quantity, oldest first. `code` is the
- * quantity of a reading or the code of an event; `q` the quality of a reading
- * or 1/0 (raised/cleared) for an event; `t` seconds on the device's clock.
- */
-export interface RecordView {
-  n: number;
-  kind: Uint8Array;
-  ch: Uint8Array;
-  code: Uint8Array;
-  q: Uint8Array;
-  value: Int32Array;
-  t: Float64Array;
-}
-
-/** Health figures for a status frame, keyed as in docs/frame-format.md. */
-export type Health = number[];
+/** Keys of a status note. */
+const STATUS_COUNTER = 1;
+const STATUS_RESULT = 2;
+const STATUS_DETAIL = 3;
 
 /** Items in a group or series array: one header byte holds up to 23. */
 const MAX_ITEMS = 23;
@@ -48,37 +31,12 @@ export interface Packed {
   records: number;
   /** Health figures (key and value pairs) packed, from the first. */
   health: number;
+  /** The answer went into this frame. */
+  answered: boolean;
 }
 
 let outerAt = 0;
 let blocks = 0;
-/** A downlink's answer waiting for the next frame: counter, result (docs/frame-format.md). */
-let statusCtr = -1;
-let statusResult = 0;
-
-/** The answer packed into the last frame (-1: none). It is cleared only when that frame is delivered. */
-let statusPacked = -1;
-
-export function statusPending(): boolean {
-  return statusCtr >= 0;
-}
-
-/** The last packed frame was delivered: its answer has gone. */
-export function statusDelivered(): void {
-  if (statusPacked >= 0 && statusPacked === statusCtr) statusCtr = -1;
-  statusPacked = -1;
-}
-
-/** Frames the next frame asks the platform to acknowledge, itself included (0: none; docs/links.md). */
-let ackAsk = 0;
-export function askAck(n: number): void {
-  ackAsk = n;
-}
-
-export function setStatus(counter: number, result: number): void {
-  statusCtr = counter;
-  statusResult = result;
-}
 
 function openFrame(seq: number, age: number): boolean {
   outerAt = cborPos();
@@ -95,22 +53,28 @@ function closeFrame(): void {
  * leading records it holds. `now` is the device clock when sending; the base
  * time is the first record's time, sent as its age. `health`, when given,
  * goes into the notes block before any record, as many of its figures as fit:
- * `Packed.health` says how many, and the rest go in the next frame.
+ * `Packed.health` says how many, and the rest go in the next frame. `answer`,
+ * when its counter is set, goes first of all, with its detail if that fits;
+ * `ackAsk` above 0 asks the platform to acknowledge that many frames (docs/links.md).
+ * A pure function of its inputs: it keeps nothing between frames.
  */
-export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: number, v: RecordView, health: Health | null): Packed {
+export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: number, v: RecordView, health: Health | null, answer: Answer | null, ackAsk: number): Packed {
   cborBegin(out, maxLen);
   const base = v.n ? v.t[0] : now;
-  if (!openFrame(seq, Math.max(0, Math.round(now - base)))) return { bytes: 0, records: 0, health: 0 };
+  if (!openFrame(seq, Math.max(0, Math.round(now - base)))) return { bytes: 0, records: 0, health: 0, answered: false };
   let i = 0;
   let good = cborPos();
-  // A downlink's answer goes first of all, in a notes block of its own.
-  if (statusCtr >= 0) {
+  // A downlink's answer goes first of all, in a notes block of its own; the
+  // reason for a refusal goes with it where the frame has room for it.
+  let answered = false;
+  if (answer && answer.counter >= 0) {
     const at = cborPos();
-    statusPacked = -1;
-    if (cborMap(1) && cborInt(NOTE_STATUS) && cborMap(2) && cborInt(1) && cborInt(statusCtr) && cborInt(2) && cborInt(statusResult)) {
-      blocks++;
-      statusPacked = statusCtr;
-    } else cborRewind(at);
+    for (let withDetail = answer.detail ? 1 : 0; !answered && withDetail >= 0; withDetail--) {
+      cborRewind(at);
+      answered = cborMap(1) && cborInt(NOTE_STATUS) && cborMap(2 + withDetail) && cborInt(STATUS_COUNTER) && cborInt(answer.counter) && cborInt(STATUS_RESULT) && cborInt(answer.result) && (!withDetail || (cborInt(STATUS_DETAIL) && cborText(answer.detail)));
+    }
+    if (answered) blocks++;
+    else cborRewind(at);
     good = cborPos();
   }
   if (BULK_ACKS && ackAsk > 0) {
@@ -166,7 +130,7 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
         blocks++;
       } else cborRewind(notesAt);
       closeFrame();
-      return { bytes: cborPos(), records: 0, health: hn };
+      return { bytes: cborPos(), records: 0, health: hn, answered: answered };
     }
     blocks++;
     good = cborPos();
@@ -208,7 +172,7 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
   }
   if (groupAt >= 0) cborPatch(groupAt, items);
   closeFrame();
-  return { bytes: cborPos(), records: i, health: hn };
+  return { bytes: cborPos(), records: i, health: hn, answered: answered };
 }
 
 function countEvents(v: RecordView): number {

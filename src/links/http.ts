@@ -4,7 +4,7 @@
  * no answer, and the frame stays in the buffer to be sent again.
  */
 import { NOT_SENT, DELIVERED, type Link } from "./link";
-import { backoffMs } from "./lora-common";
+import { backoffMs } from "./backoff";
 import { log, WARN } from "../runtime/log";
 import type { Network } from "./wifi";
 

@@ -1,4 +1,4 @@
-/** What both LoRaWAN modem drivers share: EU868 data-rate tables, hex, the retry wait, and the link's common methods. */
+/** What both LoRaWAN modem drivers share: EU868 data-rate tables, hex, and the link's common methods. */
 import { NOT_SENT, type Link } from "./link";
 import type { AtPort } from "./at";
 import { airtimeMs, waitMs } from "./dutycycle";
@@ -24,15 +24,6 @@ export function unhex(h: string): number[] {
   const out: number[] = [];
   for (let i = 0; i + 1 < h.length; i += 2) out.push(parseInt(h.substr(i, 2), 16));
   return out;
-}
-
-/**
- * Wait before the next try: doubles with every failure in a row from `baseMs`
- * up to an hour, spread by a random factor of 0.5–1.5 so that the gateways of
- * a village do not retry together.
- */
-export function backoffMs(baseMs: number, failuresInARow: number): number {
-  return Math.min(3600000, baseMs * Math.pow(2, Math.min(failuresInARow, 10))) * (0.5 + Math.random());
 }
 
 /** A modem driver's state: 0 starting, 1 joining, 2 joined; the data rate; a send under way; counters for the health report. */

@@ -7,7 +7,7 @@
  * docs/links.md.
  */
 import { NOT_SENT, DELIVERED, type Link, type DownlinkHandler } from "./link";
-import { backoffMs } from "./lora-common";
+import { backoffMs } from "./backoff";
 import { log, INFO, WARN } from "../runtime/log";
 import type { Network } from "./wifi";
 

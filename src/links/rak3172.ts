@@ -10,7 +10,8 @@ import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "./dutycycle";
 import { NOT_SENT, SENT, DELIVERED, type Link, type DownlinkHandler } from "./link";
 import { log, INFO, WARN } from "../runtime/log";
-import { UPLINK_PORT, SF, hex, unhex, backoffMs, loraLink, type LoraKeys, loraState } from "./lora-common";
+import { UPLINK_PORT, SF, hex, unhex, loraLink, type LoraKeys, loraState } from "./lora-common";
+import { backoffMs } from "./backoff";
 
 const STATUS = /^(OK|AT_ERROR|AT_PARAM_ERROR|AT_BUSY_ERROR|AT_TEST_PARAM_OVERFLOW|AT_NO_NETWORK_JOINED|AT_RX_ERROR|AT_DUTYCYCLE_RESTRICTED|AT_COMMAND_NOT_FOUND)$/;
 

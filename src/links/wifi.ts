@@ -4,7 +4,7 @@
  * believe it is still associated; disconnecting first makes every boot start
  * from a known state.
  */
-import { backoffMs } from "./lora-common";
+import { backoffMs } from "./backoff";
 
 /** Wi-Fi costs no airtime: retry at least every 5 minutes once the access point may be back. */
 function wait(): number {

@@ -11,7 +11,8 @@ import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "./dutycycle";
 import { NOT_SENT, SENT, DELIVERED, type Link, type DownlinkHandler } from "./link";
 import { log, INFO, WARN } from "../runtime/log";
-import { UPLINK_PORT, SF, hex, unhex, backoffMs, loraLink, type LoraKeys, loraState } from "./lora-common";
+import { UPLINK_PORT, SF, hex, unhex, loraLink, type LoraKeys, loraState } from "./lora-common";
+import { backoffMs } from "./backoff";
 
 function endOf(tag: string): (l: string) => boolean {
   return function (l) {

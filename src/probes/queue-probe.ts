@@ -1,9 +1,10 @@
 /**
- * Test probe, never flashed: the offline buffer and the sequence counter,
+ * Test probe, never flashed: the offline buffer (with the packer, as the sender uses them) and the sequence counter,
  * compiled by the same build and gate as the boards' bundles, for the
  * simulated board's tests.
  */
-import { queueInit, queueCycle, queueEvent, queueFrame, queueSent, queueDelivered, queueRewind, queueStats, pending, queueTidy, type Outgoing } from "../buffer/queue";
+import { queueInit, queueCycle, queueEvent, queueView, queueTaken, queueSent, queueDelivered, queueRewind, queueStats, pending, queueTidy, type Taken } from "../buffer/queue";
+import { packFrame } from "../frame/frame";
 import { seqInit, seqNext } from "../uplink/seq";
 
 const out = new Uint8Array(1024);
@@ -22,18 +23,18 @@ function bytesOf(b: Uint8Array, n: number): number[] {
   event: queueEvent,
   /** Builds a frame; returns it as an array of bytes with what it holds. */
   frame: function (maxLen: number, seq: number, now: number) {
-    const o = queueFrame(out, maxLen, seq, now, null);
-    return { bytes: bytesOf(out, o.bytes), o: o };
+    const p = packFrame(out, maxLen, seq, now, queueView(), null, null, 0);
+    return { bytes: bytesOf(out, p.bytes), o: queueTaken(p.records) };
   },
   /** The frame `o` went out and was confirmed. */
-  delivered: function (o: Outgoing) {
+  delivered: function (o: Taken) {
     queueSent(o);
     queueDelivered(o.to);
   },
   /** The frame `o` went out unconfirmed: the next one starts after it. */
   sent: queueSent,
   /** Frames up to and including `o` were acknowledged in bulk. */
-  acked: function (o: Outgoing) {
+  acked: function (o: Taken) {
     queueDelivered(o.to);
   },
   rewind: queueRewind,

@@ -19,11 +19,6 @@ export const EV_OVER_TEMP = 14;
 export const EV_DOOR_OPEN = 15;
 export const EV_SENSOR_FAULT = 16; // a sensor stopped giving good readings
 
-/** Events that are sent at once and confirmed, whatever the schedule. */
-export function urgent(code: number): boolean {
-  return code === EV_SMOKE || code === EV_LEAK || code === EV_DRY_RUN || code === EV_PRESSURE_LOSS || code === EV_RISE_RATE || code === EV_HIGH_WATER || code === EV_FAIL_START;
-}
-
 const WORDS: { [code: number]: string } = {
   1: "water level low", 2: "leak or broken float valve", 3: "refilled", 4: "pump did not start",
   5: "pump running dry", 6: "pressure lost", 7: "pump starting too often", 8: "SMOKE ALARM",

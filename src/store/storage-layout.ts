@@ -31,14 +31,26 @@ export const FILE = {
 /** Espruino's per-file header in Storage. */
 export const FILE_HEADER_BYTES = 32;
 
+/** A tally file holds this many 12-byte slots before it rolls over to its twin. */
+export const TALLY_SLOTS = 21;
+
+/**
+ * The counters every gateway keeps, by tally name: boots, frame sequence,
+ * readings delivered, events delivered, readings dropped, last downlink
+ * counter. A water meter keeps one more, its pulse total ("m" + channel).
+ */
+export const TALLY_COUNTERS = ["boot", "seq", "qack", "eack", "drop", "dl"] as const;
+
+/** Storage one counter takes: its live tally file and its erased twin, until compaction, headers included. */
+export const TALLY_BYTES = 2 * (TALLY_SLOTS * 12 + 32);
+
 /** Bytes reserved per file for the small records, headers included. */
 export const RESERVED_BYTES = {
   bootCtl: 64,
+  /** fg.id with Wi-Fi and platform credentials beside the LoRaWAN keys. */
   identity: 320,
+  /** fg.id of a board without Wi-Fi: LoRaWAN keys only (about 100 bytes of JSON). */
+  identityLorawanOnly: 160,
   site: 1056,
-  /** Two tally files of 252 bytes for each counter: boots, frame sequence, buffer position, events sent, dropped readings. */
-  tallies: 5 * 2 * (252 + 32),
+  tallies: TALLY_COUNTERS.length * TALLY_BYTES,
 } as const;
-
-/** A tally file holds this many 12-byte slots before it rolls over to its twin. */
-export const TALLY_SLOTS = 21;

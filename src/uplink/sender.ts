@@ -4,14 +4,18 @@
  * the platform confirmed it, one by one (LoRaWAN confirmed uplink, MQTT
  * PUBACK, HTTP 2xx) or in bulk (docs/links.md); until then its readings stay
  * in the buffer.
+ *
+ * Each frame is packed here from what the others hold: the buffer's view of
+ * pending records, the health report's figures, and the downlink's answer.
  */
 import { NOT_SENT, DELIVERED, type Link } from "../links/link";
-import { queueFrame, queueSent, queueDelivered, queueRewind, queueTidy, unsent } from "../buffer/queue";
+import { queueView, queueTaken, queueSent, queueDelivered, queueRewind, queueTidy, unsent } from "../buffer/queue";
+import { packFrame } from "../frame/frame";
 import { seqNext, seqPeek, seqOnWire } from "./seq";
-import { statusPending, statusDelivered, askAck, type Health } from "../frame/frame";
+import { watchLinks, reportDue, reportFigures, reportSent } from "./report";
+import { pendingAnswer, answerDelivered } from "./downlink";
 import { log, WARN } from "../runtime/log";
-import { uptimeMs } from "../runtime/scheduler";
-import { BULK_ACKS, HAS_WIFI } from "virtual:board";
+import { BULK_ACKS } from "virtual:board";
 
 /** Frames sent unconfirmed before one asks for an acknowledgement: about 8 downlinks a day at 15 minutes, within TTN's fair use. */
 const ACK_EVERY = 12;
@@ -19,6 +23,8 @@ const ACK_EVERY = 12;
 const ACK_WAIT = 4;
 /** Requests in a row without an answer before every frame goes confirmed, until an answer comes. */
 const ACK_GIVE_UP = 3;
+/** Entries per frame in `inFlight`. */
+const FLIGHT = 3;
 
 const out = new Uint8Array(1024);
 /** Links in order of preference: each frame goes over the first that is ready. */
@@ -26,28 +32,16 @@ let links: Link[] = [];
 let busy = false;
 let timer = 0;
 let sent = 0;
-/** A health report is due (at start, on request, daily, and when a link goes up or down); figures already sent of it. */
-let healthDue = true;
-let healthAt = 0;
-/** The links' states as last seen, one base-3 digit each (-1: not yet). */
-let linkStates = -1;
-/** A change not yet reported, and when the last report went (uptime, ms: the clock may be set meanwhile): Wi-Fi that comes and goes reports at most hourly, not on every frame over LoRaWAN. */
-let changed = false;
-let reportedAt = -3600000;
-let health: () => Health = function () {
-  return [];
-};
 /** Routine frames go unconfirmed over LoRaWAN, acknowledged in bulk (site "acks": "bulk"). */
 let bulk = false;
-/** Frames sent and not yet acknowledged, oldest first, three entries each: sequence number, confirmed already, position after it. */
-let fl: any[] = [];
+/** Frames sent and not yet acknowledged, oldest first, FLIGHT entries each: sequence number, confirmed already, buffer position after it. */
+let inFlight: any[] = [];
 /** Frames sent since the last request for an acknowledgement (-1: none waiting for an answer). */
 let sinceAsk = -1;
 let unanswered = 0;
 
-export function startUplink(l: Link[], h: () => Health, bulkAcks: boolean): void {
+export function startSender(l: Link[], bulkAcks: boolean): void {
   links = l;
-  health = h;
   bulk = bulkAcks;
 }
 
@@ -57,77 +51,57 @@ function pick(): Link | null {
   return null;
 }
 
-/** Name of the link frames go over now, "none" when no link is ready. */
-export function linkInUse(): string {
-  const l = pick();
-  return l ? l.name : "none";
-}
-
 /** Frames not acknowledged go again, from where delivery stopped; the platform drops the copies. */
 function rewind(): void {
-  fl = [];
+  inFlight = [];
   sinceAsk = -1;
   queueRewind();
 }
 
+/** Sends again after `ms`, unless something else sends first. */
+function sendLater(ms: number): void {
+  timer = setTimeout(function () {
+    timer = 0;
+    sendNext();
+  }, ms);
+}
+
 /** Sends the next frame if there is one and the link can take it. Called by the scheduler and after each delivery. */
-export function pump(): void {
+export function sendNext(): void {
   if (busy || timer) return;
   // A link went down or came up: the platform hears of it in the next frame, over whichever link works.
-  let st = 0;
-  for (let i = 0; i < links.length; i++) st = st * 3 + links[i].stats()[0];
-  if (st !== linkStates && linkStates >= 0) {
-    // Boards without Wi-Fi report at once and carry none of the hourly limit: the nRF52840 DK has no bytes to spare.
-    if (HAS_WIFI) changed = true;
-    else healthDue = true;
-  }
-  linkStates = st;
-  if (HAS_WIFI && changed && uptimeMs() - reportedAt >= 3600000) {
-    healthDue = true;
-    changed = false;
-  }
+  watchLinks(links);
   const l = pick();
   if (!l) return;
   const lora = BULK_ACKS && bulk && l.name === "lorawan";
   // Frames awaiting a bulk acknowledgement go again over a link that confirms each one.
-  if (BULK_ACKS && fl.length && !lora) rewind();
+  if (BULK_ACKS && inFlight.length && !lora) rewind();
+  const answer = pendingAnswer();
+  const answering = answer.counter;
   // A downlink's answer or a health report goes out even with nothing else waiting.
-  const notes = healthDue || statusPending();
+  const notes = reportDue() || answering >= 0;
   if (unsent() <= 0 && !notes) return;
   const unconfirmed = lora && unanswered < ACK_GIVE_UP;
   // Ask every ACK_EVERY frames; while every frame goes confirmed, asking shows when the platform answers again.
-  const ask = lora && sinceAsk < 0 && (unconfirmed ? fl.length / 3 + 1 >= ACK_EVERY : sent % ACK_EVERY === 0);
-  if (BULK_ACKS) askAck(ask ? fl.length / 3 + 1 : 0);
-  const h = healthDue ? health().slice(healthAt * 2) : null;
-  const o = queueFrame(out, l.maxPayload(), seqOnWire(seqPeek()), getTime(), h);
-  if (BULK_ACKS) askAck(0);
-  if (o.events + o.readings === 0 && !notes) return;
-  const wait = l.waitFor(o.bytes);
-  if (wait > 0) {
-    timer = setTimeout(function () {
-      timer = 0;
-      pump();
-    }, wait);
-    return;
-  }
+  const ask = lora && sinceAsk < 0 && (unconfirmed ? inFlight.length / FLIGHT + 1 >= ACK_EVERY : sent % ACK_EVERY === 0);
+  const h = reportFigures(links, l.name);
+  const p = packFrame(out, l.maxPayload(), seqOnWire(seqPeek()), getTime(), queueView(), h, answer, BULK_ACKS && ask ? inFlight.length / FLIGHT + 1 : 0);
+  const taken = queueTaken(p.records);
+  if (taken.events + taken.readings === 0 && !notes) return;
+  const wait = l.waitFor(p.bytes);
+  if (wait > 0) return sendLater(wait);
   const seq = seqOnWire(seqNext());
   busy = true;
   // Alarms and answers to the platform always go confirmed.
-  l.send(out, o.bytes, !unconfirmed || o.events > 0 || statusPending(), function (r) {
+  l.send(out, p.bytes, !unconfirmed || taken.events > 0 || answering >= 0, function (r) {
     busy = false;
     if (r === NOT_SENT) return;
     sent++;
-    // A report too long for one frame goes on in the next.
-    if (h && o.health * 2 < h.length) healthAt += o.health;
-    else if (h) {
-      healthDue = false;
-      healthAt = 0;
-      if (HAS_WIFI) reportedAt = uptimeMs();
-    }
-    statusDelivered();
-    queueSent(o);
-    if (!BULK_ACKS || (r === DELIVERED && !fl.length)) queueDelivered(o.to);
-    else fl.push(seq, r === DELIVERED, o.to);
+    if (h) reportSent(h, p.health);
+    if (p.answered) answerDelivered(answering);
+    queueSent(taken);
+    if (!BULK_ACKS || (r === DELIVERED && !inFlight.length)) queueDelivered(taken.to);
+    else inFlight.push(seq, r === DELIVERED, taken.to);
     if (ask) sinceAsk = 0;
     else if (BULK_ACKS && sinceAsk >= 0 && ++sinceAsk > ACK_WAIT) {
       // No answer: the request or its answer was lost, or the link is down.
@@ -136,10 +110,7 @@ export function pump(): void {
     }
     // Reclaims delivered segments while nothing is pending, before Storage fills (docs/buffer.md).
     queueTidy();
-    timer = setTimeout(function () {
-      timer = 0;
-      pump();
-    }, 1000);
+    sendLater(1000);
   });
 }
 
@@ -151,32 +122,18 @@ export function pump(): void {
 export function onAck(seq: number, bits: number): void {
   unanswered = 0;
   let j = -1;
-  for (let i = 0; i < fl.length; i += 3) if (fl[i] === seq) j = i;
+  for (let i = 0; i < inFlight.length; i += FLIGHT) if (inFlight[i] === seq) j = i;
   if (j < 0) return;
   sinceAsk = -1;
   let k = 0;
-  for (; k <= j; k += 3) {
-    const d = (seq - fl[k] + 65536) % 65536;
-    if (!fl[k + 1] && !(d < 32 && Math.floor(bits / Math.pow(2, d)) % 2)) break;
+  for (; k <= j; k += FLIGHT) {
+    const d = (seq - inFlight[k] + 65536) % 65536;
+    if (!inFlight[k + 1] && !(d < 32 && Math.floor(bits / Math.pow(2, d)) % 2)) break;
   }
-  if (k) queueDelivered(fl[k - 1]);
+  if (k) queueDelivered(inFlight[k - 1]);
   if (k <= j) return rewind();
-  fl.splice(0, k);
+  inFlight.splice(0, k);
   queueTidy();
-}
-
-/** Asks for a health report in the next frame. */
-export function requestHealth(): void {
-  healthDue = true;
-}
-
-/** Each link's state and counters as health figures: LoRaWAN from key 14, Wi-Fi from key 18 (docs/frame-format.md). */
-export function linkHealth(h: Health): void {
-  for (let i = 0; i < links.length; i++) {
-    const st = links[i].stats();
-    const k = links[i].name === "lorawan" ? 14 : 18;
-    for (let j = 0; j < 4; j++) h.push(k + j, st[j]);
-  }
 }
 
 /** Frames delivered or sent since start. */

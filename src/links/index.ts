@@ -1,0 +1,44 @@
+/**
+ * The links this board and its identity allow, in the site's order of
+ * preference (site.link: "lorawan", "wifi", or "both" with site.prefer).
+ * A link that cannot be made is logged and left out: readings are kept whatever happens here.
+ */
+import hw, { MODEM, HAS_WIFI } from "virtual:board";
+import type { Site } from "../config/site";
+import { readIdentity, tlsFiles } from "../config/identity";
+import { log, ERROR } from "../runtime/log";
+import { setFairUse } from "./dutycycle";
+import { rak3172 } from "./rak3172";
+import { wioe5 } from "./wioe5";
+import { mqttLink } from "./mqtt";
+import { httpLink } from "./http";
+import { wifiStart, wifi } from "./wifi";
+import type { Link, DownlinkHandler } from "./link";
+
+/** The Things Network's fair use: 30 s of uplink airtime a day. */
+const FAIR_USE_MS = 30000;
+
+export function startLinks(site: Site, onDownlink: DownlinkHandler): Link[] {
+  const id = readIdentity();
+  const use = site.link || "both";
+  const links: Link[] = [];
+  if (site.fairUse) setFairUse(FAIR_USE_MS);
+  if (MODEM && hw.modem && use !== "wifi") {
+    if (!id.devEui || !id.appKey) log(ERROR, "No LoRaWAN keys stored: provision the board before it can join the network.");
+    else {
+      const keys = { devEui: id.devEui, joinEui: id.joinEui || "0000000000000000", appKey: id.appKey };
+      links.push(MODEM === "rak3172" ? rak3172(hw.modem, keys, onDownlink) : wioe5(hw.modem, keys, onDownlink));
+    }
+  }
+  if (HAS_WIFI && id.wifi && (id.mqtt || id.http) && use !== "lorawan") {
+    wifiStart(id.wifi.ssid, id.wifi.pass || "");
+    const m = id.mqtt;
+    const h = id.http;
+    const link = m
+      ? mqttLink({ host: m.host, port: m.port || (m.tls ? 8883 : 1883), clientId: m.clientId || "feldgate-" + (id.devEui || hw.id), user: m.user, pass: m.pass, keepalive: m.keepalive || 60, clean: m.clean === true, prefix: "feldgate/" + (m.clientId || id.devEui || hw.id), tls: m.tls ? tlsFiles() : undefined }, onDownlink, wifi)
+      : httpLink({ host: h.host, port: h.port || (h.tls ? 443 : 80), path: h.path || "/", tls: h.tls ? tlsFiles() : undefined }, wifi);
+    if (site.prefer === "wifi") links.unshift(link);
+    else links.push(link);
+  }
+  return links;
+}
