@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Board } from "../boards/types";
-import { FILE_HEADER_BYTES, RESERVED_BYTES } from "../src/store/storage-layout";
+import { FILE_HEADER_BYTES, RESERVED_BYTES, TALLY_BYTES } from "../src/store/storage-layout";
 import { compress } from "./heatshrink";
 
 export interface Budget {
@@ -22,6 +22,9 @@ export interface Budget {
   bufferBytes: number;
 }
 
+/** Buffer room each water meter on a site takes: its pulse total is a counter of its own. */
+export const METER_BYTES = TALLY_BYTES;
+
 function fileCost(bytes: number, align: number): number {
   return FILE_HEADER_BYTES + Math.ceil(bytes / align) * align;
 }
@@ -29,7 +32,9 @@ function fileCost(bytes: number, align: number): number {
 export function budget(board: Board, bundleBytes: number, loaderBytes: number, slotBytes = bundleBytes): Budget {
   const a = board.storage.align;
   const slots = board.hw.appSlots;
-  const records = RESERVED_BYTES.bootCtl + RESERVED_BYTES.identity + RESERVED_BYTES.site + RESERVED_BYTES.tallies;
+  const identity = board.hw.wifi ? RESERVED_BYTES.identity : RESERVED_BYTES.identityLorawanOnly;
+  // The counters every gateway keeps; each water meter on a site takes TALLY_BYTES more (METER_BYTES).
+  const records = RESERVED_BYTES.bootCtl + identity + RESERVED_BYTES.site + RESERVED_BYTES.tallies;
   const used = slots * fileCost(slotBytes, a) + fileCost(loaderBytes, a) + records;
   return {
     board: board.id,

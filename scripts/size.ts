@@ -8,7 +8,7 @@
  */
 import { rollup } from "rollup";
 import { boards, boardById } from "../boards/index";
-import { budgetFromDist } from "./budget";
+import { METER_BYTES, budgetFromDist } from "./budget";
 import { DIST } from "./sim/board";
 import { bundleConfig } from "./build/config";
 import type { Board } from "../boards/types";
@@ -51,7 +51,8 @@ if (process.argv.includes("--json")) {
       `${r.board.padEnd(20)}  ${String(r.bundleBytes).padStart(12)}   ${kb(r.storageUsed).padStart(12)} (${r.appSlots}${r.slotBytes !== r.bundleBytes ? ", compressed" : ""})   ${kb(r.storageTotal).padStart(13)}   ${kb(r.bufferBytes).padStart(17)}`,
     );
   }
-  console.log("\nStorage used = app slots × (bundle + 32-byte header) + loader + identity, site, boot control and tallies (docs/storage-layout.md).");
+  console.log("\nStorage used = app slots × (bundle + 32-byte header) + loader + identity, site, boot control and the six counters every gateway keeps (docs/storage-layout.md).");
+  console.log(`Each water meter on a site keeps one more counter: ${METER_BYTES} B less for readings.`);
 }
 if (process.argv.includes("--drivers")) {
   const d = await driverBytes();
