@@ -22,10 +22,7 @@ import { startSender, sendNext, framesSent, onAck } from "./uplink/sender";
 import { countBoot, requestReport } from "./uplink/report";
 import { handleDownlink, decodeAck } from "./uplink/downlink";
 import { startLinks } from "./links/index";
-
-/** Application ports (docs/frame-format.md). */
-const PORT_DOWNLINK = 11;
-const PORT_BULK_ACK = 12;
+import { PORT_DOWNLINK, PORT_BULK_ACK } from "./links/link";
 
 let set: SensorSet = { sensors: [], names: ["gateway"], error: "" };
 let site: Site;

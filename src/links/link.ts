@@ -27,3 +27,8 @@ export const SENT = 1;
 export const DELIVERED = 2;
 
 export type DownlinkHandler = (port: number, data: number[]) => void;
+
+/** Application ports (docs/frame-format.md): frames up, downlinks and bulk acknowledgements down. MQTT and HTTP carry the same numbers. */
+export const PORT_UPLINK = 10;
+export const PORT_DOWNLINK = 11;
+export const PORT_BULK_ACK = 12;

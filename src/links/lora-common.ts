@@ -3,7 +3,6 @@ import { NOT_SENT, type Link } from "./link";
 import type { AtPort } from "./at";
 import { airtimeMs, waitMs } from "./dutycycle";
 
-export const UPLINK_PORT = 10;
 /** EU868 (RP002-1.0.4): maximum application payload and spreading factor by data rate. */
 export const MAX_PAYLOAD = [51, 51, 51, 115, 222, 222, 222, 222];
 export const SF = [12, 11, 10, 9, 8, 7, 7, 7];

@@ -6,7 +6,7 @@
  * a last will that tells the platform the gateway went offline. Topics:
  * docs/links.md.
  */
-import { NOT_SENT, DELIVERED, type Link, type DownlinkHandler } from "./link";
+import { NOT_SENT, DELIVERED, PORT_DOWNLINK, type Link, type DownlinkHandler } from "./link";
 import { backoffMs } from "./backoff";
 import { log, INFO, WARN } from "../runtime/log";
 import type { Network } from "./wifi";
@@ -25,6 +25,18 @@ export interface MqttConfig {
   /** Connect over require("tls") with these options (ca, cert, key as DER), or plain TCP when absent. */
   tls?: object;
 }
+
+/** Control packet types (MQTT 3.1.1, 2.2.1), as the high nibble of the first byte. */
+const CONNECT = 1;
+const CONNACK = 2;
+const PUBLISH = 3;
+const PUBACK = 4;
+const SUBSCRIBE = 8;
+const PINGREQ = 12;
+const PINGRESP = 13;
+/** A packet's first byte is its type << 4 and flags (2.2.2): SUBSCRIBE has 0b0010; PUBLISH 0b0010 for QoS 1, 0b0001 to retain. */
+const QOS1 = 2;
+const RETAIN = 1;
 
 function chr(n: number): string {
   return String.fromCharCode(n & 255);
@@ -100,8 +112,8 @@ export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, wifi: Net
   }
 
   function handle(type: number, flags: number, body: string): void {
-    if (type === 2) {
-      // CONNACK: return code 0 accepts.
+    if (type === CONNACK) {
+      // Return code 0 accepts.
       if (body.charCodeAt(1) !== 0) return drop("refused, code " + body.charCodeAt(1));
       state = 2;
       retry = 0;
@@ -109,29 +121,28 @@ export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, wifi: Net
       pongDue = 0;
       connects++;
       log(INFO, "MQTT: connected to " + cfg.host);
-      send(packet(0x82, chr(0) + chr(1) + str16(down) + chr(1)));
-      send(packet(0x31, str16(stateTopic) + "online"));
+      send(packet((SUBSCRIBE << 4) | QOS1, chr(0) + chr(1) + str16(down) + chr(1)));
+      send(packet((PUBLISH << 4) | RETAIN, str16(stateTopic) + "online"));
       pingTimer = setInterval(ping, 1000 * Math.max(5, cfg.keepalive / 2));
-    } else if (type === 4) {
-      // PUBACK
+    } else if (type === PUBACK) {
       const id = (body.charCodeAt(0) << 8) | body.charCodeAt(1);
       if (id === waitPid) settle(true);
-    } else if (type === 3) {
-      // PUBLISH to us: a downlink.
+    } else if (type === PUBLISH) {
+      // A downlink.
       const tl = (body.charCodeAt(0) << 8) | body.charCodeAt(1);
       const topic = body.substr(2, tl);
       let o = 2 + tl;
       const qos = (flags >> 1) & 3;
       if (qos > 0) {
-        send(packet(0x40, body.substr(o, 2)));
+        send(packet(PUBACK << 4, body.substr(o, 2)));
         o += 2;
       }
       if (topic === down) {
         const data: number[] = [];
         for (let i = o; i < body.length; i++) data.push(body.charCodeAt(i));
-        onDownlink(11, data);
+        onDownlink(PORT_DOWNLINK, data);
       }
-    } else if (type === 13) pongDue = 0; // PINGRESP
+    } else if (type === PINGRESP) pongDue = 0;
   }
 
   function onData(d: string): void {
@@ -161,7 +172,7 @@ export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, wifi: Net
     const t = getTime();
     if (pongDue && t > pongDue) return drop("no answer to a ping");
     if (t - lastOut >= cfg.keepalive / 2) {
-      send(chr(0xc0) + chr(0));
+      send(chr(PINGREQ << 4) + chr(0));
       pongDue = t + cfg.keepalive;
     }
   }
@@ -186,7 +197,7 @@ export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, wifi: Net
     }
     const s = net.connect(Object.assign({ host: cfg.host, port: cfg.port }, cfg.tls), function () {
       if (sock !== s) return;
-      send(packet(0x10, str16("MQTT") + chr(4) + chr(flags) + chr(cfg.keepalive >> 8) + chr(cfg.keepalive) + payload));
+      send(packet(CONNECT << 4, str16("MQTT") + chr(4) + chr(flags) + chr(cfg.keepalive >> 8) + chr(cfg.keepalive) + payload));
     });
     sock = s;
     s.on("data", function (d: string) {
@@ -220,7 +231,7 @@ export function mqttLink(cfg: MqttConfig, onDownlink: DownlinkHandler, wifi: Net
       waiting = done;
       let payload = "";
       for (let i = 0; i < n; i++) payload += chr(bytes[i]);
-      send(packet(0x32, str16(up) + chr(pid >> 8) + chr(pid) + payload));
+      send(packet((PUBLISH << 4) | QOS1, str16(up) + chr(pid >> 8) + chr(pid) + payload));
       // A broker slow to acknowledge is waited for; the connection is dropped only by keepalive.
       waitTimer = setTimeout(function () {
         waitTimer = 0;

@@ -8,9 +8,9 @@
 import type { ModemHw } from "../../boards/types";
 import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "./dutycycle";
-import { NOT_SENT, SENT, DELIVERED, type Link, type DownlinkHandler } from "./link";
+import { NOT_SENT, SENT, DELIVERED, PORT_UPLINK, type Link, type DownlinkHandler } from "./link";
 import { log, INFO, WARN } from "../runtime/log";
-import { UPLINK_PORT, SF, hex, unhex, loraLink, type LoraKeys, loraState } from "./lora-common";
+import { SF, hex, unhex, loraLink, type LoraKeys, loraState } from "./lora-common";
 import { backoffMs } from "./backoff";
 
 const STATUS = /^(OK|AT_ERROR|AT_PARAM_ERROR|AT_BUSY_ERROR|AT_TEST_PARAM_OVERFLOW|AT_NO_NETWORK_JOINED|AT_RX_ERROR|AT_DUTYCYCLE_RESTRICTED|AT_COMMAND_NOT_FOUND)$/;
@@ -149,7 +149,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
         done(r);
       };
       const go = function (): void {
-        at.cmd("AT+SEND=" + UPLINK_PORT + ":" + hex(bytes, n), 3000, function (st) {
+        at.cmd("AT+SEND=" + PORT_UPLINK + ":" + hex(bytes, n), 3000, function (st) {
           if (st === "AT_NO_NETWORK_JOINED") {
             s.state = 1;
             s.sending = false;

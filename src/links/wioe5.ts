@@ -9,9 +9,9 @@
 import type { ModemHw } from "../../boards/types";
 import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "./dutycycle";
-import { NOT_SENT, SENT, DELIVERED, type Link, type DownlinkHandler } from "./link";
+import { NOT_SENT, SENT, DELIVERED, PORT_UPLINK, type Link, type DownlinkHandler } from "./link";
 import { log, INFO, WARN } from "../runtime/log";
-import { UPLINK_PORT, SF, hex, unhex, loraLink, type LoraKeys, loraState } from "./lora-common";
+import { SF, hex, unhex, loraLink, type LoraKeys, loraState } from "./lora-common";
 import { backoffMs } from "./backoff";
 
 function endOf(tag: string): (l: string) => boolean {
@@ -61,7 +61,7 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
       pinMode(m.reset, "output");
       digitalWrite(m.reset, 1);
     }
-    run(["AT", "AT+MODE=LWOTAA", "AT+DR=EU868", 'AT+ID=DevEui,"' + keys.devEui + '"', 'AT+ID=AppEui,"' + keys.joinEui + '"', 'AT+KEY=APPKEY,"' + keys.appKey + '"', "AT+ADR=ON", "AT+CLASS=A", "AT+PORT=" + UPLINK_PORT], 0, join);
+    run(["AT", "AT+MODE=LWOTAA", "AT+DR=EU868", 'AT+ID=DevEui,"' + keys.devEui + '"', 'AT+ID=AppEui,"' + keys.joinEui + '"', 'AT+KEY=APPKEY,"' + keys.appKey + '"', "AT+ADR=ON", "AT+CLASS=A", "AT+PORT=" + PORT_UPLINK], 0, join);
   }
 
   function join(): void {
