@@ -3,6 +3,8 @@
  * decodeUplink, encodeDownlink, decodeDownlink). ECMAScript 5.1, no require,
  * standalone. Frame format: docs/frame-format.md in the feldgate repository.
  * Also exports toSenML (RFC 8428) and toNgsiLd (FIWARE NGSI-LD) forms.
+ * Its CBOR reader is its own on purpose, not a copy of the firmware's writer:
+ * the tests hold the two (and cbor-x) against each other as independent oracles.
  * Apache-2.0.
  */
 

@@ -1,5 +1,5 @@
 /**
- * What Espruino 2v29 lacks, from ../shared/espruino-2v29-support.md. The
+ * What Espruino 2v29 lacks, from docs/espruino-2v29.md. The
  * build's compatibility gate refuses bundles that reference these, and the
  * simulated board deletes them from its realm, so both agree by construction.
  */

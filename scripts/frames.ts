@@ -2,6 +2,8 @@
  * Node side of the frame format, built on cbor-x: decoding for the Wi-Fi/MQTT
  * path and for tests (independent of the codec in decoders/, so the two check
  * each other), the other encodings the bench compares, and LoRa airtime.
+ * cbor-x is a second, independent decoder on purpose: an oracle for the
+ * firmware's writer and the codec's reader, not a duplicate of either.
  */
 import { createRequire } from "node:module";
 import { decode, encode } from "cbor-x";

@@ -14,13 +14,13 @@ export const Q_CHECKSUM = 4;
 export const QUALITY_WORDS = ["ok", "out of range", "stuck", "no answer", "checksum error"];
 
 /**
- * ch: channel (0 is the gateway itself); qty: quantity code (src/quantities.ts);
+ * ch: channel (0 is the gateway itself); qty: quantity code (src/readings/quantities.ts);
  * value: integer in the quantity's unit — with Q_RANGE what was measured, with
  * Q_STUCK, Q_NO_ANSWER and Q_CHECKSUM always 0; t: seconds since 1970.
  */
 export type ReadingSink = (ch: number, qty: number, value: number, q: number, t: number) => void;
 
-/** ch, event code (src/events.ts), 1 raised / 0 cleared, the value that decided it, t. */
+/** ch, event code (src/readings/events.ts), 1 raised / 0 cleared, the value that decided it, t. */
 export type EventSink = (ch: number, code: number, active: number, value: number, t: number) => void;
 
 const readingSinks: ReadingSink[] = [];

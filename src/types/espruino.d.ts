@@ -1,6 +1,6 @@
 /**
  * What the Espruino 2v29 interpreter offers beyond ES5 and beyond what
- * @types/espruino declares, per ../shared/espruino-2v29-support.md.
+ * @types/espruino declares, per docs/espruino-2v29.md.
  * Nothing here may name a feature the interpreter lacks.
  */
 

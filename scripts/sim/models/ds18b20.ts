@@ -1,4 +1,7 @@
-/** DS18B20 temperature probes on a OneWire bus: ROM codes with CRC, scratchpad with CRC, and their faults. */
+/**
+ * DS18B20 temperature probes on a OneWire bus: ROM codes with CRC, scratchpad with CRC, and their faults.
+ * The CRC here is written apart from the driver's on purpose: an independent oracle for it.
+ */
 import type { OneWireDevice } from "../peripherals";
 
 export function crc8(b: ArrayLike<number>, n = b.length): number {

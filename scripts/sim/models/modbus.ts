@@ -1,4 +1,7 @@
-/** A Modbus RTU slave (a pump controller or a meter) on an RS-485 line, with its faults. */
+/**
+ * A Modbus RTU slave (a pump controller or a meter) on an RS-485 line, with its faults.
+ * Its CRC-16 is written apart from the driver's on purpose: an independent oracle for it.
+ */
 import type { SimBoard } from "../board";
 import type { Uart } from "../peripherals";
 

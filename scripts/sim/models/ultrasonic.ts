@@ -1,4 +1,4 @@
-/** Ultrasonic distance sensors as the firmware sees them, with their faults. */
+/** Ultrasonic distance sensors as the firmware sees them, with their faults. Frame checksums are computed here apart from the driver: an independent oracle. */
 import type { SimBoard } from "../board";
 import type { Uart } from "../peripherals";
 
