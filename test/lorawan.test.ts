@@ -186,6 +186,8 @@ describe("downlinks through LoRaWAN", () => {
     lw.ns.queueDownlink({ command: "set_sensor", counter: 4, sensor: 0, options: { dry: 9 } });
     sim.advance(HOUR);
     expect(lw.ns.status.map((s) => s.result)).toEqual(["accepted", "rejected"]);
+    // The platform is told why, in the gateway's own words.
+    expect(lw.ns.status[1]).toEqual({ counter: 4, result: "rejected", detail: "site.sensors[0].dry: a number from 0.1 to 5 is needed" });
     expect(JSON.parse(sim.storage.read("fg.site")!).sensors[0].dry).toBe(2.5);
     expect(sim.output()).toContain("Sensor change from the platform refused: site.sensors[0].dry: a number from 0.1 to 5 is needed");
   });
