@@ -65,6 +65,17 @@ function tempDir(prefix: string): string {
   return dir;
 }
 
+/** The uid and gid of a system user, from /etc/passwd; null where there is none. */
+function systemUser(name: string): { uid: number; gid: number } | null {
+  try {
+    const line = fs.readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith(`${name}:`));
+    const f = line?.split(":");
+    return f ? { uid: Number(f[2]), gid: Number(f[3]) } : null;
+  } catch {
+    return null;
+  }
+}
+
 class Mosquitto implements Broker {
   readonly name = "Mosquitto";
   private proc: ChildProcess | null = null;
@@ -78,7 +89,17 @@ class Mosquitto implements Broker {
       lines.push(`listener ${o.tls.port} 127.0.0.1`, `cafile ${f("ca.pem")}`, `certfile ${f("broker.pem")}`, `keyfile ${f("broker.key")}`, "require_certificate true", "use_identity_as_username true");
     }
     lines.push(`listener ${o.port} 127.0.0.1`, "allow_anonymous true", "set_tcp_nodelay true");
-    if (o.persistent) lines.push("persistence true", `persistence_location ${dir}/`);
+    if (o.persistent) {
+      const db = path.join(dir, "db");
+      fs.mkdirSync(db);
+      // Started as root, Mosquitto runs as the user mosquitto and must be able to write its database.
+      const user = process.getuid?.() === 0 ? systemUser("mosquitto") : null;
+      if (user) {
+        fs.chmodSync(dir, 0o755);
+        fs.chownSync(db, user.uid, user.gid);
+      }
+      lines.push("persistence true", `persistence_location ${db}/`);
+    }
     this.conf = path.join(dir, "mosquitto.conf");
     fs.writeFileSync(this.conf, lines.join("\n") + "\n");
   }
