@@ -29,7 +29,10 @@ export interface Broker {
   readonly name: BrokerName;
   /** Resolves once every listener accepts connections; rejects, saying why, when the broker cannot start. */
   start(): Promise<void>;
+  /** Stops the broker and keeps what it stored, for the next start(). */
   stop(): Promise<void>;
+  /** Stops the broker for good and removes what it stored. */
+  close(): Promise<void>;
 }
 
 /** Which broker makeBroker() gives on this machine. */
@@ -58,13 +61,6 @@ async function assertFree(o: BrokerOptions): Promise<void> {
   for (const port of ports(o)) if (await portOpen(port)) throw new Error(`127.0.0.1:${port} is already in use by another program: the MQTT tests cannot start their broker there`);
 }
 
-/** A private temporary directory, removed when the test process ends. */
-function tempDir(prefix: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.once("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 /** The uid and gid of a system user, from /etc/passwd; null where there is none. */
 function systemUser(name: string): { uid: number; gid: number } | null {
   try {
@@ -79,10 +75,11 @@ function systemUser(name: string): { uid: number; gid: number } | null {
 class Mosquitto implements Broker {
   readonly name = "Mosquitto";
   private proc: ChildProcess | null = null;
+  private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "feldgate-mqtt-"));
   private readonly conf: string;
 
   constructor(private readonly o: BrokerOptions) {
-    const dir = tempDir("feldgate-mqtt-");
+    const dir = this.dir;
     const lines: string[] = [];
     if (o.tls) {
       const f = (n: string) => o.tls!.pki.file(n);
@@ -131,6 +128,11 @@ class Mosquitto implements Broker {
       p.once("exit", () => res());
       p.kill("SIGTERM");
     });
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -184,5 +186,10 @@ class AedesBroker implements Broker {
     // What aedes does not hold, such as a TLS handshake under way.
     for (const c of r.sockets) c.destroy();
     await Promise.all(closed);
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    this.persistence = null;
   }
 }

@@ -16,6 +16,7 @@ const PORT = 18830 + Math.floor(Math.random() * 1000);
 const broker = makeBroker({ port: PORT, persistent: true });
 const startBroker = () => broker.start();
 const stopBroker = () => broker.stop();
+afterAll(() => broker.close());
 
 /** The platform's side: a real MQTT client that keeps every reading once, and the gateway's state messages. */
 class Platform {
@@ -335,7 +336,7 @@ describe("TLS (require(\"tls\")): MQTT and HTTPS with a client certificate the s
     await tlsBroker.start();
   });
   afterAll(async () => {
-    await tlsBroker?.stop();
+    await tlsBroker?.close();
     pki?.remove();
   });
 
