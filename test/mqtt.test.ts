@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import https from "node:https";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import mqtt from "mqtt";
 import { makeBoard, siteWith, cycles } from "./helpers";
+import { brokerName, makeBroker, portOpen, type Broker } from "./broker";
+import { makePki, type Pki } from "./pki";
 import { decodeFrame, codec } from "../scripts/frames";
 import { runAcker } from "../scripts/acker";
 import type { SimBoard } from "../scripts/sim/board";
@@ -14,37 +12,11 @@ import { attachLorawan, type Lorawan } from "../scripts/sim/lorawan";
 
 const HOUR = 3600_000;
 const PORT = 18830 + Math.floor(Math.random() * 1000);
-let broker: ChildProcess | null = null;
-
-async function portOpen(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = net.connect({ host: "127.0.0.1", port }, () => {
-      s.destroy();
-      res(true);
-    });
-    s.on("error", () => res(false));
-  });
-}
-
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "feldgate-mqtt-"));
-const conf = path.join(dir, "mosquitto.conf");
-fs.writeFileSync(conf, `listener ${PORT} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\nset_tcp_nodelay true\n`);
-
-/** Mosquitto (Debian package mosquitto) on loopback, keeping sessions and queued messages across restarts as a deployment would. */
-async function startBroker(): Promise<void> {
-  broker = spawn("mosquitto", ["-c", conf], { stdio: "ignore" });
-  for (let i = 0; i < 100 && !(await portOpen(PORT)); i++) await new Promise((r) => setTimeout(r, 50));
-}
-
-async function stopBroker(): Promise<void> {
-  const b = broker;
-  broker = null;
-  if (!b) return;
-  await new Promise<void>((res) => {
-    b.once("exit", () => res());
-    b.kill("SIGTERM");
-  });
-}
+/** The broker on loopback, keeping sessions and queued messages across restarts as a deployment would. */
+const broker = makeBroker({ port: PORT, persistent: true });
+const startBroker = () => broker.start();
+const stopBroker = () => broker.stop();
+afterAll(() => broker.close());
 
 /** The platform's side: a real MQTT client that keeps every reading once, and the gateway's state messages. */
 class Platform {
@@ -107,7 +79,7 @@ function gateway(id: string, p: Platform, brokerPort = PORT): SimBoard {
 }
 
 
-describe("Wi-Fi and MQTT against a real broker (Mosquitto)", () => {
+describe(`Wi-Fi and MQTT against a real broker (${brokerName()})`, () => {
   beforeAll(startBroker);
   afterAll(stopBroker);
 
@@ -352,38 +324,20 @@ describe("the platform's acker on the network server's MQTT integration", () => 
 
 describe("TLS (require(\"tls\")): MQTT and HTTPS with a client certificate the server requires", () => {
   const TLS_PORT = PORT + 1000;
-  const pki = fs.mkdtempSync(path.join(os.tmpdir(), "feldgate-pki-"));
-  const tlsConf = path.join(pki, "mosquitto.conf");
-  let tlsBroker: ChildProcess | null = null;
-  const der = (f: string) => fs.readFileSync(path.join(pki, f));
+  let pki: Pki | undefined;
+  let tlsBroker: Broker | undefined;
+  const der = (f: string) => pki!.read(f);
 
-  /** A CA, the broker's certificate and a gateway's, made for this run with OpenSSL and never kept. */
-  function makePki(): void {
-    const sh = (args: string[]) => execFileSync("openssl", args, { cwd: pki, stdio: "ignore" });
-    sh(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=feldgate test CA"]);
-    for (const who of ["broker", "gw-tls"]) {
-      sh(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", `${who}.key`, "-out", `${who}.csr`, "-subj", `/CN=${who === "broker" ? "127.0.0.1" : who}`]);
-      sh(["x509", "-req", "-in", `${who}.csr`, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", `${who}.pem`, "-days", "2"]);
-    }
-    // What provisioning stores on the board: DER, the key as PKCS#8.
-    sh(["x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der"]);
-    sh(["x509", "-in", "gw-tls.pem", "-outform", "DER", "-out", "gw-tls.der"]);
-    sh(["pkcs8", "-topk8", "-nocrypt", "-in", "gw-tls.key", "-outform", "DER", "-out", "gw-tls.key.der"]);
-    // Mosquitto started as root reads its files as the user mosquitto: throw-away test keys may be readable.
-    fs.chmodSync(pki, 0o755);
-    for (const f of fs.readdirSync(pki)) fs.chmodSync(path.join(pki, f), 0o644);
-    fs.writeFileSync(tlsConf, [`listener ${TLS_PORT} 127.0.0.1`, `cafile ${pki}/ca.pem`, `certfile ${pki}/broker.pem`, `keyfile ${pki}/broker.key`, "require_certificate true", "use_identity_as_username true", `listener ${PORT} 127.0.0.1`, "allow_anonymous true", ""].join("\n"));
-  }
-
+  // A CA, the broker's certificate and a gateway's, made for this run and never kept; and a broker with
+  // a TLS listener that requires a client certificate, beside a plain one for the platform.
   beforeAll(async () => {
-    makePki();
-    tlsBroker = spawn("mosquitto", ["-c", tlsConf], { stdio: "ignore" });
-    for (let i = 0; i < 100 && !(await portOpen(TLS_PORT)); i++) await new Promise((r) => setTimeout(r, 50));
+    pki = await makePki();
+    tlsBroker = makeBroker({ port: PORT, tls: { port: TLS_PORT, pki } });
+    await tlsBroker.start();
   });
   afterAll(async () => {
-    const b = tlsBroker;
-    if (b && b.exitCode === null) await new Promise<void>((res) => (b.once("exit", () => res()), b.kill("SIGTERM")));
-    fs.rmSync(pki, { recursive: true, force: true });
+    await tlsBroker?.close();
+    pki?.remove();
   });
 
   /** The gateway's certificate and key, as provisioning stores them. */
@@ -410,7 +364,7 @@ describe("TLS (require(\"tls\")): MQTT and HTTPS with a client certificate the s
   it("HTTPS: frames are posted over TLS with the gateway's certificate, which the endpoint requires", async () => {
     const got = new Map<string, number | null>();
     let unauthorised = 0;
-    const server = https.createServer({ key: fs.readFileSync(path.join(pki, "broker.key")), cert: fs.readFileSync(path.join(pki, "broker.pem")), ca: fs.readFileSync(path.join(pki, "ca.pem")), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    const server = https.createServer({ key: pki!.read("broker.key"), cert: pki!.read("broker.pem"), ca: pki!.read("ca.pem"), requestCert: true, rejectUnauthorized: true }, (req, res) => {
       if (!(req.socket as any).authorized) unauthorised++;
       const chunks: Buffer[] = [];
       req.on("data", (c) => chunks.push(c));
