@@ -12,6 +12,7 @@ import { boardById, type Board } from "../../boards/index";
 import type { BoardFlash } from "../../boards/types";
 import { Flash, PowerCut, type PowerCutPlan } from "./flash";
 import { FlashDriver, makeFlash } from "./flash-driver";
+import { flashModule } from "./flash-api";
 import { SimStorage, SimStorageFile, bytesToString, dataToBytes } from "./storage";
 import { VirtualClock, type ClockEvent } from "./clock";
 import { Prng } from "./prng";
@@ -443,6 +444,7 @@ export class SimBoard {
       memory: () => this.memory(),
       hasModule: (name) => (this.board.modules as readonly string[]).includes(name),
       storage: this.storage,
+      flash: flashModule(this.flashDriver),
       openStorageFile: (name, mode) => new SimStorageFile(this.storage, name, mode),
       modules: {
         Wifi: this.wifi.api,
