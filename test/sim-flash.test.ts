@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import zlib from "node:zlib";
 import { LINUX_FLASH } from "../boards/sim";
 import { boards } from "../boards/index";
-import type { SimBoard } from "../scripts/sim/board";
+import { SimBoard } from "../scripts/sim/board";
 import { PowerCut } from "../scripts/sim/flash";
 import { bootBoard, runSnippet, storageOn } from "./helpers";
 
@@ -268,6 +268,16 @@ describe("compact() starts at the first page holding trash (jsfGetStorageStats, 
     expect(() => s.write("b", "z", 0, 4000)).toThrow("Unable to find or create file");
     expect(s.flash.totalErases).toBe(erases); // it did not try
     expect(s.getStats().trashCount).toBe(1);
+  });
+
+  it("with the last file ending at Storage's end, a new file fails on Linux; on ESP32 the search would read the firmware, and the simulator says so", () => {
+    for (const id of ["sim", "esp32-wifi"]) {
+      const sim = new SimBoard({ board: id });
+      sim.storage.write("fill", "x", 0, sim.storage.getFree() - 32);
+      expect(sim.storage.getFree()).toBe(0);
+      if (id === "sim") expect(() => sim.storage.write("n", "1")).toThrow("Unable to find or create file");
+      else expect(() => sim.storage.write("n", "1")).toThrow(/reads the firmware there; not modelled/);
+    }
   });
 
   it("the interpreter prints Compacting... to its console", () => {

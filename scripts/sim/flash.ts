@@ -100,7 +100,9 @@ export class Flash {
   /** Set when power was cut: nothing reaches the flash until the board is powered again. */
   dead = false;
   private plan: PowerCutPlan | null = null;
-  private dropAt = 0;
+  /** Operations until the dropped write (0: none armed); dropNow marks the one under way. */
+  private dropIn = 0;
+  private dropNow = false;
   /** Called for every operation, for tests that list the positions they cut at. */
   onOp: ((op: FlashOp, addr: number, len: number) => void) | null = null;
 
@@ -146,7 +148,7 @@ export class Flash {
 
   /** The atOp-th operation from now, if a write, fails without a word: nothing of it reaches the flash. */
   armDroppedWrite(atOp: number | null): void {
-    this.dropAt = atOp === null ? 0 : this.opsSinceArm + atOp;
+    this.dropIn = atOp === null ? 0 : Math.max(0, atOp);
   }
 
   /** Flash operations since the last armPowerCut(): a test counts a sequence's writes with it. */
@@ -180,8 +182,7 @@ export class Flash {
   program(addr: number, data: Uint8Array): void {
     const a = this.area(addr, data.length);
     const torn = this.step("write", addr, data.length);
-    if (this.dropAt && this.opsSinceArm === this.dropAt) {
-      this.dropAt = 0;
+    if (this.dropNow) {
       this.droppedWrites++;
       this.writeOps++;
       if (torn >= 0) this.cut("write", torn);
@@ -269,6 +270,7 @@ export class Flash {
   private step(op: FlashOp, addr: number, len: number): number {
     if (this.dead) throw new PowerCut(op, this.opsSinceArm, 0);
     this.opsSinceArm++;
+    this.dropNow = this.dropIn > 0 && --this.dropIn === 0;
     if (this.onOp) this.onOp(op, addr, len);
     const p = this.plan;
     if (p && this.opsSinceArm === p.atOp) return Math.max(0, p.tornAt);
