@@ -1,4 +1,5 @@
 import { ALL_DRIVERS, type Board } from "./types";
+import { ESP32_FLASH } from "./flash-esp32";
 
 /** ESP32 DevKitC (ESP32-WROOM-32) on the official ESP32 build, Wi-Fi only. */
 const board: Board = {
@@ -6,9 +7,10 @@ const board: Board = {
   title: "ESP32 DevKit, Wi-Fi",
   espruinoBuild: "ESP32",
   storage: { bytes: 224 * 4096, pageBytes: 4096, align: 4 },
+  flash: ESP32_FLASH,
   jsVars: 16383,
   jsVarBytes: 14,
-  modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi"],
+  modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi", "Flash"],
   drivers: ALL_DRIVERS,
   bulkAcks: false,
   hw: {

@@ -1,4 +1,35 @@
-import { ALL_DRIVERS, type Board } from "./types";
+import { ALL_DRIVERS, type Board, type BoardFlash } from "./types";
+
+/**
+ * The interpreter's Linux build, exactly: 256 pages of 1 KB at 0x10000000
+ * (build_platform_config.py:80-84, 120, 290; LINUX.py:48), written in 4-byte
+ * units (targets/linux/jshardware.c:41-42), read as flash strings (LINUX.py:38
+ * defines SPIFLASH_BASE; linux/jshardware.c:946-948), and Flash.getFree()
+ * answering the whole of Storage (linux/jshardware.c:840-850).
+ */
+export const LINUX_FLASH: BoardFlash = {
+  driver: "linux",
+  storageStart: 0x10000000,
+  pageBytes: 1024,
+  writeUnit: 4,
+  reads: "flash-strings",
+  freeAreas: [{ addr: 0x10000000, length: 256 * 1024 }],
+  extraAreas: [],
+  // linux/jshardware.c:831-838
+  pageMap: [{ addr: 0x10000000, length: 256 * 1024, pageBytes: 1024 }],
+};
+
+/**
+ * The simulated board's flash: the Linux build's rules and size with the
+ * target boards' 4 KB pages, so that Storage behaves as on them.
+ * `new SimBoard({ board: "sim", flash: LINUX_FLASH })` gives the Linux
+ * build's own 1 KB pages.
+ */
+const SIM_FLASH: BoardFlash = {
+  ...LINUX_FLASH,
+  pageBytes: 4096,
+  pageMap: [{ addr: 0x10000000, length: 256 * 1024, pageBytes: 4096 }],
+};
 
 /**
  * The simulated board: every capability the real boards have, so that one
@@ -9,9 +40,10 @@ const board: Board = {
   title: "Simulated board",
   espruinoBuild: "LINUX",
   storage: { bytes: 64 * 4096, pageBytes: 4096, align: 4 },
+  flash: SIM_FLASH,
   jsVars: 16383,
   jsVarBytes: 14,
-  modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi"],
+  modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi", "Flash"],
   drivers: ALL_DRIVERS,
   bulkAcks: true,
   hw: {

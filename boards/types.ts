@@ -5,7 +5,7 @@
  */
 
 /** A built-in module of an Espruino build, reached with `require(name)`. */
-export type BuiltinModule = "Storage" | "crypto" | "heatshrink" | "net" | "http" | "tls" | "Wifi";
+export type BuiltinModule = "Storage" | "crypto" | "heatshrink" | "net" | "http" | "tls" | "Wifi" | "Flash";
 
 export type ModemKind = "rak3172" | "wioe5";
 
@@ -66,6 +66,48 @@ export interface BoardHw {
   readonly nativeCrypto: boolean;
 }
 
+/** A run of flash addresses. */
+export interface FlashArea {
+  readonly addr: number;
+  readonly length: number;
+}
+
+/**
+ * The flash under a build as its Flash module and Storage see it. Each board
+ * file cites where its figures come from in the interpreter's source
+ * (Espruino, tag RELEASE_2V29).
+ */
+export interface BoardFlash {
+  /**
+   * Whose jshFlash* functions the build runs: "esp32" (targets/esp32),
+   * "nrf52" (targets/nrf5x, internal flash), "nrf52-spi" (targets/nrf5x,
+   * external SPI flash mapped at SPIFLASH_BASE), "linux" (targets/linux).
+   */
+  readonly driver: "esp32" | "nrf52" | "nrf52-spi" | "linux";
+  /** FLASH_SAVED_CODE_START: the flash address of Storage's first byte. */
+  readonly storageStart: number;
+  /** Erase unit (FLASH_PAGE_SIZE), the same as storage.pageBytes. */
+  readonly pageBytes: number;
+  /**
+   * Bytes programmed at once. Where it is above 1, jshFlashWriteAligned
+   * (jshardware_common.c) turns an unaligned write into read-modify-write of
+   * whole units; 1 means any byte can be written alone.
+   */
+  readonly writeUnit: number;
+  /** Writes a 32-bit word takes between two erases of its page (nRF52840 NVMC: 2). */
+  readonly maxWritesPerWord?: number;
+  /** SPI NOR program page: one write is split where it crosses these boundaries. */
+  readonly programPageBytes?: number;
+  /** How the interpreter reads Storage: through a memory map, or as flash strings read through jshFlashRead. */
+  readonly reads: "memory-mapped" | "flash-strings";
+  /** What Flash.getFree() answers on this build, in its order. */
+  readonly freeAreas: readonly FlashArea[];
+  /** Flash outside Storage that the simulator models: the free areas a firmware may own. */
+  readonly extraAreas: readonly FlashArea[];
+  /** Addresses for which Flash.getPage() answers a page, with that page's size. */
+  readonly pageMap: readonly (FlashArea & { readonly pageBytes: number })[];
+}
+
 /** Sensor driver kinds, as site configurations name them. */
 export type DriverKind = "trough" | "pump" | "smoke" | "level" | "meter" | "temp" | "soil";
 export const ALL_DRIVERS: readonly DriverKind[] = ["trough", "pump", "smoke", "level", "meter", "temp", "soil"];
@@ -81,6 +123,7 @@ export interface Board {
     /** Write alignment of the build's flash driver (JSF_ALIGNMENT). */
     readonly align: number;
   };
+  readonly flash: BoardFlash;
   readonly jsVars: number;
   /** Bytes per JsVar in this build. */
   readonly jsVarBytes: number;

@@ -1,6 +1,9 @@
 /** Shared set-up for tests that run bundles on the simulated board. */
 import { SimBoard, type SimOptions } from "../scripts/sim/board";
 import { standardWorld } from "../scripts/sim/world";
+import { makeFlash } from "../scripts/sim/flash-driver";
+import { SimStorage } from "../scripts/sim/storage";
+import { LINUX_FLASH } from "../boards/sim";
 
 export interface BootOptions extends Partial<SimOptions> {
   site?: unknown;
@@ -72,4 +75,11 @@ export function bootWith(conf: object | object[], setup: (sim: SimBoard) => void
   sim.boot();
   sim.advance(4000);
   return sim;
+}
+
+/** Storage alone on `pages` pages, with the Linux build's flash rules at its address. */
+export function storageOn(pages: number, pageBytes: number): SimStorage {
+  const bytes = pages * pageBytes;
+  const conf = { ...LINUX_FLASH, pageBytes, pageMap: [{ addr: LINUX_FLASH.storageStart, length: bytes, pageBytes }] };
+  return new SimStorage(makeFlash(conf, bytes), { start: conf.storageStart, bytes, align: 4 });
 }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { Flash, PowerCut } from "../scripts/sim/flash";
+import { PowerCut } from "../scripts/sim/flash";
 import { SimStorage, SimStorageFile } from "../scripts/sim/storage";
-import { runSnippet } from "./helpers";
+import { runSnippet, storageOn } from "./helpers";
 
 function storage(pages = 4): SimStorage {
-  return new SimStorage(new Flash(pages * 4096, 4096, 4), 4);
+  return storageOn(pages, 4096);
 }
 
 describe("simulated Storage follows jsflash.c", () => {
@@ -121,12 +121,21 @@ describe("StorageFile", () => {
 });
 
 describe("power cuts inside flash operations", () => {
-  it("a write torn at byte K keeps the whole words before K and nothing after", () => {
+  it("a write torn at byte K keeps the whole words before K; with tornMask 0 the torn word stays as it was", () => {
     const s = storage();
     s.write("f", "x", 0, 16);
-    s.flash.armPowerCut({ atOp: 1, tornAt: 7 });
-    expect(() => s.write("f", "ABCDEFGHIJ", 2)).toThrow(PowerCut);
-    expect(Buffer.from(s.readBytes("f")!.subarray(0, 12)).toString("latin1")).toBe("x\xff" + "ABCD" + "\xff".repeat(6));
+    s.flash.armPowerCut({ atOp: 1, tornAt: 7, tornMask: 0 });
+    expect(() => s.write("f", "ABCDEFGHIJ", 4)).toThrow(PowerCut);
+    expect(Buffer.from(s.readBytes("f")!.subarray(0, 16)).toString("latin1")).toBe("x\xff\xff\xff" + "ABCD" + "\xff".repeat(8));
+  });
+
+  it("an unaligned Storage.write is up to three flash writes, as jshFlashWriteAligned makes it", () => {
+    const s = storage();
+    s.write("f", "x", 0, 16);
+    const before = s.flash.opsCounted;
+    s.write("f", "ABCDEFGHIJK", 2); // part word, two whole words, part word
+    expect(s.flash.opsCounted - before).toBe(3);
+    expect(Buffer.from(s.readBytes("f")!.subarray(0, 14)).toString("latin1")).toBe("x\xff" + "ABCDEFGHIJK" + "\xff");
   });
 
   it("after the cut nothing reaches the flash until power returns", () => {

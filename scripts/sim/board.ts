@@ -9,7 +9,10 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import zlib from "node:zlib";
 import { boardById, type Board } from "../../boards/index";
+import type { BoardFlash } from "../../boards/types";
 import { Flash, PowerCut, type PowerCutPlan } from "./flash";
+import { FlashDriver, makeFlash } from "./flash-driver";
+import { flashModule } from "./flash-api";
 import { SimStorage, SimStorageFile, bytesToString, dataToBytes } from "./storage";
 import { VirtualClock, type ClockEvent } from "./clock";
 import { Prng } from "./prng";
@@ -34,6 +37,8 @@ export interface SimOptions {
   onLine?: (line: string, board: SimBoard) => void;
   /** Die temperature E.getTemperature() reports, °C. */
   dieTemperature?: number;
+  /** Flash geometry and rules in place of the board's own (e.g. LINUX_FLASH: 1 KB pages). */
+  flash?: BoardFlash;
 }
 
 export interface ConsoleLine {
@@ -59,6 +64,8 @@ function crc32(b: Uint8Array): number {
 export class SimBoard {
   readonly board: Board;
   readonly flash: Flash;
+  /** The build's jshFlash* functions over `flash`. */
+  readonly flashDriver: FlashDriver;
   readonly storage: SimStorage;
   readonly clock: VirtualClock;
   readonly rng: Prng;
@@ -90,8 +97,11 @@ export class SimBoard {
     this.board = typeof opts.board === "string" ? boardById(opts.board) : opts.board;
     this.dist = opts.dist ?? DIST;
     this.rng = new Prng(opts.seed ?? 1);
-    this.flash = new Flash(this.board.storage.bytes, this.board.storage.pageBytes, this.board.storage.align);
-    this.storage = new SimStorage(this.flash, this.board.storage.align);
+    const fc = opts.flash ?? this.board.flash;
+    this.flashDriver = makeFlash(fc, this.board.storage.bytes);
+    this.flash = this.flashDriver.flash;
+    this.storage = new SimStorage(this.flashDriver, { start: fc.storageStart, bytes: this.board.storage.bytes, align: this.board.storage.align });
+    this.storage.log = (t) => this.log(t);
     this.clock = new VirtualClock(SIM_EPOCH_MS);
     this.pins = new Pins(this.clock, this.rng, this.board.hw.vref, (fn, args) => this.dispatch(fn, args));
     this.wifi = new WifiModel(this.clock, (fn, args) => this.dispatch(fn, args));
@@ -434,6 +444,7 @@ export class SimBoard {
       memory: () => this.memory(),
       hasModule: (name) => (this.board.modules as readonly string[]).includes(name),
       storage: this.storage,
+      flash: flashModule(this.flashDriver),
       openStorageFile: (name, mode) => new SimStorageFile(this.storage, name, mode),
       modules: {
         Wifi: this.wifi.api,

@@ -42,6 +42,8 @@ export interface RealmHost {
   memory(): { free: number; usage: number; total: number };
   hasModule(name: string): boolean;
   storage: unknown;
+  /** require("Flash"): flash-api.ts */
+  flash: unknown;
   openStorageFile(name: string, mode: string): unknown;
   modules: Record<string, unknown>;
   latin1(b: Uint8Array): string;
@@ -218,7 +220,7 @@ const bootstrap = String.raw`(function (H0, G) {
   StorageFile.prototype.erase = function () { this._f.erase(); };
 
   var S = {};
-  ["read", "readBytes", "write", "erase", "eraseAll", "list", "getFree", "getStats", "compact"].forEach(function (k) { S[k] = wrap(H0.storage[k], H0.storage); });
+  ["read", "readBytes", "write", "erase", "eraseAll", "list", "hash", "getFree", "getStats", "compact"].forEach(function (k) { S[k] = wrap(H0.storage[k], H0.storage); });
   H.openStorageFile = function (n, m) {
     var f;
     try { f = H0.openStorageFile(n, m); } catch (e) { if (e && e.name === "PowerCut") throw e; throw new Error(e.message); }
@@ -232,6 +234,15 @@ const bootstrap = String.raw`(function (H0, G) {
     Wifi.setHostname = function () {};
     WA.bind(Wifi);
   }
+  var F = wrapAll(H0.flash);
+  function area(a) { return { addr: a.addr, length: a.length }; }
+  var Flash = {
+    getPage: function (addr) { var p = F.getPage(addr); return p === undefined ? undefined : area(p); },
+    getFree: function () { return F.getFree().map(area); },
+    erasePage: function (addr) { F.erasePage(addr); },
+    read: function (length, addr) { var b = F.read(length, addr); return b === undefined ? undefined : new Uint8Array(b); },
+    write: function (data, addr) { F.write(data, addr); }
+  };
   var HS = H0.modules.heatshrink;
   var NET = H0.modules.net;
   function connect(opts, cb, secure) {
@@ -257,7 +268,7 @@ const bootstrap = String.raw`(function (H0, G) {
       return req;
     }
   };
-  var modules = { Wifi: Wifi, net: net, tls: tls, http: http, heatshrink: { compress: wrap(HS.compress, HS), decompress: wrap(HS.decompress, HS) } };
+  var modules = { Flash: Flash, Wifi: Wifi, net: net, tls: tls, http: http, heatshrink: { compress: wrap(HS.compress, HS), decompress: wrap(HS.decompress, HS) } };
   var Storage = {
     read: function (n, o, l) { return S.read(n, o, l); },
     readJSON: function (n, ne) { var s = S.read(n); if (s === undefined) return undefined; try { return JSON.parse(s); } catch (e) { if (ne) return undefined; throw e; } },
@@ -270,6 +281,7 @@ const bootstrap = String.raw`(function (H0, G) {
     getFree: function () { return S.getFree(); },
     getStats: function () { var s = S.getStats(); return { totalBytes: s.totalBytes, freeBytes: s.freeBytes, fileBytes: s.fileBytes, fileCount: s.fileCount, trashBytes: s.trashBytes, trashCount: s.trashCount }; },
     compact: function () { S.compact(); },
+    hash: function (re) { return S.hash(re); },
     open: function (n, m) { return new StorageFile(H.openStorageFile(String(n), String(m))); }
   };
   var cache = {};

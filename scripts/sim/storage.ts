@@ -1,21 +1,26 @@
 /**
- * Espruino's Storage (jsflash.c, 2v29) on a simulated flash, byte for byte:
- * 32-byte headers (size | flags << 24, then a 28-byte name), data aligned to
- * the build's write unit, files appended after the last one, a replaced or
- * erased file turned to trash by zeroing its name's first word, and compact()
- * rewriting every page from the start, as the interpreter does.
+ * Espruino's Storage (src/jsflash.c, RELEASE_2V29) on the simulated flash,
+ * byte for byte and at the build's real addresses: 32-byte headers
+ * (size | flags << 24, then a 28-byte name), data aligned to JSF_ALIGNMENT,
+ * new files after the last one, a replaced or erased file turned to trash
+ * by zeroing its name's first word, and compact() starting at the first page
+ * that holds trash (storage-compact.ts). Files before that page are never
+ * read, moved or erased by it. Every flash access goes through the build's
+ * jshFlash* functions (flash-driver.ts).
  */
-import { Flash } from "./flash";
+import zlib from "node:zlib";
+import type { FlashDriver } from "./flash-driver";
+import { compactFrom } from "./storage-compact";
 
 const HEADER = 32;
 const NAME_MAX = 28;
 const FLAG_STORAGEFILE = 64;
-/** jswrap_storage.c: STORAGEFILE_CHUNKSIZE for 4 KB pages. */
-const CHUNK = 4096 - HEADER;
+/** jsflash.h:46-53: the flags a real file may carry (jsfIsRealFile, jsflash.c:194-199). */
+const REAL_FLAGS = new Set([0, FLAG_STORAGEFILE, 128]);
 
 export class StorageError extends Error {}
 
-interface FileEntry {
+export interface StorageHeader {
   addr: number; // header address
   size: number;
   flags: number;
@@ -30,6 +35,14 @@ export interface StorageStats {
   fileCount: number;
   trashBytes: number;
   trashCount: number;
+}
+
+export interface StorageGeometry {
+  /** FLASH_SAVED_CODE_START */
+  start: number;
+  bytes: number;
+  /** JSF_ALIGNMENT */
+  align: number;
 }
 
 export function bytesToString(b: Uint8Array): string {
@@ -54,82 +67,163 @@ export function dataToBytes(data: unknown): Uint8Array {
   throw new StorageError("Can't get pointer to data to write");
 }
 
-export class SimStorage {
-  readonly flash: Flash;
-  readonly align: number;
+function matches(name: string, regex: unknown): boolean {
+  if (regex === undefined || regex === null) return true;
+  return String.prototype.match.call(name, regex as RegExp) !== null;
+}
 
-  constructor(flash: Flash, align: number) {
-    this.flash = flash;
-    this.align = align;
+export class SimStorage {
+  readonly drv: FlashDriver;
+  readonly start: number;
+  readonly end: number;
+  readonly align: number;
+  /** Prints what the interpreter prints to its console (compaction). */
+  log: (text: string) => void = () => {};
+
+  constructor(drv: FlashDriver, geom: StorageGeometry) {
+    this.drv = drv;
+    this.start = geom.start;
+    this.end = geom.start + geom.bytes;
+    this.align = geom.align;
   }
 
-  private alignUp(n: number): number {
+  get flash() {
+    return this.drv.flash;
+  }
+
+  get bytes(): number {
+    return this.end - this.start;
+  }
+
+  /**
+   * STORAGEFILE_CHUNKSIZE (jswrap_storage.c:32-40): a page (at most 4 KB)
+   * less a header, or ten pages less a header where Storage is 1,000,000
+   * bytes or more (the XIAOBLE's 2 MB).
+   */
+  get chunkBytes(): number {
+    const page = this.pageBytes;
+    return this.bytes < 1000000 ? Math.min(page, 4096) - HEADER : page * 10 - HEADER;
+  }
+
+  get pageBytes(): number {
+    return this.drv.getPage(this.start)!.length;
+  }
+
+  alignUp(n: number): number {
     return (n + this.align - 1) & ~(this.align - 1);
   }
 
-  private u32(addr: number): number {
-    const b = this.flash.bytes;
-    return (b[addr] | (b[addr + 1] << 8) | (b[addr + 2] << 16) | (b[addr + 3] << 24)) >>> 0;
-  }
+  // ------------------------------------------------------------------ walking the headers
 
-  /** jsfGetFileHeader: a header is valid when its size word is set, not zero, and the file ends inside Storage. */
-  private headerAt(addr: number): FileEntry | null {
-    if (addr + HEADER > this.flash.size) return null;
-    const word = this.u32(addr);
-    const size = word & 0xffffff;
-    if (word === 0xffffffff || word === 0 || addr + HEADER + size > this.flash.size) return null;
-    const b = this.flash.bytes;
-    let name = "";
-    for (let i = 0; i < NAME_MAX && b[addr + 4 + i] !== 0; i++) name += String.fromCharCode(b[addr + 4 + i]);
-    return { addr, size, flags: word >>> 24, name, trash: this.u32(addr + 4) === 0 };
-  }
-
-  /**
-   * Walks the headers as jsfGetNextFileHeader(GNFH_GET_ALL) does: after a file,
-   * the next header; if that is not valid, the start of the next page (files
-   * used to be page aligned); then it stops. `stoppedOnBlank` tells whether it
-   * stopped on an erased header, which is what the boot-time check wants.
-   */
-  private scan(): { files: FileEntry[]; end: number; stoppedOnBlank: boolean } {
-    const files: FileEntry[] = [];
-    const page = this.flash.pageBytes;
-    let addr = 0;
-    let f = this.headerAt(0);
-    let end = 0;
-    let probe = 0;
-    while (f) {
-      files.push(f);
-      end = addr + HEADER + this.alignUp(f.size);
-      addr = end;
-      probe = addr;
-      f = this.headerAt(addr);
-      if (!f && addr < this.flash.size) {
-        const next = Math.ceil((addr + 1) / page) * page;
-        if (next + HEADER <= this.flash.size && next !== addr) {
-          probe = next;
-          f = this.headerAt(next);
-          if (f) addr = next;
-        }
-      }
+  /** jsfGetFileHeader (jsflash.c:213-220): valid when the size word is set, not zero, and the file ends inside Storage. */
+  headerAt(addr: number): StorageHeader | null {
+    if (!addr) return null;
+    if (!this.flash.covers(addr, HEADER)) {
+      // Only jsfCreateFile's search gets here, when the last file ends in Storage's last 32 bytes
+      // (jsflash.c:368 returns address 0, 734 then asks for the page holding 0): on builds with a
+      // page at 0 the interpreter goes on to read the firmware as if it were Storage.
+      throw new Error(`Storage's search left Storage at 0x${addr.toString(16)}: the interpreter reads the firmware there; not modelled`);
     }
-    const stoppedOnBlank = probe + HEADER > this.flash.size || this.flash.isErased(probe, HEADER);
-    return { files, end, stoppedOnBlank };
+    const word = this.flash.u32(addr);
+    const size = word & 0xffffff;
+    if (word === 0xffffffff || word === 0 || addr + HEADER + size > this.end) return null;
+    const b = this.flash.view(addr + 4, NAME_MAX);
+    let name = "";
+    for (let i = 0; i < NAME_MAX && b[i] !== 0; i++) name += String.fromCharCode(b[i]);
+    return { addr, size, flags: word >>> 24, name, trash: this.flash.u32(addr + 4) === 0 };
+  }
+
+  /** jsfGetAddressOfNextPage (jsflash.c:319-329): the page after addr's, or 0 past the end. */
+  nextPage(addr: number): number {
+    const p = this.drv.getPage(addr);
+    if (!p) return 0;
+    const n = p.addr + p.length;
+    return n >= this.end ? 0 : n;
   }
 
   /**
-   * jsfIsStorageValid(JSFSTT_NORMAL), which the interpreter runs at boot: the
-   * walk must end on an erased header (or at the end of Storage); with no
-   * files at all, everything must be erased. Otherwise it prints "Storage is
-   * corrupt." and erases all of Storage.
+   * jsfGetNextFileHeader (jsflash.c:358-380): the header after h, and with
+   * getAll, failing that the one at the start of the next page. `addr` is
+   * where it stopped (0: no room or no next page), `readAt` the header it
+   * read last.
+   */
+  next(h: StorageHeader, getAll: boolean): { addr: number; header: StorageHeader | null; readAt: number } {
+    const at = this.alignUp(h.addr + h.size + HEADER);
+    if (at + HEADER > this.end) return { addr: 0, header: null, readAt: h.addr };
+    const header = this.headerAt(at);
+    if (header || !getAll) return { addr: at, header, readAt: at };
+    const np = this.nextPage(at);
+    if (!np) return { addr: 0, header: null, readAt: at };
+    return { addr: np, header: this.headerAt(np), readAt: np };
+  }
+
+  /** Every header from the start of Storage, as jsfBankListFiles walks them (GNFH_GET_ALL). */
+  headers(): StorageHeader[] {
+    const out: StorageHeader[] = [];
+    for (let h = this.headerAt(this.start); h; h = this.next(h, true).header) out.push(h);
+    return out;
+  }
+
+  /**
+   * jsfIsBankStorageValid(JSFSTT_NORMAL) (jsflash.c:957-1001), which the
+   * interpreter runs at boot (jsinteractive.c:867): the walk must end on an
+   * erased header, or with the last file right at the end; with no files at
+   * all, everything must be erased. Otherwise it prints "Storage is corrupt."
+   * and erases all of Storage.
    */
   isValid(): boolean {
-    const { files, stoppedOnBlank } = this.scan();
-    if (!files.length) return this.flash.isErased(0, this.flash.size);
-    return stoppedOnBlank;
+    let h = this.headerAt(this.start);
+    let addr = this.start;
+    let readAt = this.start;
+    if (h) {
+      let last = h;
+      for (;;) {
+        const n = this.next(last, true);
+        addr = n.addr;
+        readAt = n.readAt;
+        if (!n.header) break;
+        last = n.header;
+      }
+      if (!addr) {
+        // Storage may simply be full: the last file ends where no header fits after it.
+        const raw = readAt === last.addr ? last.size : this.flash.u32(readAt) & 0xffffff;
+        const after = this.alignUp(last.addr + raw + HEADER);
+        if (after <= this.end && after + HEADER > this.end) return true;
+      }
+    }
+    const allFF = this.flash.isErased(readAt, HEADER);
+    if (allFF && !h && addr === this.start) return this.flash.isErased(this.start, this.bytes);
+    return allFF;
   }
 
-  private find(name: string): FileEntry | null {
-    for (const f of this.scan().files) if (!f.trash && f.name === name) return f;
+  /** jsfGetStorageStats (jsflash.c:398-435), with the page compaction starts from. */
+  stats(): StorageStats & { firstPageWithErasedFiles: number } {
+    const s = { totalBytes: this.bytes, freeBytes: 0, fileBytes: 0, fileCount: 0, trashBytes: 0, trashCount: 0, firstPageWithErasedFiles: 0 };
+    let lastAddr = this.start;
+    // The last page that starts with a header: a file straddling into a page makes it unsafe to start there.
+    let unbroken = this.start;
+    for (let h = this.headerAt(this.start); h; h = this.next(h, true).header) {
+      const p = this.drv.getPage(h.addr);
+      if (p && p.addr === h.addr) unbroken = h.addr;
+      const n = this.alignUp(h.size) + HEADER;
+      lastAddr = h.addr + n;
+      if (!h.trash) {
+        s.fileBytes += n;
+        s.fileCount++;
+      } else {
+        s.trashBytes += n;
+        s.trashCount++;
+        if (!s.firstPageWithErasedFiles) s.firstPageWithErasedFiles = unbroken;
+      }
+    }
+    s.freeBytes = this.end - lastAddr;
+    return s;
+  }
+
+  /** jsfBankFindFile (jsflash.c:789-849): names compare on their first 28 characters. */
+  private find(name: string): StorageHeader | null {
+    const n = name.slice(0, NAME_MAX);
+    for (const h of this.headers()) if (!h.trash && h.name === n) return h;
     return null;
   }
 
@@ -140,17 +234,51 @@ export class SimStorage {
     return n;
   }
 
-  private trash(f: FileEntry): void {
-    this.flash.write(f.addr + 4, new Uint8Array(4));
+  /** jsfEraseFileInternal (jsflash.c:283-291): zero the name's first word. */
+  private trash(f: StorageHeader): void {
+    this.drv.write(f.addr + 4, new Uint8Array(4));
   }
 
-  private create(name: string, size: number, flags: number): FileEntry {
-    const need = HEADER + this.alignUp(size);
-    let end = this.scan().end;
-    if (end + need > this.flash.size) {
-      this.compact();
-      end = this.scan().end;
-      if (end + need > this.flash.size) throw new StorageError("Unable to find or create file");
+  /** jsfGetSpaceLeftInPage (jsflash.c:333-346) */
+  private spaceLeftInPage(addr: number): number {
+    const p = this.drv.getPage(addr);
+    if (!p) return 0;
+    let next = p.addr + p.length;
+    if (next < this.end && !this.headerAt(next)) next = this.end;
+    return next - addr;
+  }
+
+  /**
+   * _jsfCreateFile (jsflash.c:707-783): look for room after the files, page
+   * by page; without room, compact once, and only if free space and trash
+   * together (trash counted without headers) would make room.
+   */
+  private create(name: string, size: number, flags: number): StorageHeader | null {
+    const required = this.alignUp(size) + HEADER;
+    let compacted = false;
+    let freeAddr = 0;
+    while (!freeAddr) {
+      let addr = this.start;
+      let freeSpace = 0;
+      let trashSpace = 0;
+      do {
+        let h = this.headerAt(addr);
+        while (h) {
+          if (h.trash) trashSpace += h.size;
+          const n = this.next(h, false);
+          addr = n.addr;
+          h = n.header;
+        }
+        const space = this.spaceLeftInPage(addr);
+        freeSpace += space;
+        if (space < required) addr = this.nextPage(addr);
+        else freeAddr = addr;
+      } while (addr && !freeAddr);
+      if (!freeAddr) {
+        if (compacted || required >= freeSpace + trashSpace) return null;
+        compacted = true;
+        if (!this.compact()) return null;
+      }
     }
     const h = new Uint8Array(HEADER);
     const word = (size | (flags << 24)) >>> 0;
@@ -159,11 +287,11 @@ export class SimStorage {
     h[2] = (word >>> 16) & 255;
     h[3] = word >>> 24;
     for (let i = 0; i < name.length; i++) h[4 + i] = name.charCodeAt(i) & 255;
-    this.flash.write(end, h);
-    return { addr: end, size, flags, name, trash: false };
+    this.drv.write(freeAddr, h);
+    return { addr: freeAddr, size, flags, name, trash: false };
   }
 
-  /** Storage.write(name, data, offset, size): the rules of jsfWriteFile. */
+  /** Storage.write(name, data, offset, size): jsfWriteFile (jsflash.c:1080-1145). */
   write(nameArg: unknown, data: unknown, offset = 0, size = 0, flags = 0): boolean {
     const name = this.checkName(nameArg);
     const d = dataToBytes(data);
@@ -180,16 +308,17 @@ export class SimStorage {
     if (offset + d.length > f.size) throw new StorageError("Too much data for file size");
     const at = f.addr + HEADER + offset;
     if (!this.flash.isErased(at, d.length)) throw new StorageError("File already written with different data");
-    if (d.length) this.flash.write(at, d);
+    this.drv.writeAligned(at, d);
     return true;
   }
 
   private equal(addr: number, d: Uint8Array): boolean {
-    for (let i = 0; i < d.length; i++) if (this.flash.bytes[addr + i] !== d[i]) return false;
+    const b = this.flash.view(addr, d.length);
+    for (let i = 0; i < d.length; i++) if (b[i] !== d[i]) return false;
     return true;
   }
 
-  /** The file's bytes, or null when it does not exist. */
+  /** The file's bytes, or null when it does not exist (jsfReadFile, jsflash.c:1043-1057). */
   readBytes(nameArg: unknown, offset = 0, length = 0): Uint8Array | null {
     const f = this.find(String(nameArg));
     if (!f) return null;
@@ -197,8 +326,8 @@ export class SimStorage {
     if (length <= 0) length = f.size;
     if (offset > f.size) offset = f.size;
     if (offset + length > f.size) length = f.size - offset;
-    const start = f.addr + HEADER + offset;
-    return this.flash.bytes.slice(start, start + Math.max(0, length));
+    if (length <= 0) return new Uint8Array(0);
+    return this.drv.read(f.addr + HEADER + offset, length);
   }
 
   read(name: unknown, offset?: number, length?: number): string | undefined {
@@ -222,74 +351,65 @@ export class SimStorage {
     if (f) this.trash(f);
   }
 
+  /** jsfEraseAll (jsflash.c:267-280) */
   eraseAll(): void {
-    for (let p = 0; p < this.flash.pageErases.length; p++) this.flash.erasePage(p);
+    this.drv.erasePages(this.start, this.bytes);
   }
 
-  /** Names of live files. Chunks of StorageFiles show as the file's name only with {sf:true}. */
-  list(regex?: RegExp, filter?: { sf?: boolean }): string[] {
-    const out: string[] = [];
-    for (const f of this.scan().files) {
-      if (f.trash) continue;
-      let n = f.name;
-      const isSf = (f.flags & FLAG_STORAGEFILE) !== 0;
-      if (filter && filter.sf === true && !isSf) continue;
-      if (filter && filter.sf === false && isSf) continue;
-      if (isSf) {
+  /** The real files jsfBankListFiles (jsflash.c:1147-1217) passes on, with the names it gives them. */
+  private listed(regex: unknown, containing: number, notContaining: number): StorageHeader[] {
+    const out: StorageHeader[] = [];
+    for (const h of this.headers()) {
+      if (h.trash || !REAL_FLAGS.has(h.flags)) continue;
+      if (notContaining & h.flags) continue;
+      if (containing && !(containing & h.flags)) continue;
+      let n = h.name;
+      if (h.flags & FLAG_STORAGEFILE) {
         if (n.charCodeAt(n.length - 1) !== 1) continue;
-        if (filter && filter.sf) n = n.slice(0, -1);
+        if (containing & FLAG_STORAGEFILE) n = n.slice(0, -1);
       }
-      if (regex && !regex.test(n)) continue;
-      out.push(n);
+      if (matches(n, regex)) out.push({ ...h, name: n });
     }
     return out;
   }
 
-  getStats(): StorageStats {
-    const { files, end } = this.scan();
-    const s: StorageStats = { totalBytes: this.flash.size, freeBytes: this.flash.size - end, fileBytes: 0, fileCount: 0, trashBytes: 0, trashCount: 0 };
-    for (const f of files) {
-      const n = HEADER + this.alignUp(f.size);
-      if (f.trash) {
-        s.trashBytes += n;
-        s.trashCount++;
-      } else {
-        s.fileBytes += n;
-        s.fileCount++;
-      }
+  /** Names of live files (jswrap_storage.c:342-355). Chunks of StorageFiles show as the file's name only with {sf:true}. */
+  list(regex?: unknown, filter?: { sf?: boolean }): string[] {
+    const sf = filter && typeof filter === "object" && "sf" in filter ? !!filter.sf : undefined;
+    return this.listed(regex, sf === true ? FLAG_STORAGEFILE : 0, sf === false ? FLAG_STORAGEFILE : 0).map((h) => h.name);
+  }
+
+  /**
+   * Storage.hash(regex): jsfHashFiles (jsflash.c:1238-1245) over the files
+   * jswrap_storage.c:387-389 asks for (StorageFiles left out). Per file, in
+   * Storage order, jsflash.c:1169-1172 rolls the hash left by one bit and
+   * XORs in the header's flash address and the CRC32 of the name. The
+   * result is a JsVarInt, a signed 32-bit number (jstypes.h:26).
+   */
+  hash(regex?: unknown): number {
+    let h = 0xabcddcba;
+    for (const f of this.listed(regex, 0, FLAG_STORAGEFILE)) {
+      h = ((h << 1) | (h >>> 31)) >>> 0;
+      h = (h ^ f.addr ^ zlib.crc32(Buffer.from(f.name, "latin1"))) >>> 0;
     }
+    return h | 0;
+  }
+
+  getStats(): StorageStats {
+    const { firstPageWithErasedFiles: _, ...s } = this.stats();
     return s;
   }
 
   getFree(): number {
-    return this.getStats().freeBytes;
+    return this.stats().freeBytes;
   }
 
-  /**
-   * jsfCompactInternal: live files are streamed down to the start of Storage
-   * through a RAM buffer, every page from the first is erased before it is
-   * written, and the pages left behind are erased. A power cut part-way loses
-   * what was in the buffer, as it would on the board.
-   */
-  compact(): void {
-    const { files, end } = this.scan();
-    if (!files.some((f) => f.trash)) return;
-    const live: Uint8Array[] = [];
-    for (const f of files) if (!f.trash) live.push(this.flash.bytes.slice(f.addr, f.addr + HEADER + this.alignUp(f.size)));
-    const image = new Uint8Array(live.reduce((n, l) => n + l.length, 0));
-    let o = 0;
-    for (const l of live) {
-      image.set(l, o);
-      o += l.length;
-    }
-    const page = this.flash.pageBytes;
-    const oldPages = Math.ceil(end / page);
-    for (let p = 0; p * page < image.length; p++) {
-      this.flash.erasePage(p);
-      const chunk = image.subarray(p * page, Math.min(image.length, (p + 1) * page));
-      this.flash.write(p * page, chunk);
-    }
-    for (let p = Math.ceil(image.length / page); p < oldPages; p++) this.flash.erasePage(p);
+  /** jsfCompact / jsfBankCompact (jsflash.c:572-652): false when there was no trash. */
+  compact(): boolean {
+    const st = this.stats();
+    if (!st.trashBytes) return false;
+    const buffer = Math.min(st.fileBytes, this.pageBytes + HEADER);
+    return compactFrom(this, st.firstPageWithErasedFiles, buffer);
   }
 
   // --- StorageFile: chunks "name\1", "name\2", … flagged as StorageFile; data ends at the first 0xFF.
@@ -307,8 +427,8 @@ export class SimStorage {
 
   sfWriteChunk(name: string, chunk: number, offset: number, data: Uint8Array): void {
     const n = this.sfChunkName(name, chunk);
-    if (!this.find(n)) this.write(n, new Uint8Array(0), 0, CHUNK, FLAG_STORAGEFILE);
-    this.write(n, data, offset, CHUNK, FLAG_STORAGEFILE);
+    if (!this.find(n)) this.write(n, new Uint8Array(0), 0, this.chunkBytes, FLAG_STORAGEFILE);
+    this.write(n, data, offset, this.chunkBytes, FLAG_STORAGEFILE);
   }
 
   sfErase(name: string): void {
@@ -319,7 +439,6 @@ export class SimStorage {
     }
   }
 
-  static readonly CHUNK = CHUNK;
   static readonly HEADER = HEADER;
 }
 
@@ -342,9 +461,10 @@ export class SimStorageFile {
 
   write(data: unknown): void {
     if (this.mode === "r") throw new StorageError("Can't write in read mode");
+    const chunk = this.st.chunkBytes;
     let d = dataToBytes(data);
     while (d.length) {
-      const room = CHUNK - this.offset;
+      const room = chunk - this.offset;
       if (room <= 0) {
         this.chunk++;
         this.offset = 0;
@@ -359,11 +479,12 @@ export class SimStorageFile {
 
   /** Up to len bytes from the read position, or undefined at the end. */
   readBytes(len: number): Uint8Array | undefined {
+    const chunk = this.st.chunkBytes;
     const out: number[] = [];
     while (out.length < len) {
       const b = this.st.sfChunkBytes(this.name, this.chunk);
       if (!b || this.offset >= b.length) {
-        if (b && b.length === CHUNK) {
+        if (b && b.length === chunk) {
           this.chunk++;
           this.offset = 0;
           continue;
@@ -378,12 +499,13 @@ export class SimStorageFile {
   }
 
   getLength(): number {
+    const chunk = this.st.chunkBytes;
     let n = 0;
     for (let c = 1; ; c++) {
       const b = this.st.sfChunkBytes(this.name, c);
       if (!b) return n;
       n += b.length;
-      if (b.length < CHUNK) return n;
+      if (b.length < chunk) return n;
     }
   }
 
