@@ -49,23 +49,9 @@ export function cycles(sim: SimBoard): number {
   return readingLines(sim).length;
 }
 
-/** The part of the newest readings line about one named sensor. */
-export function lastOf(sim: SimBoard, name: string): string {
-  const lines = readingLines(sim);
-  const l = lines[lines.length - 1] ?? "";
-  const part = l.split("; ").find((p) => p.startsWith(name + ": "));
-  return part ? part.slice(name.length + 2) : "";
-}
-
 /** Lines with ALARM, Cleared or notices for a named sensor. */
 export function eventLines(sim: SimBoard, name: string): string[] {
   return sim.console.map((l) => l.text).filter((t) => t.includes(` ${name}: `) && !t.startsWith("INFO Readings"));
-}
-
-/** Number from "level 450 mm" style text. */
-export function valueIn(text: string, word: string): number {
-  const m = new RegExp(word + " (-?[0-9.]+)").exec(text);
-  return m ? Number(m[1]) : NaN;
 }
 
 /** A sim board with one site of these sensors, the world set up by `setup`, booted and past its first reading. */
