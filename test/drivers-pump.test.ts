@@ -1,11 +1,31 @@
 import { describe, expect, it } from "vitest";
-import { makeBoard, siteWith, lastOf, eventLines, valueIn, bootWith as pumpSite } from "./helpers";
+import { makeBoard, siteWith, bootProbe as pumpSite, lastCycle, valueOf, eventsOf, Q, type FwEvent } from "./helpers";
 import { transmitter, voltageOut } from "../scripts/sim/models/analog";
 import { PulseSource } from "../scripts/sim/models/pulses";
 import { ModbusSlave, withCrc, crc16 } from "../scripts/sim/models/modbus";
+import { QTY_RUNNING, QTY_RUN_MIN, QTY_STARTS, QTY_FLOW_LPH, QTY_TOTAL_L, QTY_PRESSURE_MBAR } from "../src/readings/quantities";
+import { EV_DRY_RUN, EV_FAIL_START, EV_SHORT_CYCLE, EV_PRESSURE_LOSS, EV_SENSOR_FAULT } from "../src/readings/events";
 import type { SimBoard } from "../scripts/sim/board";
 
 const station = { kind: "pump", name: "P", port: 2, run: "contact", demand: true, pressurePort: 1, pressureMaxMbar: 10000, flowPort: 3, litresPerPulse: 10, minPressureMbar: 1000, dryRunS: 30, failStartS: 60, maxStartsPerHour: 4 };
+/** The site's only sensor: its readings are on channel 1. */
+const CH = 1;
+/** QTY_RUNNING's values. */
+const STOPPED = 0;
+const RUNNING = 1;
+
+function ok(qty: number, value: number) {
+  return { ch: CH, qty, value, q: Q.OK };
+}
+
+function ev(code: number, active: number, value: number): FwEvent {
+  return { ch: CH, code, active, value };
+}
+
+/** The pump's events with this code, as [active, value]. */
+function eventsCoded(sim: SimBoard, code: number): number[][] {
+  return eventsOf(sim, CH).filter((e) => e.code === code).map((e) => [e.active, e.value]);
+}
 
 describe("pump station: contact, pressure, flow", () => {
   it("reports running, pressure, flow, total, run time and starts", () => {
@@ -16,9 +36,11 @@ describe("pump station: contact, pressure, flow", () => {
       new PulseSource(s, "D27", 0.1); // 10 L a pulse: 3600 L/h
     });
     sim.advance(10 * 60_000);
-    const p = lastOf(sim, "P");
-    expect(p).toMatch(/^running, run time 10 min, starts 1, flow 3600 L\/h, total \d+ L, pressure 4\.0\d bar$/);
-    expect(Math.abs(valueIn(p, "total") - 600)).toBeLessThanOrEqual(10);
+    const total = valueOf(sim, CH, QTY_TOTAL_L);
+    const pressure = valueOf(sim, CH, QTY_PRESSURE_MBAR);
+    expect(lastCycle(sim, CH)).toEqual([ok(QTY_RUNNING, RUNNING), ok(QTY_RUN_MIN, 10), ok(QTY_STARTS, 1), ok(QTY_FLOW_LPH, 3600), ok(QTY_TOTAL_L, total), ok(QTY_PRESSURE_MBAR, pressure)]);
+    expect(Math.abs(total - 600)).toBeLessThanOrEqual(10);
+    expect(Math.abs(pressure - 4000)).toBeLessThanOrEqual(4);
     expect(sim.errors).toEqual([]);
   });
 
@@ -28,22 +50,24 @@ describe("pump station: contact, pressure, flow", () => {
     });
     sim.pins.setLevel("D26", 1);
     sim.advance(40_000);
-    expect(eventLines(sim, "P")).toContain("WARN ALARM P: pump running dry");
+    const raised = eventsCoded(sim, EV_DRY_RUN);
+    expect(raised.map((e) => e[0])).toEqual([1]);
+    expect(Math.abs(raised[0][1] - 200)).toBeLessThanOrEqual(4); // the pressure it ran dry at, mbar
     sim.pins.setLevel("D26", 0);
     sim.advance(1000);
-    expect(eventLines(sim, "P")).toContain("INFO Cleared: P: pump running dry");
+    expect(eventsCoded(sim, EV_DRY_RUN).slice(0, 2)).toEqual([raised[0], [0, 0]]);
   });
 
   it("fails to start: called for and not running after failStartS", () => {
     const sim = pumpSite(station, (s) => transmitter(s, "D36", 150, 3000, 0, 10000));
     sim.pins.setLevel("D14", 1);
     sim.advance(59_000);
-    expect(eventLines(sim, "P")).toEqual([]);
+    expect(eventsOf(sim, CH)).toEqual([]);
     sim.advance(2000);
-    expect(eventLines(sim, "P")).toEqual(["WARN ALARM P: pump did not start"]);
+    expect(eventsOf(sim, CH)).toEqual([ev(EV_FAIL_START, 1, 0)]);
     sim.pins.setLevel("D26", 1);
     sim.advance(1000);
-    expect(eventLines(sim, "P")).toContain("INFO Cleared: P: pump did not start");
+    expect(eventsOf(sim, CH)).toEqual([ev(EV_FAIL_START, 1, 0), ev(EV_FAIL_START, 0, 1)]); // cleared by the pump running
   });
 
   it("too many starts in an hour", () => {
@@ -54,9 +78,9 @@ describe("pump station: contact, pressure, flow", () => {
       sim.pins.setLevel("D26", 0);
       sim.advance(60_000);
     }
-    expect(eventLines(sim, "P")).toContain("WARN ALARM P: pump starting too often");
+    expect(eventsCoded(sim, EV_SHORT_CYCLE)).toEqual([[1, 5]]); // the fifth start within the hour
     sim.advance(2 * 3600_000);
-    expect(eventLines(sim, "P")).toContain("INFO Cleared: P: pump starting too often");
+    expect(eventsCoded(sim, EV_SHORT_CYCLE)).toEqual([[1, 5], [0, 0]]);
   });
 
   it("pressure loss with hysteresis", () => {
@@ -64,31 +88,35 @@ describe("pump station: contact, pressure, flow", () => {
     const sim = pumpSite({ ...station, lossMbar: 1500 }, (s) => transmitter(s, "D36", 150, () => mbar, 0, 10000));
     mbar = 1000;
     sim.advance(60_000);
-    expect(eventLines(sim, "P")).toEqual(["WARN ALARM P: pressure lost"]);
+    const lost = eventsOf(sim, CH);
+    expect(lost.map((e) => [e.code, e.active])).toEqual([[EV_PRESSURE_LOSS, 1]]);
+    expect(Math.abs(lost[0].value - 1000)).toBeLessThanOrEqual(4);
     mbar = 1600; // inside the band: still lost
     sim.advance(60_000);
-    expect(eventLines(sim, "P").length).toBe(1);
+    expect(eventsOf(sim, CH)).toEqual(lost);
     mbar = 2500;
     sim.advance(60_000);
-    expect(eventLines(sim, "P")).toContain("INFO Cleared: P: pressure lost");
+    const back = eventsOf(sim, CH).slice(1);
+    expect(back.map((e) => [e.code, e.active])).toEqual([[EV_PRESSURE_LOSS, 0]]);
+    expect(Math.abs(back[0].value - 2500)).toBeLessThanOrEqual(4);
   });
 
   it("run state from a current clamp", () => {
     const conf = { kind: "pump", name: "P", port: 3, run: "current", currentA: 2, ampsPerVolt: 30 };
     let volts = 0.2; // 6 A
     const sim = pumpSite(conf, (s) => voltageOut(s, "D34", () => volts));
-    expect(lastOf(sim, "P")).toMatch(/^running/);
+    expect(lastCycle(sim, CH)[0]).toEqual(ok(QTY_RUNNING, RUNNING));
     volts = 0.01;
     sim.advance(60_000);
-    expect(lastOf(sim, "P")).toMatch(/^stopped, run time 0 min, starts 1/);
+    expect(lastCycle(sim, CH)).toEqual([ok(QTY_RUNNING, STOPPED), ok(QTY_RUN_MIN, 0), ok(QTY_STARTS, 1)]);
   });
 
   it("an unplugged pressure transmitter: no answer and a sensor fault", () => {
     const sim = pumpSite(station, (s) => transmitter(s, "D36", 150, 3000, 0, 10000));
     sim.fault("D36", { kind: "unplugged" });
     sim.advance(60_000);
-    expect(lastOf(sim, "P")).toContain("pressure no answer");
-    expect(eventLines(sim, "P")).toContain("WARN ALARM P: sensor fault");
+    expect(valueOf(sim, CH, QTY_PRESSURE_MBAR, Q.NO_ANSWER)).toBe(0);
+    expect(eventsOf(sim, CH)).toContainEqual(ev(EV_SENSOR_FAULT, 1, Q.NO_ANSWER));
   });
 
   it("a bad option is refused, naming the field", () => {
@@ -111,6 +139,12 @@ describe("pump controller over Modbus RTU", () => {
     });
     return { sim, slave };
   }
+  /** The run state the controller's site reports while nothing runs. */
+  const idle = [ok(QTY_RUNNING, STOPPED), ok(QTY_RUN_MIN, 0), ok(QTY_STARTS, 0)];
+  /** Both registers failed with quality q: no values. */
+  function bothFailed(q: number) {
+    return [...idle, { ch: CH, qty: QTY_PRESSURE_MBAR, value: 0, q }, { ch: CH, qty: QTY_TOTAL_L, value: 0, q }];
+  }
 
   it("CRC-16/MODBUS of the standard example", () => {
     expect(crc16([0x01, 0x03, 0x00, 0x00, 0x00, 0x0a]).toString(16)).toBe("cdc5");
@@ -118,7 +152,7 @@ describe("pump controller over Modbus RTU", () => {
 
   it("reads holding and input registers, one and two words", () => {
     const { sim, slave } = controller();
-    expect(lastOf(sim, "P")).toBe("stopped, run time 0 min, starts 0, pressure 2.50 bar, total 70000 L");
+    expect(lastCycle(sim, CH)).toEqual([...idle, ok(QTY_PRESSURE_MBAR, 2500), ok(QTY_TOTAL_L, 70000)]);
     expect(Array.from(slave.requests[0])).toEqual(Array.from(withCrc([7, 3, 0, 10, 0, 1])));
     expect(Array.from(slave.requests[1])).toEqual(Array.from(withCrc([7, 4, 0, 0, 0, 2])));
   });
@@ -134,18 +168,18 @@ describe("pump controller over Modbus RTU", () => {
 
   it("a silent controller: no answer, with the cause in the log", () => {
     const { sim } = controller((m) => (m.silent = true));
-    expect(lastOf(sim, "P")).toContain("pressure no answer, total no answer");
+    expect(lastCycle(sim, CH)).toEqual(bothFailed(Q.NO_ANSWER));
     expect(sim.output()).toContain("WARN Pump controller on channel 1: no reply");
   });
 
   it("a corrupted reply: checksum error", () => {
     const { sim } = controller((m) => (m.badCrc = true));
-    expect(lastOf(sim, "P")).toContain("pressure checksum error");
+    expect(lastCycle(sim, CH)).toEqual(bothFailed(Q.CHECKSUM));
   });
 
   it("an exception response: no answer, with the exception named", () => {
     const { sim } = controller((m) => (m.exception = 2));
-    expect(lastOf(sim, "P")).toContain("pressure no answer");
+    expect(lastCycle(sim, CH)).toEqual(bothFailed(Q.NO_ANSWER));
     expect(sim.output()).toContain("exception 2 illegal data address");
   });
 
@@ -153,6 +187,6 @@ describe("pump controller over Modbus RTU", () => {
     const { sim, slave } = controller();
     slave.uart.onTx(() => slave.uart.garbage(3, 2));
     sim.advance(60_000);
-    expect(lastOf(sim, "P")).toContain("pressure 2.50 bar, total 70000 L");
+    expect(lastCycle(sim, CH)).toEqual([...idle, ok(QTY_PRESSURE_MBAR, 2500), ok(QTY_TOTAL_L, 70000)]);
   });
 });

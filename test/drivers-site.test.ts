@@ -1,33 +1,79 @@
 import { describe, expect, it } from "vitest";
-import { bootWith as boot, lastOf, eventLines, valueIn, readingLines } from "./helpers";
+import { bootWith, bootProbe as boot, cyclesOf, lastCycle, valueOf, eventsOf, readingLines, eventLines, Q, type FwEvent } from "./helpers";
 import { transmitter, voltageOut } from "../scripts/sim/models/analog";
 import { PulseSource } from "../scripts/sim/models/pulses";
 import { Ds18b20 } from "../scripts/sim/models/ds18b20";
+import { A02yyuw } from "../scripts/sim/models/ultrasonic";
+import { QTY_SMOKE, QTY_STAGE_MM, QTY_DEPTH_MM, QTY_TOTAL_L, QTY_FLOW_LPH, QTY_TEMP_DC, QTY_SOIL_PERMILLE } from "../src/readings/quantities";
+import { EV_SMOKE, EV_SMOKE_TEST, EV_TAMPER, EV_DETECTOR_FAULT, EV_RISE_RATE, EV_HIGH_WATER, EV_OVER_TEMP, EV_DOOR_OPEN } from "../src/readings/events";
 import type { SimBoard } from "../scripts/sim/board";
+
+/** The first sensor's channel; a sensor with several probes goes on from it. */
+const CH = 1;
+
+function ok(qty: number, value: number, ch = CH) {
+  return { ch, qty, value, q: Q.OK };
+}
+
+/** A failed reading: the cause in the quality, no value. */
+function failed(qty: number, q: number, ch = CH) {
+  return { ch, qty, value: 0, q };
+}
+
+function ev(code: number, active: number, value: number, ch = CH): FwEvent {
+  return { ch, code, active, value };
+}
+
+/** The sensor's events with this code, as [active, value]. */
+function eventsCoded(sim: SimBoard, code: number, ch = CH): number[][] {
+  return eventsOf(sim, ch).filter((e) => e.code === code).map((e) => [e.active, e.value]);
+}
+
+describe("the technician's log line", () => {
+  it("names each sensor and says each reading in its unit, a failure by its cause, and alarms in words", () => {
+    let model!: A02yyuw;
+    const sim = bootWith([{ kind: "trough", name: "T", port: 4, sensor: "a02yyuw", depth: 600, length: 2000, width: 600, mount: 800 }, { kind: "smoke", name: "S", port: 3 }], (s) => {
+      model = new A02yyuw(s, "Serial3", 350);
+      s.pins.setLevel("D12", 1);
+    });
+    model.unplugged = true;
+    sim.advance(60_000);
+    model.unplugged = false;
+    sim.advance(60_000);
+    expect(readingLines(sim)).toEqual([
+      "supply 5.00 V, inside the box 31.0 \u00b0C; T: level 450 mm, full 75.0 %, holds 540 L; S: smoke quiet",
+      "supply 5.00 V, inside the box 31.0 \u00b0C; T: level no answer, full no answer, holds no answer; S: smoke quiet",
+      "supply 5.00 V, inside the box 31.0 \u00b0C; T: level 450 mm, full 75.0 %, holds 540 L; S: smoke quiet",
+    ]);
+    expect(eventLines(sim, "T")).toEqual(["WARN ALARM T: sensor fault", "INFO Cleared: T: sensor fault"]);
+  });
+});
 
 describe("smoke detector", () => {
   const conf = { kind: "smoke", name: "S", port: 3, auxPort: 2 };
   const healthy = (s: SimBoard) => s.pins.setLevel("D12", 1); // fault line closed: powered and well
+  /** QTY_SMOKE's values (src/readings/quantities.ts). */
+  const QUIET = 0;
+  const ALARM = 1;
+  const FAULT = 2;
 
   it("a quiet detector reports its state every cycle: the heartbeat", () => {
     const sim = boot(conf, healthy);
     sim.advance(3 * 60_000);
-    expect(readingLines(sim).map((l) => l.split("; ")[1])).toEqual(["S: smoke quiet", "S: smoke quiet", "S: smoke quiet", "S: smoke quiet"]);
+    expect(cyclesOf(sim, CH)).toEqual([[ok(QTY_SMOKE, QUIET)], [ok(QTY_SMOKE, QUIET)], [ok(QTY_SMOKE, QUIET)], [ok(QTY_SMOKE, QUIET)]]);
   });
 
   it("an alarm is raised at once, not at the next cycle, and cleared after", () => {
     const sim = boot(conf, healthy);
     sim.advance(10_000);
-    const t0 = sim.clock.mono;
     sim.pins.setLevel("D27", 1);
-    sim.advance(100);
-    const alarm = sim.console.find((l) => l.text === "WARN ALARM S: SMOKE ALARM");
-    expect(alarm && alarm.t - t0).toBeLessThanOrEqual(60);
+    sim.advance(60); // within 60 ms
+    expect(eventsOf(sim, CH)).toEqual([ev(EV_SMOKE, 1, 1)]);
     sim.advance(60_000);
-    expect(lastOf(sim, "S")).toBe("smoke ALARM");
+    expect(lastCycle(sim, CH)).toEqual([ok(QTY_SMOKE, ALARM)]);
     sim.pins.setLevel("D27", 0);
     sim.advance(100);
-    expect(eventLines(sim, "S")).toEqual(["WARN ALARM S: SMOKE ALARM", "INFO Cleared: S: SMOKE ALARM"]);
+    expect(eventsOf(sim, CH)).toEqual([ev(EV_SMOKE, 1, 1), ev(EV_SMOKE, 0, 0)]);
   });
 
   it("a contact bounce shorter than the debounce raises nothing", () => {
@@ -36,7 +82,7 @@ describe("smoke detector", () => {
     sim.advance(10);
     sim.pins.setLevel("D27", 0);
     sim.advance(1000);
-    expect(eventLines(sim, "S")).toEqual([]);
+    expect(eventsOf(sim, CH)).toEqual([]);
   });
 
   it("an alarm right after the test button is the test, not a fire", () => {
@@ -48,7 +94,7 @@ describe("smoke detector", () => {
     sim.advance(5000);
     sim.pins.setLevel("D27", 0);
     sim.advance(120_000);
-    expect(eventLines(sim, "S")).toEqual(["WARN ALARM S: smoke detector test", "INFO Cleared: S: smoke detector test"]);
+    expect(eventsOf(sim, CH)).toEqual([ev(EV_SMOKE_TEST, 1, 0), ev(EV_SMOKE_TEST, 0, 0)]);
   });
 
   it("fault line open (unpowered or battery low), and tamper", () => {
@@ -56,8 +102,8 @@ describe("smoke detector", () => {
     sim.pins.setLevel("D12", 0);
     sim.pins.setLevel("D26", 1);
     sim.advance(60_000);
-    expect(eventLines(sim, "S")).toEqual(expect.arrayContaining(["WARN ALARM S: detector fault or battery low", "WARN ALARM S: detector tampered with"]));
-    expect(lastOf(sim, "S")).toBe("smoke fault");
+    expect(eventsOf(sim, CH)).toEqual(expect.arrayContaining([ev(EV_DETECTOR_FAULT, 1, 0), ev(EV_TAMPER, 1, 1)]));
+    expect(lastCycle(sim, CH)).toEqual([ok(QTY_SMOKE, FAULT)]);
   });
 
   it("an alarm already present at boot is reported", () => {
@@ -65,7 +111,7 @@ describe("smoke detector", () => {
       healthy(s);
       s.pins.setLevel("D27", 1);
     });
-    expect(eventLines(sim, "S")).toEqual(["WARN ALARM S: SMOKE ALARM"]);
+    expect(eventsOf(sim, CH)).toEqual([ev(EV_SMOKE, 1, 1)]);
   });
 });
 
@@ -73,7 +119,7 @@ describe("river and groundwater level", () => {
   const river = { kind: "level", name: "R", port: 1, sensor: "4-20ma", rangeMm: 5000, datumMm: 1000, riseMmPerH: 200, riseWindowS: 1800, highMm: 4000, hystMm: 100 };
   it("stage against the gauge datum", () => {
     const sim = boot(river, (s) => transmitter(s, "D36", 150, 1500, 0, 5000));
-    expect(Math.abs(valueIn(lastOf(sim, "R"), "water level") - 2.5)).toBeLessThanOrEqual(0.005);
+    expect(Math.abs(valueOf(sim, CH, QTY_STAGE_MM) - 2500)).toBeLessThanOrEqual(5);
   });
 
   it("rate of rise raises the early warning; steady water clears it", () => {
@@ -83,9 +129,14 @@ describe("river and groundwater level", () => {
       level += 10; // 10 mm a minute: 600 mm/h
       sim.advance(60_000);
     }
-    expect(eventLines(sim, "R")).toEqual(["WARN ALARM R: water rising fast"]);
+    const raised = eventsOf(sim, CH);
+    expect(raised.map((e) => [e.code, e.active])).toEqual([[EV_RISE_RATE, 1]]);
+    expect(raised[0].value).toBeGreaterThan(river.riseMmPerH); // the rate that raised it, mm/h
+    expect(raised[0].value).toBeLessThanOrEqual(600 + 10);
     sim.advance(45 * 60_000);
-    expect(eventLines(sim, "R")).toContain("INFO Cleared: R: water rising fast");
+    const cleared = eventsCoded(sim, EV_RISE_RATE).slice(1);
+    expect(cleared.map((e) => e[0])).toEqual([0]);
+    expect(cleared[0][1]).toBeLessThanOrEqual(river.riseMmPerH * 0.75); // below the band: 150 mm/h
   });
 
   it("high water with hysteresis", () => {
@@ -97,20 +148,24 @@ describe("river and groundwater level", () => {
     sim.advance(60_000);
     level = 2850;
     sim.advance(60_000);
-    expect(eventLines(sim, "R")).toEqual(["WARN ALARM R: high water", "INFO Cleared: R: high water"]);
+    const e = eventsOf(sim, CH);
+    expect(e.map((x) => [x.code, x.active])).toEqual([[EV_HIGH_WATER, 1], [EV_HIGH_WATER, 0]]);
+    // Each carries the stage that decided it, mm.
+    expect(Math.abs(e[0].value - 4100)).toBeLessThanOrEqual(5);
+    expect(Math.abs(e[1].value - 3850)).toBeLessThanOrEqual(5);
   });
 
   it("groundwater: depth from the ground to the water", () => {
     const well = { kind: "level", name: "W", port: 1, sensor: "4-20ma", rangeMm: 10000, mode: "depth", datumMm: 25000 };
     const sim = boot(well, (s) => transmitter(s, "D36", 150, 4000, 0, 10000));
-    expect(Math.abs(valueIn(lastOf(sim, "W"), "depth to water") - 21)).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(valueOf(sim, CH, QTY_DEPTH_MM) - 21000)).toBeLessThanOrEqual(10);
   });
 
   it("unplugged: no answer", () => {
     const sim = boot(river, (s) => transmitter(s, "D36", 150, 1500, 0, 5000));
     sim.fault("D36", { kind: "unplugged" });
     sim.advance(60_000);
-    expect(lastOf(sim, "R")).toBe("water level no answer");
+    expect(lastCycle(sim, CH)).toEqual([failed(QTY_STAGE_MM, Q.NO_ANSWER)]);
   });
 });
 
@@ -119,9 +174,10 @@ describe("water meter", () => {
   it("total and flow from pulses", () => {
     const sim = boot(conf, (s) => new PulseSource(s, "D27", 0.05)); // 180 pulses an hour: 1800 L/h
     sim.advance(60 * 60_000);
-    const m = lastOf(sim, "M");
-    expect(Math.abs(valueIn(m, "total") - 1800)).toBeLessThanOrEqual(10);
-    expect(Math.abs(valueIn(m, "flow") - 1800)).toBeLessThanOrEqual(600);
+    const m = lastCycle(sim, CH);
+    expect(m.map((r) => [r.qty, r.q])).toEqual([[QTY_TOTAL_L, Q.OK], [QTY_FLOW_LPH, Q.OK]]);
+    expect(Math.abs(m[0].value - 1800)).toBeLessThanOrEqual(10);
+    expect(Math.abs(m[1].value - 1800)).toBeLessThanOrEqual(600);
   });
 
   it("the total survives a reboot and a power cut, losing at most one interval", () => {
@@ -132,12 +188,12 @@ describe("water meter", () => {
     sim.advance(60_000);
     sim.boot();
     sim.advance(4000);
-    const afterCut = valueIn(lastOf(sim, "M"), "total");
+    const afterCut = valueOf(sim, CH, QTY_TOTAL_L);
     const sentBefore = Math.round(((30 * 60 + 34) * 0.05) * 10);
     expect(afterCut).toBeGreaterThanOrEqual(sentBefore - 60 * 0.05 * 10 - 10);
     sim.boot("software");
     sim.advance(4000);
-    expect(valueIn(lastOf(sim, "M"), "total")).toBeGreaterThanOrEqual(afterCut);
+    expect(valueOf(sim, CH, QTY_TOTAL_L)).toBeGreaterThanOrEqual(afterCut);
     expect(src.sent).toBeGreaterThan(0);
   });
 
@@ -150,7 +206,7 @@ describe("water meter", () => {
     sim.advance(50);
     sim.pins.setLevel("D27", 1);
     sim.advance(60_000);
-    expect(valueIn(lastOf(sim, "M"), "total")).toBe(10);
+    expect(valueOf(sim, CH, QTY_TOTAL_L)).toBe(10);
   });
 });
 
@@ -164,17 +220,17 @@ describe("DS18B20 temperature", () => {
     });
     return { sim, probes };
   }
+  /** The two probes' readings of the newest cycle, in 0.1 °C. */
+  const both = (sim: SimBoard) => [...lastCycle(sim, CH), ...lastCycle(sim, CH + 1)];
 
   it("each probe is its own channel, in ROM order", () => {
     const { sim } = coldRoom();
-    expect(lastOf(sim, "K 1")).toBe("temperature 4.0 \u00b0C");
-    expect(lastOf(sim, "K 2")).toBe("temperature 5.5 \u00b0C");
+    expect(both(sim)).toEqual([ok(QTY_TEMP_DC, 40, CH), ok(QTY_TEMP_DC, 55, CH + 1)]);
   });
 
   it("negative temperatures", () => {
     const { sim } = coldRoom(-18.25, -0.5);
-    expect(lastOf(sim, "K 1")).toBe("temperature -18.3 \u00b0C");
-    expect(lastOf(sim, "K 2")).toBe("temperature -0.5 \u00b0C");
+    expect(both(sim)).toEqual([ok(QTY_TEMP_DC, -183, CH), ok(QTY_TEMP_DC, -5, CH + 1)]);
   });
 
   it("too warm, with hysteresis", () => {
@@ -185,7 +241,8 @@ describe("DS18B20 temperature", () => {
     sim.advance(60_000);
     probes[0].celsius = 6.5;
     sim.advance(60_000);
-    expect(eventLines(sim, "K 1")).toEqual(["WARN ALARM K 1: too warm", "INFO Cleared: K 1: too warm"]);
+    // Each carries the temperature that decided it, 0.1 °C.
+    expect(eventsOf(sim, CH)).toEqual([ev(EV_OVER_TEMP, 1, 85), ev(EV_OVER_TEMP, 0, 65)]);
   });
 
   it("CRC error, unplugged probe, and the power-on 85 °C are not temperatures", () => {
@@ -193,32 +250,30 @@ describe("DS18B20 temperature", () => {
     probes[0].badCrc = true;
     probes[1].unplugged = true;
     sim.advance(60_000);
-    expect(lastOf(sim, "K 1")).toBe("temperature checksum error");
-    expect(lastOf(sim, "K 2")).toBe("temperature no answer");
+    expect(both(sim)).toEqual([failed(QTY_TEMP_DC, Q.CHECKSUM, CH), failed(QTY_TEMP_DC, Q.NO_ANSWER, CH + 1)]);
     probes[0].badCrc = false;
     probes[0].powerOnValue = true;
     sim.advance(60_000);
-    expect(lastOf(sim, "K 1")).toBe("temperature no answer");
+    expect(lastCycle(sim, CH)).toEqual([failed(QTY_TEMP_DC, Q.NO_ANSWER, CH)]);
   });
 
   it("the door left open raises an alarm after doorOpenS", () => {
     const { sim } = coldRoom();
     sim.pins.setLevel("D26", 0);
     sim.advance(119_000);
-    expect(eventLines(sim, "K 1")).toEqual([]);
+    expect(eventsOf(sim, CH)).toEqual([]);
     sim.advance(2000);
-    expect(eventLines(sim, "K 1")).toEqual(["WARN ALARM K 1: door open"]);
+    expect(eventsOf(sim, CH)).toEqual([ev(EV_DOOR_OPEN, 1, conf.doorOpenS)]); // how long it has been open, s
     sim.pins.setLevel("D26", 1);
     sim.advance(1000);
-    expect(eventLines(sim, "K 1")).toContain("INFO Cleared: K 1: door open");
+    expect(eventsOf(sim, CH)).toEqual([ev(EV_DOOR_OPEN, 1, conf.doorOpenS), ev(EV_DOOR_OPEN, 0, 0)]);
   });
 
   it("probes named by ROM code", () => {
     const p = [new Ds18b20(1, 3), new Ds18b20(2, 9)];
     const roms = p.map((x) => Buffer.from(x.rom).toString("hex"));
     const sim = boot({ kind: "temp", name: "K", port: 5, probes: [roms[1], roms[0]] }, (s) => s.oneWire("D13").devices.push(...p));
-    expect(lastOf(sim, "K 1")).toBe("temperature 9.0 \u00b0C");
-    expect(lastOf(sim, "K 2")).toBe("temperature 3.0 \u00b0C");
+    expect(both(sim)).toEqual([ok(QTY_TEMP_DC, 90, CH), ok(QTY_TEMP_DC, 30, CH + 1)]);
   });
 });
 
@@ -226,22 +281,22 @@ describe("soil moisture", () => {
   const conf = { kind: "soil", name: "B", port: 3 };
   it("between the dry and wet calibration points", () => {
     const sim = boot(conf, (s) => voltageOut(s, "D34", 2.0));
-    expect(Math.abs(valueIn(lastOf(sim, "B"), "soil moisture") - 50)).toBeLessThanOrEqual(0.3);
+    expect(Math.abs(valueOf(sim, CH, QTY_SOIL_PERMILLE) - 500)).toBeLessThanOrEqual(3);
   });
   it("own calibration", () => {
     const sim = boot({ ...conf, dry: 3.0, wet: 1.0 }, (s) => voltageOut(s, "D34", 1.5));
-    expect(Math.abs(valueIn(lastOf(sim, "B"), "soil moisture") - 75)).toBeLessThanOrEqual(0.3);
+    expect(Math.abs(valueOf(sim, CH, QTY_SOIL_PERMILLE) - 750)).toBeLessThanOrEqual(3);
   });
   it("out of the soil (drier than dry): out of range; unplugged: no answer; frozen: stuck", () => {
     let v = 3.2;
     const sim = boot({ ...conf, stuckSamples: 3 }, (s) => voltageOut(s, "D34", () => v));
-    expect(lastOf(sim, "B")).toContain("soil moisture out of range");
+    expect(valueOf(sim, CH, QTY_SOIL_PERMILLE, Q.RANGE)).toBeLessThan(0); // what was measured: below dry
     v = 2.0;
     sim.fault("D34", { kind: "unplugged" });
     sim.advance(60_000);
-    expect(lastOf(sim, "B")).toBe("soil moisture no answer");
+    expect(lastCycle(sim, CH)).toEqual([failed(QTY_SOIL_PERMILLE, Q.NO_ANSWER)]);
     sim.fault("D34", { kind: "stuck" });
     sim.advance(3 * 60_000);
-    expect(lastOf(sim, "B")).toBe("soil moisture stuck");
+    expect(lastCycle(sim, CH)).toEqual([failed(QTY_SOIL_PERMILLE, Q.STUCK)]);
   });
 });

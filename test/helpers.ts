@@ -1,5 +1,8 @@
 /** Shared set-up for tests that run bundles on the simulated board. */
-import { SimBoard, type SimOptions } from "../scripts/sim/board";
+import fs from "node:fs";
+import path from "node:path";
+import { expect } from "vitest";
+import { SimBoard, DIST, type SimOptions } from "../scripts/sim/board";
 import { standardWorld } from "../scripts/sim/world";
 import { makeFlash } from "../scripts/sim/flash-driver";
 import { SimStorage } from "../scripts/sim/storage";
@@ -49,23 +52,9 @@ export function cycles(sim: SimBoard): number {
   return readingLines(sim).length;
 }
 
-/** The part of the newest readings line about one named sensor. */
-export function lastOf(sim: SimBoard, name: string): string {
-  const lines = readingLines(sim);
-  const l = lines[lines.length - 1] ?? "";
-  const part = l.split("; ").find((p) => p.startsWith(name + ": "));
-  return part ? part.slice(name.length + 2) : "";
-}
-
 /** Lines with ALARM, Cleared or notices for a named sensor. */
 export function eventLines(sim: SimBoard, name: string): string[] {
   return sim.console.map((l) => l.text).filter((t) => t.includes(` ${name}: `) && !t.startsWith("INFO Readings"));
-}
-
-/** Number from "level 450 mm" style text. */
-export function valueIn(text: string, word: string): number {
-  const m = new RegExp(word + " (-?[0-9.]+)").exec(text);
-  return m ? Number(m[1]) : NaN;
 }
 
 /** A sim board with one site of these sensors, the world set up by `setup`, booted and past its first reading. */
@@ -82,4 +71,102 @@ export function storageOn(pages: number, pageBytes: number): SimStorage {
   const bytes = pages * pageBytes;
   const conf = { ...LINUX_FLASH, pageBytes, pageMap: [{ addr: LINUX_FLASH.storageStart, length: bytes, pageBytes }] };
   return new SimStorage(makeFlash(conf, bytes), { start: conf.storageStart, bytes, align: 4 });
+}
+
+// ------------------------------------------------------------------ readings as values (dist/probes/readings.js)
+
+/**
+ * The firmware's quality codes, read from src/readings/reading.ts's text: that
+ * module calls Espruino's getTime, which Node's types lack, so it is not imported.
+ */
+export const Q = (() => {
+  const text = fs.readFileSync(path.join(__dirname, "../src/readings/reading.ts"), "utf8");
+  const code = (name: string): number => {
+    const m = new RegExp(`export const Q_${name} = (\\d+);`).exec(text);
+    if (!m) throw new Error(`no Q_${name} in src/readings/reading.ts`);
+    return Number(m[1]);
+  };
+  return { OK: code("OK"), RANGE: code("RANGE"), STUCK: code("STUCK"), NO_ANSWER: code("NO_ANSWER"), CHECKSUM: code("CHECKSUM") };
+})();
+
+/** A reading as the firmware emitted it: channel, quantity code, integer value in the quantity's unit, quality code. */
+export interface Reading {
+  ch: number;
+  qty: number;
+  value: number;
+  q: number;
+}
+
+/** An event as the firmware emitted it: channel, event code, 1 raised / 0 cleared, the value that decided it. */
+export interface FwEvent {
+  ch: number;
+  code: number;
+  active: number;
+  value: number;
+}
+
+let probeBundle: string | undefined;
+
+/** Like makeBoard, with the readings probe flashed: the sim board's firmware that also records what it emits. */
+export function makeProbe(o: BootOptions = {}): SimBoard {
+  probeBundle ??= fs.readFileSync(path.join(DIST, "probes/readings.js"), "latin1");
+  return makeBoard("sim", { ...o, bundle: probeBundle });
+}
+
+/** Like bootWith, with the readings probe: booted and past its first reading. */
+export function bootProbe(conf: object | object[], setup: (sim: SimBoard) => void = () => {}): SimBoard {
+  const sim = makeProbe({ site: siteWith(...(Array.isArray(conf) ? conf : [conf])) });
+  setup(sim);
+  sim.boot();
+  sim.advance(4000);
+  return sim;
+}
+
+/** What the probe recorded since boot; through JSON, so the tests get plain Node values. Throws without the probe. */
+function recorded(sim: SimBoard, name: "fgReadings" | "fgEvents"): number[][] {
+  const text = sim.eval<string | undefined>(`JSON.stringify(global.${name})`);
+  if (text === undefined) throw new Error(`${name} is missing: the board runs without the readings probe`);
+  return JSON.parse(text) as number[][];
+}
+
+/** Every reading since boot, oldest first; only channel `ch`'s if given. */
+export function readingsOf(sim: SimBoard, ch?: number): Reading[] {
+  const all = recorded(sim, "fgReadings").map((r) => ({ ch: r[0], qty: r[1], value: r[2], q: r[3] }));
+  return ch === undefined ? all : all.filter((r) => r.ch === ch);
+}
+
+/** Readings cycle by cycle: a cycle starts with the gateway's own readings (channel 0), as main's cycle() does. */
+export function cyclesOf(sim: SimBoard, ch?: number): Reading[][] {
+  const out: Reading[][] = [];
+  let prev = -1;
+  for (const r of readingsOf(sim)) {
+    if (r.ch === 0 && prev !== 0) out.push([]);
+    if (out.length && (ch === undefined || r.ch === ch)) out[out.length - 1].push(r);
+    prev = r.ch;
+  }
+  return out;
+}
+
+/** The newest cycle's readings; only channel `ch`'s if given. */
+export function lastCycle(sim: SimBoard, ch?: number): Reading[] {
+  const all = cyclesOf(sim, ch);
+  return all.length ? all[all.length - 1] : [];
+}
+
+/** The value of the one reading of (ch, qty) in the newest cycle, which must have quality `q`. */
+export function valueOf(sim: SimBoard, ch: number, qty: number, q = Q.OK): number {
+  const found = lastCycle(sim, ch).filter((r) => r.qty === qty);
+  expect(found.map((r) => ({ ch: r.ch, qty: r.qty, q: r.q }))).toEqual([{ ch, qty, q }]);
+  return found[0].value;
+}
+
+/** Every event since boot, oldest first; only channel `ch`'s if given. */
+export function eventsOf(sim: SimBoard, ch?: number): FwEvent[] {
+  const all = recorded(sim, "fgEvents").map((e) => ({ ch: e[0], code: e[1], active: e[2], value: e[3] }));
+  return ch === undefined ? all : all.filter((e) => e.ch === ch);
+}
+
+/** Forgets what the probe recorded so far. */
+export function clearRecorded(sim: SimBoard): void {
+  sim.eval("fgClear()");
 }
