@@ -152,7 +152,7 @@ export function loaderConfig(outDir?: string): RollupOptions {
 /** Probes: firmware modules bundled on their own for tests (dist/probes/), never flashed. */
 export function probeConfigs(): RollupOptions[] {
   const sim = boards.find((b) => b.id === "sim")!;
-  return ["frame", "queue", "mqtt", "readings"].map((name) => {
+  return ["frame", "queue", "mqtt", "readings", "store"].map((name) => {
     const c = bundleConfig(sim, { entry: path.join(ROOT, `src/probes/${name}-probe.ts`) });
     (c.output as OutputOptions).file = path.join(ROOT, `dist/probes/${name}.js`);
     return c;
