@@ -118,7 +118,8 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
   function check(): void {
     if (!pressure) return;
     pressure.measure(function (raw, q) {
-      if (q !== Q_OK) return;
+      // A measurement that ends after the pump stopped says nothing of a running pump.
+      if (q !== Q_OK || !running) return;
       lastMbar = Math.round(pressure!.scale(raw, pressureMax));
       dryFor = lastMbar < minPressure ? dryFor + 5 : 0;
       if (dryFor >= dryRunS) dry.set(true, lastMbar);
