@@ -26,6 +26,8 @@ export const KIND_EVENTS = 2;
 export const KIND_SETTINGS = 4;
 
 const word = new Uint8Array(4);
+/** A record padded to whole words: the buffer's records are 240 bytes at most (src/buffer/format.ts). */
+const scratch = new Uint8Array(240);
 const wordView = new DataView(word.buffer);
 
 function u32(b: Uint8Array, i: number): number {
@@ -98,9 +100,10 @@ export function pageScan(addr: number, pageBytes: number, info: PageInfo): PageI
  */
 export function pageAppend(addr: number, pageBytes: number, at: number, bytes: Uint8Array, len: number): number {
   const padded = (len + 3) & ~3;
-  if (at + padded > pageBytes) return -1;
-  const rec = new Uint8Array(padded);
+  if (at + padded > pageBytes || padded > scratch.length) return -1;
+  // One scratch buffer for every record: a view of it costs a JsVar, a new buffer its bytes.
+  const rec = new Uint8Array(scratch.buffer, 0, padded);
   rec.fill(0xff);
-  rec.set(new Uint8Array(bytes.buffer, bytes.byteOffset, len));
+  for (let i = 0; i < len; i++) rec[i] = bytes[i];
   return writeChecked(rec, addr + at) ? at + padded : -1;
 }
