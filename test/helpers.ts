@@ -15,6 +15,12 @@ export interface BootOptions extends Partial<SimOptions> {
   world?: boolean;
 }
 
+/** Evaluates firmware-side code in the board's realm and hands back plain values, through JSON. */
+export function evalJson<T>(sim: SimBoard, code: string): T {
+  const json = sim.eval<string | undefined>(`JSON.stringify((function(){ ${code} })())`);
+  return json === undefined ? (undefined as T) : (JSON.parse(json) as T);
+}
+
 /** A simulated board with the firmware flashed, the site provisioned and the world wired, not yet powered. */
 export function makeBoard(board: string, o: BootOptions = {}): SimBoard {
   const sim = new SimBoard({ board, seed: o.seed ?? 1, ...o });

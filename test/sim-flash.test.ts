@@ -8,15 +8,11 @@ import { LINUX_FLASH } from "../boards/sim";
 import { boards } from "../boards/index";
 import { SimBoard } from "../scripts/sim/board";
 import { PowerCut } from "../scripts/sim/flash";
-import { bootBoard, runSnippet, storageOn } from "./helpers";
+import { bootBoard, evalJson, runSnippet, storageOn } from "./helpers";
 
 const SETUP = `global.F = require("Flash"); global.S = require("Storage");`;
 
-/** Evaluates firmware-side code and hands back plain values. */
-function run<T>(sim: SimBoard, code: string): T {
-  const json = sim.eval<string | undefined>(`JSON.stringify((function(){ ${code} })())`);
-  return json === undefined ? (undefined as T) : (JSON.parse(json) as T);
-}
+const run = evalJson;
 
 function bytes(sim: SimBoard, length: number, addr: number): number[] {
   return run<number[]>(sim, `var b = F.read(${length}, ${addr}); var o = []; for (var i = 0; i < b.length; i++) o.push(b[i]); return o;`);

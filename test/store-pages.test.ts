@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
 import { DIST, type SimBoard } from "../scripts/sim/board";
-import { bootBoard } from "./helpers";
+import { bootBoard, evalJson } from "./helpers";
 
 const probe = fs.readFileSync(path.join(DIST, "probes/store.js"), "latin1");
 /** Two 4 KB pages high in the sim board's Storage, past what the firmware uses. */
@@ -24,9 +24,7 @@ interface PageInfo {
   writable: boolean;
 }
 
-function run<T>(sim: SimBoard, code: string): T {
-  return JSON.parse(sim.eval<string>(`JSON.stringify((function(){ ${code} })())`)) as T;
-}
+const run = evalJson;
 
 function boot(): SimBoard {
   return bootBoard("sim", { bundle: probe, world: false });

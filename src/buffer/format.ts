@@ -9,11 +9,11 @@
  * erased flash; the CRC is the low 16 bits of the CRC-32 of everything before it.
  */
 
+import { MAX_RECORD, recordCrcOk } from "../store/record";
+
 export const T_LAYOUT = 1;
 export const T_CYCLE = 2;
 export const T_EVENT = 3;
-/** Largest record. */
-export const MAX_RECORD = 240;
 /** Bytes of a record before its ordinal: length and type. */
 export const RECORD_HEAD = 2;
 
@@ -131,10 +131,8 @@ export function walk(text: string, fn: (o: number, type: number) => boolean): nu
       o += Math.max(len, 1);
       continue;
     }
-    const c = E.CRC32(text.substr(o, len - 2));
-    const ok = (c & 255) === text.charCodeAt(o + len - 2) && ((c >>> 8) & 255) === text.charCodeAt(o + len - 1);
     // fn reads the record through readByte() and its kin.
-    if (ok && fn(o, text.charCodeAt(o + 1)) === false) return o;
+    if (recordCrcOk(text, o, len) && fn(o, text.charCodeAt(o + 1)) === false) return o;
     o += len;
   }
   return o;

@@ -8,6 +8,8 @@
  * Not yet used by the firmware's data path; src/probes/store-probe.ts runs it
  * on the simulated board's flash for the power-cut tests.
  */
+import { MAX_RECORD, recordCrcOk } from "./record";
+
 const F = require("Flash");
 
 /** Bytes of the page header: state word (magic | kind), then the page's sequence number. */
@@ -26,8 +28,8 @@ export const KIND_EVENTS = 2;
 export const KIND_SETTINGS = 4;
 
 const word = new Uint8Array(4);
-/** A record padded to whole words: the buffer's records are 240 bytes at most (src/buffer/format.ts). */
-const scratch = new Uint8Array(240);
+/** A record padded to whole words. */
+const scratch = new Uint8Array(MAX_RECORD);
 const wordView = new DataView(word.buffer);
 
 function u32(b: Uint8Array, i: number): number {
@@ -61,12 +63,6 @@ export interface PageInfo {
   writable: boolean;
 }
 
-/** A record's CRC: the low 16 bits of the CRC-32 of its bytes before the CRC (docs/buffer.md, "Records"). */
-function recordOk(body: string, o: number, len: number): boolean {
-  const c = E.CRC32(body.substr(o, len - 2));
-  return (c & 255) === body.charCodeAt(o + len - 2) && ((c >>> 8) & 255) === body.charCodeAt(o + len - 1);
-}
-
 /** Reads a page's header and walks its records up to the first that fails (invariant 2). */
 export function pageScan(addr: number, pageBytes: number, info: PageInfo): PageInfo {
   const h = F.read(PAGE_HEAD, addr);
@@ -81,7 +77,7 @@ export function pageScan(addr: number, pageBytes: number, info: PageInfo): PageI
   let o = 0;
   for (;;) {
     const len = o < body.length ? body.charCodeAt(o) : 0xff;
-    if (len === 0xff || len < 4 || o + len > body.length || !recordOk(body, o, len)) break;
+    if (len === 0xff || len < 4 || o + len > body.length || !recordCrcOk(body, o, len)) break;
     o += (len + 3) & ~3;
   }
   info.end = PAGE_HEAD + o;
