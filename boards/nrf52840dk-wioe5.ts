@@ -37,6 +37,8 @@ const board: Board = {
     // nrf5x/jshardware.c:2367-2370: a page for every address up to and including 1 MB (the test is `>`).
     pageMap: [{ addr: 0, length: 0x100001, pageBytes: 4096 }],
   },
+  // 40 KB of Storage holds the code; readings go in the free internal flash beside it (docs/storage-layout.md).
+  bufferArea: NRF52840DK_FREE,
   jsVars: 12500,
   jsVarBytes: 14,
   modules: ["Storage", "heatshrink", "Flash"],

@@ -124,6 +124,12 @@ export interface Board {
     readonly align: number;
   };
   readonly flash: BoardFlash;
+  /**
+   * Flash outside Storage that the reading buffer may own, where Storage is
+   * too small for it. The store checks it against Flash.getFree() at every
+   * boot and keeps only what that still reports free.
+   */
+  readonly bufferArea?: FlashArea;
   readonly jsVars: number;
   /** Bytes per JsVar in this build. */
   readonly jsVarBytes: number;

@@ -1,11 +1,12 @@
 /**
- * How a board's Storage is spent: app slots, loader, small records, and what
- * is left for buffered readings. docs/storage-layout.md explains each line.
+ * How a board's Storage is spent: app slots, loader, the small files, and the
+ * flash store in what is left, with its pages shared out as the firmware
+ * shares them (storePartition). docs/storage-layout.md explains each line.
  */
 import fs from "node:fs";
 import path from "node:path";
 import type { Board } from "../boards/types";
-import { FILE_HEADER_BYTES, RESERVED_BYTES, TALLY_BYTES } from "../src/store/storage-layout";
+import { FILE_HEADER_BYTES, PAGE_HEAD_BYTES, RESERVED_BYTES, storePartition } from "../src/store/storage-layout";
 import { compress } from "./heatshrink";
 
 export interface Budget {
@@ -18,12 +19,11 @@ export interface Budget {
   /** Storage that code, loader and the small records take, headers and alignment included. */
   storageUsed: number;
   storageTotal: number;
-  /** What remains for the reading buffer. */
+  /** Pages of the flash store: inside fg.store, and in the board's area outside Storage. */
+  storePages: { inside: number; outside: number; settings: number; events: number; readings: number };
+  /** Bytes the reading pages hold, their headers left out. */
   bufferBytes: number;
 }
-
-/** Buffer room each water meter on a site takes: its pulse total is a counter of its own. */
-export const METER_BYTES = TALLY_BYTES;
 
 function fileCost(bytes: number, align: number): number {
   return FILE_HEADER_BYTES + Math.ceil(bytes / align) * align;
@@ -33,9 +33,14 @@ export function budget(board: Board, bundleBytes: number, loaderBytes: number, s
   const a = board.storage.align;
   const slots = board.hw.appSlots;
   const identity = board.hw.wifi ? RESERVED_BYTES.identity : RESERVED_BYTES.identityLorawanOnly;
-  // The counters every gateway keeps; each water meter on a site takes TALLY_BYTES more (METER_BYTES).
-  const records = RESERVED_BYTES.bootCtl + identity + RESERVED_BYTES.site + RESERVED_BYTES.tallies;
+  const records = RESERVED_BYTES.bootCtl + identity + RESERVED_BYTES.site;
   const used = slots * fileCost(slotBytes, a) + fileCost(loaderBytes, a) + records;
+  // fg.store follows the files; its pages are those wholly inside it, up to a page before Storage's end (src/store/store.ts).
+  const pb = board.flash.pageBytes;
+  const first = Math.ceil((used + FILE_HEADER_BYTES) / pb) * pb;
+  const inside = Math.max(0, Math.floor((board.storage.bytes - pb - first) / pb));
+  const outside = board.bufferArea ? Math.floor(board.bufferArea.length / pb) : 0;
+  const [settings, events, readings] = storePartition(inside, outside);
   return {
     board: board.id,
     bundleBytes,
@@ -44,7 +49,8 @@ export function budget(board: Board, bundleBytes: number, loaderBytes: number, s
     appSlots: slots,
     storageUsed: used,
     storageTotal: board.storage.bytes,
-    bufferBytes: Math.max(0, board.storage.bytes - used),
+    storePages: { inside, outside, settings, events, readings },
+    bufferBytes: Math.max(0, readings) * (pb - PAGE_HEAD_BYTES),
   };
 }
 

@@ -8,7 +8,7 @@
  */
 import { rollup } from "rollup";
 import { boards, boardById } from "../boards/index";
-import { METER_BYTES, budgetFromDist } from "./budget";
+import { budgetFromDist } from "./budget";
 import { DIST } from "./sim/board";
 import { bundleConfig } from "./build/config";
 import type { Board } from "../boards/types";
@@ -51,8 +51,8 @@ if (process.argv.includes("--json")) {
       `${r.board.padEnd(20)}  ${String(r.bundleBytes).padStart(12)}   ${kb(r.storageUsed).padStart(12)} (${r.appSlots}${r.slotBytes !== r.bundleBytes ? ", compressed" : ""})   ${kb(r.storageTotal).padStart(13)}   ${kb(r.bufferBytes).padStart(17)}`,
     );
   }
-  console.log("\nStorage used = app slots × (bundle + 32-byte header) + loader + identity, site, boot control and the six counters every gateway keeps (docs/storage-layout.md).");
-  console.log(`Each water meter on a site keeps one more counter: ${METER_BYTES} B less for readings.`);
+  console.log("\nStorage used = app slots × (bundle + 32-byte header) + loader + identity, site and boot control; the flash store takes the rest but a page (docs/storage-layout.md).");
+  for (const r of rows) console.log(`  ${r.board.padEnd(20)} store pages: ${r.storePages.settings} settings, ${r.storePages.events} events, ${r.storePages.readings} readings${r.storePages.outside ? ` (events and readings outside Storage, ${r.storePages.outside} pages)` : ""}`);
 }
 if (process.argv.includes("--drivers")) {
   const d = await driverBytes();

@@ -17,6 +17,8 @@ import { readGateway } from "./drivers/gateway";
 import { buildSensors, sampleAll, closeSensors, type SensorSet } from "./drivers/index";
 import { SAMPLE_MAX_MS } from "./drivers/driver";
 import { queueInit, queueCycle, queueEvent, pending, MAX_COLS } from "./buffer/queue";
+import { migrate } from "./buffer/migrate";
+import { storeOpen, bufferFresh, areaLosses } from "./store/store";
 import { seqInit } from "./uplink/seq";
 import { startSender, sendNext, framesSent, onAck } from "./uplink/sender";
 import { countBoot, requestReport } from "./uplink/report";
@@ -140,15 +142,32 @@ function startSending(): void {
   }, 15000);
 }
 
+/** Opens the flash store, moves a gateway of the old layout into it, and reads the buffer back. */
+function openStore(): void {
+  storeOpen();
+  try {
+    const moved = migrate();
+    if (moved >= 0) log(INFO, "Moved to the flash store: " + moved + " readings kept");
+  } catch (e) {
+    log(ERROR, "Moving to the flash store failed: " + why(e) + ". The old files stay; it starts again at the next boot");
+  }
+  if (bufferFresh && areaLosses() > 0) log(WARN, "The buffer's flash area was taken by a firmware update: readings kept there are lost; the buffer starts afresh");
+  const waiting = queueInit(bufferFresh);
+  if (waiting > 0) log(INFO, "Readings kept from before the restart: " + waiting);
+}
+
 function main(): void {
   log(INFO, "feldgate " + VERSION + " starting on " + hw.id + " (Espruino " + process.env.VERSION + ")");
+  try {
+    openStore();
+  } catch (e) {
+    log(ERROR, "Flash store: " + why(e));
+  }
   log(INFO, "Boot number " + countBoot());
   try {
     seqInit();
-    const waiting = queueInit();
-    if (waiting > 0) log(INFO, "Readings kept from before the restart: " + waiting);
   } catch (e) {
-    log(ERROR, "Buffer could not be read: " + why(e));
+    log(ERROR, "Sequence counter could not be read: " + why(e));
   }
   const r = loadSite(hw);
   site = r.site;

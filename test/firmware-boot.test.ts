@@ -1,6 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { bootBoard, makeBoard, demoSite, cycles } from "./helpers";
-import { TALLY_SLOTS } from "../src/store/storage-layout";
+import { ID } from "../src/store/storage-layout";
+import { LINUX_FLASH } from "../boards/sim";
+import { readStore } from "../scripts/store-reader";
+import type { SimBoard } from "../scripts/sim/board";
+
+/** The Linux build's 1 KB pages: a settings page holds 63 counter records, so pages turn over within a few dozen boots. */
+const small = { site: demoSite, flash: LINUX_FLASH };
+
+/** Settings pages in use, and the bytes left in the newest. */
+function settingsState(sim: SimBoard): { live: number; left: number } {
+  const v = readStore(sim, sim.board)!;
+  const pages = v.pages.filter((p) => p.area === "settings" && p.kind === 4).sort((a, b) => a.seq - b.seq);
+  return { live: pages.length, left: v.pageBytes - 8 - pages[pages.length - 1].used };
+}
 
 
 describe("site configuration", () => {
@@ -60,11 +73,14 @@ describe("scheduler", () => {
 });
 
 describe("boot count survives reboots", () => {
-  it("counts every boot, across the roll-over of its tally file", () => {
-    const sim = bootBoard("sim", { site: demoSite });
-    for (let i = 0; i < 40; i++) sim.boot("software");
-    expect(sim.output()).toContain("Boot number 41");
-    expect(sim.storage.list(/^fg\.t\.boot/)).toHaveLength(1); // one twin holds the count; the full one was erased
+  it("counts every boot, across settings pages turning over, with 1 KB pages and no Storage file written", () => {
+    const sim = bootBoard("sim", small);
+    const files = sim.storage.list().sort();
+    for (let i = 0; i < 100; i++) sim.boot("software");
+    expect(sim.output()).toContain("Boot number 101");
+    expect(readStore(sim, sim.board)!.counters.get(ID.boot)).toEqual([101, 0]);
+    expect(sim.storage.list().sort()).toEqual(files);
+    expect(sim.storage.getStats().trashBytes).toBe(0);
   });
 });
 
@@ -73,24 +89,36 @@ describe("boot count survives reboots", () => {
  * inside each, then powers the board again: it must boot, read, and never
  * count boots backwards.
  */
-describe("power cut at every Storage write of a boot sequence", () => {
-  const scenarios: [string, number][] = [
-    ["first boot", 0],
-    ["second boot", 1],
-    ["boot that rolls the tally file over", TALLY_SLOTS],
+describe("power cut at every flash operation of a boot sequence", () => {
+  /** The boots before the one cut: none, one, or as many as leave the settings ring one record short of collecting its oldest page. */
+  const scenarios: [string, "none" | "one" | "turnover"][] = [
+    ["first boot, which creates the store", "none"],
+    ["second boot", "one"],
+    ["boot that turns a settings page over and retires the oldest (1 KB pages)", "turnover"],
   ];
   const tornAt = [0, 4, 8, 12, 31];
 
-  for (const [name, priorBoots] of scenarios) {
+  for (const [name, prior] of scenarios) {
     it(name, () => {
+      let snapshot: Uint8Array | null = null;
+      let boots = 0;
       const prepare = () => {
-        const sim = bootBoard("sim", { site: demoSite });
-        for (let i = 1; i < priorBoots; i++) sim.boot("software");
-        if (priorBoots === 0) {
-          const fresh = makeBoard("sim", { site: demoSite });
-          return { sim: fresh, lastCount: 0 };
+        if (prior === "none") return { sim: makeBoard("sim", { site: demoSite }), lastCount: 0 };
+        const opts = prior === "turnover" ? small : { site: demoSite };
+        if (!snapshot) {
+          const sim = bootBoard("sim", opts);
+          boots = 1;
+          // Two settings pages in use and the newest nearly full: the next boot opens the third and collects the first.
+          while (prior === "turnover" && !(settingsState(sim).live === 2 && settingsState(sim).left < 40)) {
+            sim.boot("software");
+            boots++;
+          }
+          sim.powerOff();
+          snapshot = Uint8Array.from(sim.flash.bytes);
         }
-        return { sim, lastCount: priorBoots };
+        const sim = makeBoard("sim", opts);
+        sim.flash.bytes.set(snapshot);
+        return { sim, lastCount: boots };
       };
       // How many flash operations does this boot sequence make?
       const probe = prepare();

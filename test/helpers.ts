@@ -1,4 +1,5 @@
 /** Shared set-up for tests that run bundles on the simulated board. */
+import { readStore } from "../scripts/store-reader";
 import fs from "node:fs";
 import path from "node:path";
 import { expect } from "vitest";
@@ -175,4 +176,10 @@ export function eventsOf(sim: SimBoard, ch?: number): FwEvent[] {
 /** Forgets what the probe recorded so far. */
 export function clearRecorded(sim: SimBoard): void {
   sim.eval("fgClear()");
+}
+
+/** The site configuration in force: the flash store's, else the file provisioning wrote (fg.site, never rewritten). */
+export function storedSite(sim: SimBoard): any {
+  const s = readStore(sim, sim.board)?.site ?? sim.storage.read("fg.site");
+  return s === undefined ? undefined : JSON.parse(s);
 }

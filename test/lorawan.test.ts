@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { makeBoard, siteWith, cycles } from "./helpers";
+import { makeBoard, siteWith, cycles, storedSite } from "./helpers";
 import { attachLorawan, type Lorawan } from "../scripts/sim/lorawan";
 import { airtimeMs } from "../scripts/frames";
 import { SIM_EPOCH_MS, type SimBoard } from "../scripts/sim/board";
@@ -158,12 +158,12 @@ describe("downlinks through LoRaWAN", () => {
     const before = cycles(sim);
     sim.advance(HOUR);
     expect(cycles(sim) - before).toBe(12);
-    expect(JSON.parse(sim.storage.read("fg.site")!).interval).toBe(300);
+    expect(storedSite(sim).interval).toBe(300);
 
     lw.ns.queueDownlink({ command: "set_interval", counter: 7, seconds: 60 }); // the same counter again
     sim.advance(HOUR);
     expect(lw.ns.status).toContainEqual({ counter: 7, result: "replayed", detail: undefined });
-    expect(JSON.parse(sim.storage.read("fg.site")!).interval).toBe(300);
+    expect(storedSite(sim).interval).toBe(300);
   });
 
   it("an out-of-range value is refused with the running configuration unchanged", () => {
@@ -175,7 +175,7 @@ describe("downlinks through LoRaWAN", () => {
     sim.advance(2 * HOUR);
     expect(lw.ns.status).toContainEqual({ counter: 9, result: "out_of_range", detail: undefined });
     expect(lw.ns.status).toContainEqual({ counter: 0, result: "malformed", detail: undefined });
-    expect(JSON.parse(sim.storage.read("fg.site")!).interval).toBe(900);
+    expect(storedSite(sim).interval).toBe(900);
   });
 
   it("sensor options: a valid change is applied, an invalid one refused naming the field", () => {
@@ -188,7 +188,7 @@ describe("downlinks through LoRaWAN", () => {
     expect(lw.ns.status.map((s) => s.result)).toEqual(["accepted", "rejected"]);
     // The platform is told why, in the gateway's own words.
     expect(lw.ns.status[1]).toEqual({ counter: 4, result: "rejected", detail: "site.sensors[0].dry: a number from 0.1 to 5 is needed" });
-    expect(JSON.parse(sim.storage.read("fg.site")!).sensors[0].dry).toBe(2.5);
+    expect(storedSite(sim).sensors[0].dry).toBe(2.5);
     expect(sim.output()).toContain("Sensor change from the platform refused: site.sensors[0].dry: a number from 0.1 to 5 is needed");
   });
 

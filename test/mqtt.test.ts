@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import net from "node:net";
 import https from "node:https";
 import mqtt from "mqtt";
-import { makeBoard, siteWith, cycles } from "./helpers";
+import { makeBoard, siteWith, cycles, storedSite } from "./helpers";
 import { brokerName, makeBroker, portOpen, type Broker } from "./broker";
 import { makePki, type Pki } from "./pki";
 import { decodeFrame, codec } from "../scripts/frames";
@@ -187,7 +187,7 @@ describe(`Wi-Fi and MQTT against a real broker (${brokerName()})`, () => {
     await new Promise((r) => setTimeout(r, 200));
     await sim.runRealtime(2 * HOUR, 2000, 2000);
     expect(p.status).toContainEqual({ counter: 1, result: "accepted", detail: undefined });
-    expect(JSON.parse(sim.storage.read("fg.site")!).interval).toBe(600);
+    expect(storedSite(sim).interval).toBe(600);
     p.close();
   });
 });

@@ -12,8 +12,8 @@ import { DIST, type SimBoard } from "../scripts/sim/board";
 import { bootBoard, evalJson } from "./helpers";
 
 const probe = fs.readFileSync(path.join(DIST, "probes/store.js"), "latin1");
-/** Two 4 KB pages high in the sim board's Storage, past what the firmware uses. */
-const A = 0x10000000 + 200 * 1024;
+/** Two 4 KB pages of the DK's free internal flash outside Storage, read as the store reads its outside area. */
+const A = 0x91000 + 64 * 1024;
 const B = A + 4096;
 const PAGE = 4096;
 
@@ -27,7 +27,7 @@ interface PageInfo {
 const run = evalJson;
 
 function boot(): SimBoard {
-  return bootBoard("sim", { bundle: probe, world: false });
+  return bootBoard("nrf52840dk-wioe5", { bundle: probe, world: false });
 }
 
 /** A record of the buffer's format with `n` payload bytes, its CRC made by the realm's E.CRC32. */

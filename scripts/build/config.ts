@@ -29,6 +29,10 @@ export function virtualModules(board: Board | null): Plugin {
       `export var NATIVE_CRYPTO = ${hw.nativeCrypto};`,
       `export var APP_SLOTS = ${hw.appSlots};`,
       `export var BULK_ACKS = ${board.bulkAcks};`,
+      // The flash store's bounds: the end of Storage, and the area outside it the buffer may own (docs/storage-layout.md).
+      `export var STORAGE_END = ${board.flash.storageStart + board.storage.bytes};`,
+      `export var BUFFER_AREA_ADDR = ${board.bufferArea ? board.bufferArea.addr : 0};`,
+      `export var BUFFER_AREA_BYTES = ${board.bufferArea ? board.bufferArea.length : 0};`,
     ].join("\n");
     // The driver table of this board: only the drivers it lists are imported, so only they are bundled.
     const drv = path.join(ROOT, "src/drivers");

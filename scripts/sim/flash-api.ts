@@ -30,6 +30,13 @@ export interface FlashModule {
   erasePage(addr: unknown): void;
   read(length: unknown, addr: unknown): Uint8Array | undefined;
   write(data: unknown, addr: unknown): void;
+  /**
+   * E.memoryArea(addr, len) over flash (jswrap_espruino.c, E.memoryArea): a
+   * string of the bytes at addr, through jshFlashGetMemMapAddress. It reads
+   * flash only where the build maps it into memory; elsewhere the interpreter
+   * reads RAM at that address, which the simulator refuses.
+   */
+  memoryArea(addr: unknown, len: unknown): Uint8Array | undefined;
 }
 
 export function flashModule(drv: FlashDriver): FlashModule {
@@ -60,6 +67,14 @@ export function flashModule(drv: FlashDriver): FlashModule {
       if (data === null) return;
       const d = dataToBytes(data);
       if (d.length) drv.writeAligned(toInt(addr), d);
+    },
+    memoryArea(addr, len) {
+      const a = toInt(addr);
+      const n = toInt(len);
+      // As of 2v21 an address of 0 gives undefined; a negative length too.
+      if (!a || n < 0) return undefined;
+      if (drv.conf.reads !== "memory-mapped") throw new Error(`E.memoryArea(0x${(a >>> 0).toString(16)}): this build does not map its flash into memory; read it with Storage.read or Flash.read`);
+      return drv.read(a, n);
     },
   };
 }

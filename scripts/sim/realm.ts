@@ -202,6 +202,7 @@ const bootstrap = String.raw`(function (H0, G) {
   E.kickWatchdog = function () { H.kickWatchdog(); };
   E.enableWatchdog = function (t, isAuto) { H.enableWatchdog(+t, isAuto === undefined ? true : !!isAuto); };
   E.getSizeOf = function () { return 1; };
+  E.memoryArea = function (addr, len) { var b = F.memoryArea(addr, len); return b === undefined ? undefined : H.latin1(b); };
   E.setBootCode = function (code) { S.write(".bootcde", String(code)); };
   G.E = E;
 

@@ -7,6 +7,12 @@
  *
  * The length byte counts itself and the CRC and is never 0xFF, which marks
  * erased flash; the CRC is the low 16 bits of the CRC-32 of everything before it.
+ * Each record is padded with 0xFF to a whole word: the store's pages take
+ * words, each written once (docs/storage-layout.md, invariant 2).
+ *
+ *   layout: ordinal(u32) time(u32) n (channel quantity)×n   the next cycle's ordinal and time
+ *   cycle:  zigzag(time − previous time) value×n             ordinal one more than the previous
+ *   event:  ordinal(u32) time(u32) channel code active zigzag(value)
  */
 
 import { MAX_RECORD, recordCrcOk } from "../store/record";
@@ -19,7 +25,7 @@ export const RECORD_HEAD = 2;
 
 // ------------------------------------------------------------------ writing
 
-/** Records being written, two at most (a segment's layout and its first cycle). */
+/** Records being written, two at most (a page's layout and its first cycle). */
 export const recordBytes = new Uint8Array(2 * MAX_RECORD);
 let writeAt = 0;
 
@@ -69,24 +75,25 @@ export function recordOpen(type: number): number {
   return at;
 }
 
-/** Sets the record's length and appends its CRC. */
+/** Sets the record's length, appends its CRC and pads it to a whole word. */
 export function recordClose(at: number): void {
   const len = writeAt - at + 2;
   recordBytes[at] = len;
   const c = E.CRC32(new Uint8Array(recordBytes.buffer, at, len - 2));
   putByte(c);
   putByte(c >>> 8);
+  while (writeAt & 3) recordBytes[writeAt++] = 0xff;
 }
 
 // ------------------------------------------------------------------ reading
 
-/** The segment being read, as Storage.read gives it (a flash string: no copy). */
-let segmentText = "";
-/** Read position inside segmentText. */
+/** The page being read, as the store gives it (a view of flash: no copy). */
+let pageText = "";
+/** Read position inside pageText. */
 let readAt = 0;
 
 export function readByte(): number {
-  return segmentText.charCodeAt(readAt++);
+  return pageText.charCodeAt(readAt++);
 }
 
 export function readU32(): number {
@@ -105,7 +112,12 @@ export function readVarint(): number {
   return x;
 }
 
-/** Moves the read position to byte o of the segment. */
+/** Reads from `text` from now on (the migration reads the old layout's segments). */
+export function readIn(text: string): void {
+  pageText = text;
+}
+
+/** Moves the read position to byte o of the page. */
 export function readFrom(o: number): void {
   readAt = o;
 }
@@ -117,23 +129,19 @@ export function ordinalAt(o: number): number {
 }
 
 /**
- * Walks a segment: calls fn(offset, type) for each record whose CRC holds,
- * until fn returns false. A torn record is skipped whole: its length byte was
- * written first. Returns the end of the written part (where fn stopped, if it did).
+ * Walks a page's records: calls fn(offset, type) for each, until fn returns
+ * false. The first record that is torn or fails its CRC ends the page
+ * (invariant 2). Returns the end of the valid records (or where fn stopped).
  */
 export function walk(text: string, fn: (o: number, type: number) => boolean): number {
-  segmentText = text;
+  pageText = text;
   let o = 0;
   while (o < text.length) {
     const len = text.charCodeAt(o);
-    if (len === 0xff) break;
-    if (len < 4 || o + len > text.length) {
-      o += Math.max(len, 1);
-      continue;
-    }
+    if (len === 0xff || len < 4 || o + len > text.length || !recordCrcOk(text, o, len)) break;
     // fn reads the record through readByte() and its kin.
-    if (recordCrcOk(text, o, len) && fn(o, text.charCodeAt(o + 1)) === false) return o;
-    o += len;
+    if (fn(o, text.charCodeAt(o + 1)) === false) return o;
+    o += (len + 3) & ~3;
   }
   return o;
 }

@@ -1,21 +1,24 @@
 /**
- * The offline buffer (docs/buffer.md): every reading and event stays in
- * Storage until a link reports it delivered.
+ * The offline buffer (docs/buffer.md): every reading and event stays in the
+ * flash store until a link reports it delivered.
  *
  * Readings are stored a cycle at a time, as rows; they are sent as columns
  * (one series per channel and quantity) over a window of cycles, so the frame
- * can delta-code them. Events have their own segments and go out first.
- * What has been delivered is a position, (first cycle, window, readings of the
- * window sent), kept in a tally; a segment is erased once all of it is behind
- * that position. Storage is only compacted when nothing is pending: a power
- * cut during compact() can cost the whole of Storage.
+ * can delta-code them. Events have their own pages and go out first.
+ * Each kind is a ring of store pages (src/store/pages.ts), written in order
+ * and never erased but to be opened again. What has been delivered is a
+ * position, (first cycle, window, readings of the window sent), kept in the
+ * store's settings; a page is free once all of it is behind that position.
+ * Nothing here writes a Storage file, so Storage never needs compacting.
  *
  * The buffer builds no frames: the sender asks it for a view of what is
  * pending (queueView), packs a frame from it, and tells it how many records
  * the frame took (queueTaken).
  */
-import { FILE, FILE_HEADER_BYTES } from "../store/storage-layout";
-import { tallyGet, tallyWrite } from "../store/tally";
+import { ID } from "../store/storage-layout";
+import { counterGet, counterWrite } from "../store/settings";
+import { readingsArea, eventsArea } from "../store/store";
+import { type Area, type PageInfo, KIND_READINGS, KIND_EVENTS, PAGE_HEAD, pageHead, pageScan, pageOpen, pageAppend, pageText } from "../store/pages";
 import { REC_READING, REC_EVENT, type RecordView } from "../frame/view";
 import {
   T_LAYOUT,
@@ -39,38 +42,43 @@ import {
   walk,
 } from "./format";
 
-const S = require("Storage");
-
-/** A segment and its Storage header fill one 4 KB flash page. */
-export const SEG = 4096 - FILE_HEADER_BYTES;
 /** Readings one cycle may hold. */
 export const MAX_COLS = 40;
 /** Cycles sent as one window of series. */
 const WINDOW = 15;
 /** Records one frame is built from. */
 const VIEW = 256;
-/** Storage kept free for the small records (tallies, configuration) that must always be writable. */
-const RESERVE = 3 * 1024;
 
 // ------------------------------------------------------------------ state
 
 interface Chain {
-  prefix: string;
-  pattern: RegExp;
-  /** Live segment numbers, oldest first, and the first ordinal each holds (-1: none yet). */
-  segs: number[];
+  area: Area;
+  kind: number;
+  /** Pages in use, oldest first (consecutive in the ring), and the first ordinal each holds (-1: none yet). */
+  pages: number[];
   first: number[];
-  /** Write position in the newest segment. */
+  /** The newest page opened (in use or not) and its sequence number; pages below `base` are not the buffer's. */
+  last: number;
+  seq: number;
+  base: number;
+  /** Write position in the newest page: the page's size when it takes no more. */
   off: number;
   /** Ordinal the next record gets. */
   next: number;
 }
 
-const readings: Chain = { prefix: FILE.queue, pattern: new RegExp("^fg\\.q\\."), segs: [], first: [], off: SEG, next: 0 };
-const events: Chain = { prefix: FILE.events, pattern: new RegExp("^fg\\.e\\."), segs: [], first: [], off: SEG, next: 0 };
-/** Layout of the newest readings segment: channel << 8 | quantity, per column. */
+function chain(area: Area, kind: number): Chain {
+  return { area: area, kind: kind, pages: [], first: [], last: -1, seq: 0, base: 0, off: 0, next: 0 };
+}
+
+const readings = chain(readingsArea, KIND_READINGS);
+const events = chain(eventsArea, KIND_EVENTS);
+const info: PageInfo = { kind: 0, seq: 0, end: 0, writable: false };
+/** Layout of the newest readings page: channel << 8 | quantity, per column; and whether that page holds it. */
 let layout: number[] = [];
-let layoutInSegment = false;
+let layoutInPage = false;
+/** Time of the last cycle written: the next one is stored as the difference. */
+let lastTime = 0;
 /** Delivered position: first cycle not wholly sent, window size, readings of the window sent; events delivered. */
 let deliveredCycle = 0;
 let deliveredWindow = 0;
@@ -88,69 +96,136 @@ let sentInWindow = 0;
 let sentEvents = 0;
 let dropped = 0;
 
-function segName(c: Chain, n: number): string {
-  return c.prefix + n.toString(36);
+/** The records of page p (after its header), as a view of flash. */
+function body(c: Chain, p: number): string {
+  return pageText(c.area, p, PAGE_HEAD, c.area.pageBytes - PAGE_HEAD);
 }
 
-/** Reads a layout record's columns, the read position at its start. */
-function readLayout(o: number): number[] {
-  readFrom(o + 2);
+/** Reads a layout record's columns, the read position after its ordinal and time. */
+function readLayout(): number[] {
   const n = readByte();
   const cols: number[] = [];
   for (let k = 0; k < n; k++) cols.push((readByte() << 8) | readByte());
   return cols;
 }
 
+/**
+ * Walks page p of the readings, calling fn(ordinal, time) for each
+ * cycle with the read position at its values; fn returns false to stop.
+ * Layout records set `walkLayout`.
+ */
+let walkLayout: number[] = [];
+function walkCycles(p: number, fn: (ordinal: number, t: number) => boolean): number {
+  let ord = 0;
+  let t = 0;
+  return walk(body(readings, p), function (o, type) {
+    if (type === T_LAYOUT) {
+      ord = ordinalAt(o);
+      t = readU32();
+      walkLayout = readLayout();
+      return true;
+    }
+    if (type !== T_CYCLE) return true;
+    readFrom(o + 2);
+    t += unzigzag(readVarint());
+    return fn(ord++, t);
+  });
+}
+
 // ------------------------------------------------------------------ start-up
 
-function scanChain(c: Chain, wantType: number): void {
-  const names = S.list(c.pattern);
-  c.segs = [];
-  for (let i = 0; i < names.length; i++) c.segs.push(parseInt(names[i].substr(c.prefix.length), 36));
-  c.segs.sort(function (a, b) {
-    return a - b;
-  });
+/**
+ * Finds a chain's pages: the valid ones of its kind from `base` on, in order
+ * of sequence, the newest run of them that follow each other in the ring.
+ * Pages before a gap are old copies a power cut left; they are free.
+ */
+function scanChain(c: Chain): void {
+  const idx: number[] = [];
+  const seqs: number[] = [];
+  for (let i = 0; i < c.area.pages; i++) {
+    if (pageHead(c.area, i, info).kind !== c.kind || info.seq < c.base) continue;
+    let k = idx.length;
+    while (k > 0 && seqs[k - 1] > info.seq) k--;
+    idx.splice(k, 0, i);
+    seqs.splice(k, 0, info.seq);
+  }
+  let from = idx.length - 1;
+  while (from > 0 && seqs[from - 1] === seqs[from] - 1 && (idx[from - 1] + 1) % c.area.pages === idx[from]) from--;
+  c.pages = idx.slice(Math.max(from, 0));
   c.first = [];
-  c.next = 0;
-  c.off = SEG;
-  for (let i = 0; i < c.segs.length; i++) {
-    let first = -1;
-    let last = -1;
-    const end = walk(S.read(segName(c, c.segs[i]))!, function (o, type) {
-      if (type === T_LAYOUT && c === readings) {
-        layout = readLayout(o);
-        layoutInSegment = true;
-      }
-      if (type === wantType) {
-        last = ordinalAt(o);
-        if (first < 0) first = last;
-      }
-      return true;
+  c.last = idx.length ? idx[idx.length - 1] : c.area.pages - 1;
+  c.seq = idx.length ? seqs[seqs.length - 1] : c.base;
+  c.off = c.area.pageBytes;
+  for (let k = 0; k < c.pages.length; k++) {
+    // Every page begins with a record that carries an ordinal: a layout, or an event.
+    let f = -1;
+    walk(pageText(c.area, c.pages[k], PAGE_HEAD, 240), function (o) {
+      f = ordinalAt(o);
+      return false;
     });
-    c.first.push(first);
-    if (last >= 0) c.next = last + 1;
-    if (i === c.segs.length - 1) c.off = end;
-    else layoutInSegment = false;
+    c.first.push(f);
+  }
+  if (c.pages.length && pageScan(c.area, c.pages[c.pages.length - 1], info).writable) c.off = info.end;
+}
+
+/** The ordinal after the newest record of a chain, and for readings its layout and time. */
+function scanNewest(c: Chain): void {
+  c.next = 0;
+  for (let k = c.pages.length - 1; k >= 0 && !c.next; k--) {
+    if (c === readings) {
+      walkLayout = [];
+      walkCycles(c.pages[k], function (ord, t) {
+        c.next = ord + 1;
+        lastTime = t;
+        return true;
+      });
+      if (k === c.pages.length - 1) {
+        layout = walkLayout;
+        layoutInPage = walkLayout.length > 0;
+      }
+    } else
+      walk(body(c, c.pages[k]), function (o, type) {
+        if (type === T_EVENT) c.next = ordinalAt(o) + 1;
+        return true;
+      });
   }
 }
 
-/** Reads the buffer back after a boot. Returns the readings waiting. */
-export function queueInit(): number {
+/**
+ * Reads the buffer back after a boot. With `fresh`, nothing in its pages is
+ * taken as its own (a new or lost area, or a migration starting over): the
+ * pages found are put below the base. Returns the readings waiting.
+ */
+export function queueInit(fresh?: boolean): number {
+  readings.area = readingsArea;
+  events.area = eventsArea;
   layout = [];
-  layoutInSegment = false;
-  scanChain(events, T_EVENT);
-  scanChain(readings, T_CYCLE);
-  const a = tallyGet("qack");
+  layoutInPage = false;
+  const b = counterGet(ID.base);
+  readings.base = b ? b[0] : 0;
+  events.base = b ? b[1] : 0;
+  scanChain(events);
+  scanChain(readings);
+  if (fresh) {
+    readings.base = readings.seq + 1;
+    events.base = events.seq + 1;
+    counterWrite(ID.base, readings.base, events.base);
+    scanChain(events);
+    scanChain(readings);
+  }
+  scanNewest(events);
+  scanNewest(readings);
+  const a = counterGet(ID.readingsDelivered);
   if (a) {
     deliveredCycle = a[0];
     deliveredWindow = a[1] >>> 16;
     deliveredInWindow = a[1] & 0xffff;
-  }
-  const e = tallyGet("eack");
+  } else deliveredCycle = deliveredWindow = deliveredInWindow = 0;
+  const e = counterGet(ID.eventsDelivered);
   deliveredEvents = e ? e[0] : 0;
-  const d = tallyGet("drop");
+  const d = counterGet(ID.readingsDropped);
   dropped = d ? d[0] : 0;
-  // Ordinals continue past everything delivered, even when its segments are gone.
+  // Ordinals continue past everything delivered, even when its pages are gone.
   if (readings.next < deliveredCycle) readings.next = deliveredCycle;
   if (events.next < deliveredEvents) events.next = deliveredEvents;
   queueRewind();
@@ -160,72 +235,72 @@ export function queueInit(): number {
 
 // ------------------------------------------------------------------ appending
 
-/** Room for a new segment: free space past the reserve, or the oldest readings dropped to make it. */
-function room(): boolean {
-  if (S.getFree() >= SEG + FILE_HEADER_BYTES + RESERVE) return true;
-  if (S.getStats().trashBytes > 0 && nothingPending()) {
-    S.compact();
-    return S.getFree() >= SEG + FILE_HEADER_BYTES + RESERVE;
-  }
-  // Full: the oldest routine readings go first; events are kept. Reclaiming
-  // their space takes a compaction with readings pending: see docs/buffer.md.
-  if (readings.segs.length > 1) {
-    dropOldestReadings();
-    S.compact();
-    return S.getFree() >= SEG + FILE_HEADER_BYTES + RESERVE;
+/**
+ * Opens the page after the newest for a chain. When that page is still in
+ * use the ring is full: the oldest readings make room (counted as dropped),
+ * events never do. False when no page could be opened.
+ */
+function openPage(c: Chain): boolean {
+  for (let tries = 0; tries < c.area.pages; tries++) {
+    const at = (c.last + 1) % c.area.pages;
+    if (c.pages.length && at === c.pages[0]) {
+      if (c !== readings || c.pages.length < 2) return false;
+      dropOldestReadings();
+    }
+    c.last = at;
+    c.seq++;
+    // A page that does not take its header is worn: the next one is tried.
+    if (!pageOpen(c.area, at, c.kind, c.seq)) continue;
+    c.pages.push(at);
+    c.first.push(-1);
+    c.off = PAGE_HEAD;
+    return true;
   }
   return false;
 }
 
 function dropOldestReadings(): void {
-  const n = readings.segs[0];
   const nextFirst = readings.first.length > 1 && readings.first[1] >= 0 ? readings.first[1] : readings.next;
   let lost = 0;
-  walk(S.read(segName(readings, n))!, function (o, type) {
-    if (type === T_CYCLE && ordinalAt(o) >= deliveredCycle) {
-      readU32();
-      lost += readByte();
-    }
+  walkCycles(readings.pages[0], function (ord) {
+    if (ord >= deliveredCycle && ord < nextFirst) lost += deliveredCycle === ord ? walkLayout.length - deliveredInWindow : walkLayout.length;
     return true;
   });
+  // The position moves past the page before the page is opened again: a cut in between loses nothing more.
   if (deliveredCycle < nextFirst) {
     deliveredCycle = nextFirst;
     deliveredWindow = 0;
     deliveredInWindow = 0;
-    tallyWrite("qack", deliveredCycle, 0);
+    counterWrite(ID.readingsDelivered, deliveredCycle, 0);
   }
   if (sentCycle < deliveredCycle) queueRewind();
   dropped += lost;
-  tallyWrite("drop", dropped);
-  S.erase(segName(readings, n));
-  readings.segs.shift();
+  counterWrite(ID.readingsDropped, dropped);
+  readings.pages.shift();
   readings.first.shift();
 }
 
-function fits(c: Chain): boolean {
-  return c.segs.length > 0 && c.off + recordsLength() <= SEG;
-}
-
-/** Appends the records written since recordsBegin() to a chain, opening a new segment when they do not fit. */
+/** Appends the records written since recordsBegin() to the newest page of a chain. */
 function append(c: Chain, ordinal: number): boolean {
-  const bytes = new Uint8Array(recordBytes.buffer, 0, recordsLength());
-  if (fits(c)) {
-    S.write(segName(c, c.segs[c.segs.length - 1]), bytes, c.off);
-    c.off += bytes.length;
-    if (c.first[c.first.length - 1] < 0) c.first[c.first.length - 1] = ordinal;
-    return true;
+  const at = pageAppend(c.area, c.pages[c.pages.length - 1], c.off, recordBytes, 0, recordsLength());
+  // A write that did not read back ends the page (invariant 2): the caller opens the next.
+  if (at < 0) {
+    c.off = c.area.pageBytes;
+    return false;
   }
-  if (!room()) return false;
-  const n = c.segs.length ? c.segs[c.segs.length - 1] + 1 : 0;
-  S.write(segName(c, n), bytes, 0, SEG);
-  c.segs.push(n);
-  c.first.push(ordinal);
-  c.off = bytes.length;
+  c.off = at;
+  if (c.first[c.first.length - 1] < 0) c.first[c.first.length - 1] = ordinal;
   return true;
 }
 
-function putLayout(): void {
+function fits(c: Chain): boolean {
+  return c.pages.length > 0 && c.off + recordsLength() <= c.area.pageBytes;
+}
+
+function putLayout(ordinal: number, t: number): void {
   const at = recordOpen(T_LAYOUT);
+  putU32(ordinal);
+  putU32(t);
   putByte(layout.length);
   for (let i = 0; i < layout.length; i++) {
     putByte(layout[i] >> 8);
@@ -234,11 +309,9 @@ function putLayout(): void {
   recordClose(at);
 }
 
-function putCycle(ordinal: number, t: number, n: number, val: Int32Array | number[], q: Uint8Array | number[]): void {
+function putCycle(dt: number, n: number, val: Int32Array | number[], q: Uint8Array | number[]): void {
   const at = recordOpen(T_CYCLE);
-  putU32(ordinal);
-  putU32(t);
-  putByte(n);
+  putVarint(zigzag(dt));
   for (let i = 0; i < n; i++) {
     // zigzag(value) · 2 + (quality not ok); a failed reading adds its quality.
     putVarint(zigzag(q[i] >= 2 ? 0 : val[i]) * 2 + (q[i] ? 1 : 0));
@@ -247,35 +320,58 @@ function putCycle(ordinal: number, t: number, n: number, val: Int32Array | numbe
   recordClose(at);
 }
 
+/** Builds a cycle's records: a layout first when it changed or the page is new (it carries the ordinal and time). */
+function cycleRecords(withLayout: boolean, ordinal: number, t: number, n: number, val: Int32Array | number[], q: Uint8Array | number[]): void {
+  recordsBegin();
+  if (withLayout) putLayout(ordinal, t);
+  putCycle(withLayout ? 0 : t - lastTime, n, val, q);
+}
+
 /** Stores one cycle's readings. Returns false when they could not be kept (and counts them dropped). */
 export function queueCycle(t: number, n: number, chq: number[], val: Int32Array | number[], q: Uint8Array | number[]): boolean {
+  if (!readings.area.pages) return false;
   if (n > MAX_COLS) n = MAX_COLS;
+  t = Math.floor(t);
   let same = layout.length === n;
   for (let i = 0; same && i < n; i++) same = layout[i] === chq[i];
   const ordinal = readings.next;
   if (!same) layout = chq.slice(0, n);
-  recordsBegin();
-  if (!same || !layoutInSegment) putLayout();
-  putCycle(ordinal, Math.floor(t), n, val, q);
-  if (!fits(readings)) {
-    // A new segment begins with the layout, so its cycles can be read on their own.
-    recordsBegin();
-    putLayout();
-    putCycle(ordinal, Math.floor(t), n, val, q);
+  cycleRecords(!same || !layoutInPage, ordinal, t, n, val, q);
+  let ok = fits(readings) && append(readings, ordinal);
+  for (let tries = 0; !ok && tries < 2; tries++) {
+    // A new page begins with the layout, so its cycles can be read on their own.
+    if (!openPage(readings)) break;
+    cycleRecords(true, ordinal, t, n, val, q);
+    ok = append(readings, ordinal);
   }
-  const ok = append(readings, ordinal);
   if (!ok) {
     dropped += n;
-    tallyWrite("drop", dropped);
+    counterWrite(ID.readingsDropped, dropped);
     return false;
   }
-  layoutInSegment = true;
+  layoutInPage = true;
+  lastTime = t;
   readings.next++;
   return true;
 }
 
-/** Stores an event. Events are never dropped to make room for readings. */
+/**
+ * The next cycle or event gets at least this ordinal (-1: unchanged). The
+ * migration copies the old layout's records with their own ordinals, so the
+ * delivered positions it copied stay true.
+ */
+export function queueSkipTo(cycle: number, event: number): void {
+  if (cycle > readings.next) {
+    readings.next = cycle;
+    // A cycle's ordinal follows from the layout before it: after a gap a new layout says where it is.
+    layoutInPage = false;
+  }
+  if (event > events.next) events.next = event;
+}
+
+/** Stores an event. Events are never dropped to make room for readings; a full event ring refuses the newest. */
 export function queueEvent(t: number, ch: number, code: number, active: number, value: number): boolean {
+  if (!events.area.pages) return false;
   recordsBegin();
   const at = recordOpen(T_EVENT);
   putU32(events.next);
@@ -285,7 +381,12 @@ export function queueEvent(t: number, ch: number, code: number, active: number, 
   putByte(active);
   putVarint(zigzag(value));
   recordClose(at);
-  if (!append(events, events.next)) return false;
+  let ok = fits(events) && append(events, events.next);
+  for (let tries = 0; !ok && tries < 2; tries++) {
+    if (!openPage(events)) break;
+    ok = append(events, events.next);
+  }
+  if (!ok) return false;
   events.next++;
   return true;
 }
@@ -318,9 +419,9 @@ function sameLayout(a: number[], b: ArrayLike<number>, n: number): boolean {
   return true;
 }
 
-function segIndexFor(c: Chain, ordinal: number): number {
+function pageIndexFor(c: Chain, ordinal: number): number {
   let idx = -1;
-  for (let i = 0; i < c.segs.length; i++) if (c.first[i] >= 0 && c.first[i] <= ordinal) idx = i;
+  for (let i = 0; i < c.pages.length; i++) if (c.first[i] >= 0 && c.first[i] <= ordinal) idx = i;
   return idx;
 }
 
@@ -328,25 +429,18 @@ function segIndexFor(c: Chain, ordinal: number): number {
 function loadWindow(from: number, max: number): number {
   let got = 0;
   windowCols = 0;
-  for (let si = segIndexFor(readings, from); si >= 0 && si < readings.segs.length && got < max; si++) {
-    let lay: number[] = [];
+  for (let pi = pageIndexFor(readings, from); pi >= 0 && pi < readings.pages.length && got < max; pi++) {
     let stop = false;
-    walk(S.read(segName(readings, readings.segs[si]))!, function (o, type) {
-      if (type === T_LAYOUT) {
-        lay = readLayout(o);
-        return true;
-      }
-      if (type !== T_CYCLE) return true;
-      const ord = ordinalAt(o);
+    walkCycles(readings.pages[pi], function (ord, t) {
       if (ord < from + got) return true;
       if (ord !== from + got || got >= max) return false;
-      if (got === 0) windowLayout = lay;
-      else if (!sameLayout(lay, windowLayout, lay.length)) {
+      if (got === 0) windowLayout = walkLayout;
+      else if (!sameLayout(walkLayout, windowLayout, walkLayout.length)) {
         stop = true;
         return false;
       }
-      windowTimes[got] = readU32();
-      const n = readByte();
+      windowTimes[got] = t;
+      const n = walkLayout.length;
       windowCols = n;
       for (let k = 0; k < n; k++) {
         const x = readVarint();
@@ -365,8 +459,8 @@ function loadWindow(from: number, max: number): number {
 /** Events not yet sent, oldest first, into the view. */
 function loadEvents(max: number): number {
   let n = 0;
-  for (let si = Math.max(0, segIndexFor(events, sentEvents)); si < events.segs.length && n < max; si++) {
-    walk(S.read(segName(events, events.segs[si]))!, function (o, type) {
+  for (let pi = Math.max(0, pageIndexFor(events, sentEvents)); pi < events.pages.length && n < max; pi++) {
+    walk(body(events, events.pages[pi]), function (o, type) {
       if (type !== T_EVENT) return true;
       const ord = ordinalAt(o);
       if (ord < sentEvents + n) return true;
@@ -464,43 +558,37 @@ export function queueRewind(): void {
 /**
  * Everything up to position `to` (the Taken.to of a frame already passed
  * to queueSent, so never past the sent position) reached the platform: move
- * the delivered position on and erase what is wholly behind it.
+ * the delivered position on, and free the pages wholly behind it.
  */
 export function queueDelivered(to: number[]): void {
   if (to[3] > deliveredEvents) {
     deliveredEvents = to[3];
-    tallyWrite("eack", deliveredEvents);
+    counterWrite(ID.eventsDelivered, deliveredEvents);
   }
   // A position behind the delivered one (readings dropped meanwhile) moves nothing.
   if (to[0] > deliveredCycle || (to[0] === deliveredCycle && to[2] > deliveredInWindow)) {
     deliveredCycle = to[0];
     deliveredWindow = to[1];
     deliveredInWindow = to[2];
-    tallyWrite("qack", deliveredCycle, (deliveredWindow << 16) | deliveredInWindow);
+    counterWrite(ID.readingsDelivered, deliveredCycle, (deliveredWindow << 16) | deliveredInWindow);
   }
   release();
 }
 
 /**
- * Erases segments whose records are all delivered. The segment being written
- * stays until it is full, however much of it is delivered: erasing it early
- * would turn a page into trash every cycle and force compaction after compaction.
+ * Frees pages whose records are all delivered. Nothing is written: a free
+ * page is erased when the ring comes round to open it again (invariant 1).
+ * The page being written stays in use until it is full.
  */
 function release(): void {
-  while (readings.segs.length > 1 && readings.first[1] >= 0 && readings.first[1] <= deliveredCycle) {
-    S.erase(segName(readings, readings.segs[0]));
-    readings.segs.shift();
+  while (readings.pages.length > 1 && readings.first[1] >= 0 && readings.first[1] <= deliveredCycle) {
+    readings.pages.shift();
     readings.first.shift();
   }
-  while (events.segs.length > 1 && events.first[1] >= 0 && events.first[1] <= deliveredEvents) {
-    S.erase(segName(events, events.segs[0]));
-    events.segs.shift();
+  while (events.pages.length > 1 && events.first[1] >= 0 && events.first[1] <= deliveredEvents) {
+    events.pages.shift();
     events.first.shift();
   }
-}
-
-function nothingPending(): boolean {
-  return deliveredCycle >= readings.next && deliveredEvents >= events.next;
 }
 
 /** Readings not yet delivered (events not counted). */
@@ -513,16 +601,7 @@ export function unsent(): number {
   return (readings.next - sentCycle) * (layout.length || 1) - sentInWindow + events.next - sentEvents;
 }
 
-/** Cycles and events pending, readings dropped, reading and event segments, write offset in the newest reading segment. */
+/** Cycles and events pending, readings dropped, reading and event pages in use, write offset in the newest reading page, reading pages in all. */
 export function queueStats(): number[] {
-  return [readings.next - deliveredCycle, events.next - deliveredEvents, dropped, readings.segs.length, events.segs.length, readings.off];
-}
-
-/** Compacts Storage when nothing is pending and trash takes more than a quarter of it. */
-export function queueTidy(): boolean {
-  if (!nothingPending()) return false;
-  const st = S.getStats();
-  if (st.trashBytes * 4 < st.totalBytes) return false;
-  S.compact();
-  return true;
+  return [readings.next - deliveredCycle, events.next - deliveredEvents, dropped, readings.pages.length, events.pages.length, readings.off, readings.area.pages];
 }

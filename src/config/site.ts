@@ -1,11 +1,13 @@
 /**
  * Site configuration: what is wired to which port, and how often to read.
- * Read from Storage at boot and validated against the board; a bad one is
+ * Read at boot, from the flash store where a downlink changed it, else from
+ * the file provisioning wrote, and validated against the board; a bad one is
  * refused with a message that names the field, and the gateway then runs
  * with no sensors rather than with a guess.
  */
 import type { BoardHw, SensorPort } from "../../boards/types";
 import { FILE } from "../store/storage-layout";
+import { siteText, siteStore } from "../store/settings";
 import { BULK_ACKS } from "virtual:board";
 
 export interface SensorConf {
@@ -73,7 +75,8 @@ export function checkSite(raw: any, hw: BoardHw): string {
 export function loadSite(hw: BoardHw): SiteResult {
   let raw: any;
   try {
-    raw = require("Storage").readJSON(FILE.site, false);
+    const stored = siteText();
+    raw = stored === undefined ? require("Storage").readJSON(FILE.site, false) : JSON.parse(stored);
   } catch (e) {
     return { site: DEFAULT_SITE, error: "site: stored configuration is not valid JSON", defaults: false };
   }
@@ -88,7 +91,7 @@ export function siteChanged(site: Site, interval: number, sensors: Site["sensors
   return { v: 1, name: site.name, interval: interval, sensors: sensors, link: site.link, prefer: site.prefer, fairUse: site.fairUse, acks: site.acks };
 }
 
-/** Writes back a site configuration that a downlink changed and checkSite() accepted. */
+/** Keeps a site configuration that a downlink changed and checkSite() accepted, in the flash store: fg.site is never written again. */
 export function saveSite(raw: any): void {
-  require("Storage").writeJSON(FILE.site, raw);
+  siteStore(JSON.stringify(raw));
 }

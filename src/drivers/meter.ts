@@ -1,6 +1,6 @@
 /**
  * Water meter with a pulse output (reed or open collector): volume passed and
- * flow rate. The total is kept in a tally file, so it survives reboots and
+ * flow rate. The total is kept as a counter in the flash store, so it survives reboots and
  * power cuts; at most the pulses of one reading interval can be lost to a
  * power cut. See meter.md.
  */
@@ -8,7 +8,8 @@ import { claim, num } from "./common";
 import { type DriverContext, type Sensor } from "./driver";
 import { emit, Q_OK } from "../readings/reading";
 import { QTY_TOTAL_L, QTY_FLOW_LPH } from "../readings/quantities";
-import { tallyRead, tallyWrite } from "../store/tally";
+import { counterRead, counterWrite } from "../store/settings";
+import { ID } from "../store/storage-layout";
 import { log, WARN, why } from "../runtime/log";
 
 export function createMeter(c: any, ctx: DriverContext): Sensor {
@@ -16,9 +17,9 @@ export function createMeter(c: any, ctx: DriverContext): Sensor {
   const ch = ctx.ch;
   const pin = claim(ctx.hw, c.port, "gpio", f + ".port");
   const lpp = num(c, "litresPerPulse", f, 0.001, 10000, 1);
-  const name = "m" + ch;
+  const id = ID.meterBase + ch;
   // Pulses are counted; litres are derived, so a fractional litres-per-pulse loses nothing.
-  const stored = tallyRead(name);
+  const stored = counterRead(id);
   let pulses = stored < 0 ? 0 : stored;
   let saved = pulses;
   let atSample = pulses;
@@ -37,7 +38,7 @@ export function createMeter(c: any, ctx: DriverContext): Sensor {
       lastT = t;
       if (pulses !== saved) {
         try {
-          tallyWrite(name, pulses);
+          counterWrite(id, pulses);
           saved = pulses;
         } catch (e) {
           log(WARN, "Could not save the meter total: " + why(e));

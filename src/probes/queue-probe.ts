@@ -3,7 +3,9 @@
  * compiled by the same build and gate as the boards' bundles, for the
  * simulated board's tests.
  */
-import { queueInit, queueCycle, queueEvent, queueView, queueTaken, queueSent, queueDelivered, queueRewind, queueStats, pending, queueTidy, type Taken } from "../buffer/queue";
+import { queueInit, queueCycle, queueEvent, queueView, queueTaken, queueSent, queueDelivered, queueRewind, queueStats, pending, type Taken } from "../buffer/queue";
+import { storeOpen } from "../store/store";
+import { migrate } from "../buffer/migrate";
 import { packFrame } from "../frame/frame";
 import { seqInit, seqNext } from "../uplink/seq";
 
@@ -16,7 +18,12 @@ function bytesOf(b: Uint8Array, n: number): number[] {
   return a;
 }
 (global as any).fgQ = {
-  init: queueInit,
+  /** Boots the buffer as the firmware does: the store (with the geometry of the board under test), the migration, the buffer. */
+  init: function (end: number, outAddr: number, outBytes: number) {
+    storeOpen(end, outAddr, outBytes);
+    migrate();
+    return queueInit();
+  },
   cycle: function (t: number, chq: number[], val: number[], q: number[]) {
     return queueCycle(t, chq.length, chq, val, q);
   },
@@ -40,7 +47,6 @@ function bytesOf(b: Uint8Array, n: number): number[] {
   rewind: queueRewind,
   stats: queueStats,
   pending: pending,
-  tidy: queueTidy,
   seqInit: seqInit,
   seqNext: seqNext,
 };

@@ -10,7 +10,7 @@ export const FILE = {
   bootCode: ".bootcde",
   appA: "fg.app.a",
   appB: "fg.app.b",
-  /** Which slot runs, and the trial count of a fresh update (JSON). */
+  /** Which slot runs, and whether it is compressed (JSON), written by the flasher. */
   bootCtl: "fg.boot",
   /** Device identity and keys (JSON), written by provisioning. */
   identity: "fg.id",
@@ -18,33 +18,73 @@ export const FILE = {
   tlsCa: "fg.tls.ca",
   tlsCert: "fg.tls.crt",
   tlsKey: "fg.tls.key",
-  /** Site configuration (JSON): which sensor is on which port. */
+  /** Site configuration (JSON) as provisioned; a downlink's change goes into the store. */
   site: "fg.site",
-  /** Prefix of tally files: counters persisted every K steps (name + "." + 0|1). */
+  /** The flash store: one file, created once, whose pages the firmware writes through require("Flash"). */
+  store: "fg.store",
+} as const;
+
+/**
+ * Files of the layout before the flash store, which the migration reads once
+ * and erases (docs/storage-layout.md, "Migration").
+ */
+export const OLD_FILE = {
+  /** Tally files: name + "." + 0|1, 21 slots of 12 bytes. */
   tally: "fg.t.",
-  /** Prefix of reading-buffer segments (prefix + segment number, base 36). */
+  /** Reading-buffer segments (prefix + segment number, base 36). */
   queue: "fg.q.",
-  /** Prefix of event-buffer segments. */
+  /** Event-buffer segments. */
   events: "fg.e.",
 } as const;
 
 /** Espruino's per-file header in Storage. */
 export const FILE_HEADER_BYTES = 32;
 
-/** A tally file holds this many 12-byte slots before it rolls over to its twin. */
-export const TALLY_SLOTS = 21;
+/** A tally file of the old layout held this many 12-byte slots. */
+export const OLD_TALLY_SLOTS = 21;
 
 /**
- * The counters every gateway keeps, by tally name: boots, frame sequence,
- * readings delivered, events delivered, readings dropped, last downlink
- * counter. A water meter keeps one more, its pulse total ("m" + channel).
+ * Ids of the store's settings (docs/storage-layout.md, "Settings"). A counter
+ * holds two 32-bit words and only grows; the site configuration is a value of
+ * up to SITE_MAX_BYTES.
  */
-export const TALLY_COUNTERS = ["boot", "seq", "qack", "eack", "drop", "dl"] as const;
+export const ID = {
+  boot: 1,
+  /** Frame sequence, stored every 16 frames. */
+  seq: 2,
+  /** Readings delivered: (first cycle not wholly sent, window << 16 | readings of the window sent). */
+  readingsDelivered: 3,
+  eventsDelivered: 4,
+  readingsDropped: 5,
+  /** Last downlink counter accepted. */
+  downlink: 6,
+  /** Times the store found its buffer area gone or changed and started it afresh. */
+  areaLost: 7,
+  /** The flash area outside Storage the buffer was last kept in: (address, length). */
+  area: 8,
+  /** Pages with a sequence below these are not the buffer's: (readings, events). Raised by the migration and by a lost area. */
+  base: 9,
+  /** 1 once the old layout's records are all in the store. */
+  migrated: 10,
+  /** A water meter's pulse total: meterBase + channel. */
+  meterBase: 16,
+  site: 64,
+} as const;
 
-/** Storage one counter takes: its live tally file and its erased twin, until compaction, headers included. */
-export const TALLY_BYTES = 2 * (TALLY_SLOTS * 12 + 32);
+/** Counters of the old layout's tally files, by name, and the setting each moves to. */
+export const OLD_TALLIES: readonly (readonly [string, number])[] = [
+  ["boot", ID.boot],
+  ["seq", ID.seq],
+  ["qack", ID.readingsDelivered],
+  ["eack", ID.eventsDelivered],
+  ["drop", ID.readingsDropped],
+  ["dl", ID.downlink],
+];
 
-/** Bytes reserved per file for the small records, headers included. */
+/** Largest site configuration the store keeps (JSON characters). */
+export const SITE_MAX_BYTES = 1024;
+
+/** Bytes reserved per file for the small files, headers included. */
 export const RESERVED_BYTES = {
   bootCtl: 64,
   /** fg.id with Wi-Fi and platform credentials beside the LoRaWAN keys. */
@@ -52,5 +92,24 @@ export const RESERVED_BYTES = {
   /** fg.id of a board without Wi-Fi: LoRaWAN keys only (about 100 bytes of JSON). */
   identityLorawanOnly: 160,
   site: 1056,
-  tallies: TALLY_COUNTERS.length * TALLY_BYTES,
 } as const;
+
+/** Bytes of a store page's header: the state word and the page's sequence number. */
+export const PAGE_HEAD_BYTES = 8;
+
+/** Pages of the settings ring when the store has room for them, and the least it works with. */
+export const SETTINGS_PAGES = 3;
+export const SETTINGS_PAGES_MIN = 2;
+
+/**
+ * How the store's pages are shared out (docs/storage-layout.md, "Where it
+ * lives"): `inside` pages of fg.store, `outside` pages of a flash area outside
+ * Storage (0 where the board names none). Returns [settings, events, readings]
+ * pages; the buffer goes outside when there is an outside area.
+ */
+export function storePartition(inside: number, outside: number): number[] {
+  if (outside > 0) return [inside, Math.max(2, Math.floor(outside / 16)), outside - Math.max(2, Math.floor(outside / 16))];
+  const settings = inside >= SETTINGS_PAGES + 4 ? SETTINGS_PAGES : SETTINGS_PAGES_MIN;
+  const events = Math.max(2, Math.floor((inside - settings) / 16));
+  return [settings, events, inside - settings - events];
+}

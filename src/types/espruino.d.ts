@@ -64,6 +64,8 @@ interface StorageModule {
   getFree(): number;
   getStats(): StorageStats;
   compact(): void;
+  /** A hash of the matching files' names and header addresses (jsflash.c 1238-1245). */
+  hash(regex: RegExp): number;
   open(name: string, mode: "r" | "w" | "a"): StorageFile;
 }
 interface WifiModule {
@@ -109,6 +111,9 @@ declare module "virtual:board" {
   export const NATIVE_CRYPTO: boolean;
   export const APP_SLOTS: 1 | 2;
   export const BULK_ACKS: boolean;
+  export const STORAGE_END: number;
+  export const BUFFER_AREA_ADDR: number;
+  export const BUFFER_AREA_BYTES: number;
 }
 declare module "virtual:build" {
   export const VERSION: string;

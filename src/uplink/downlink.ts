@@ -5,7 +5,8 @@
  * a refusal says why. A change that the site's validation refuses leaves the
  * running configuration as it was.
  */
-import { tallyRead, tallyWrite } from "../store/tally";
+import { counterRead, counterWrite } from "../store/settings";
+import { ID } from "../store/storage-layout";
 import { cborDecode } from "../frame/reader";
 import type { Answer } from "../frame/view";
 
@@ -72,7 +73,7 @@ export function handleDownlink(data: number[], act: DownlinkActions): number {
 /** Applies a well-formed downlink; a refusal leaves its reason in the answer. */
 function apply(m: any[], act: DownlinkActions): number {
   const ctr = m[1];
-  if (ctr <= tallyRead("dl")) return R_REPLAYED;
+  if (ctr <= counterRead(ID.downlink)) return R_REPLAYED;
   let r = R_ACCEPTED;
   const cmd = m[2];
   if (cmd === CMD_SET_INTERVAL) {
@@ -86,7 +87,7 @@ function apply(m: any[], act: DownlinkActions): number {
   else if (cmd !== CMD_REBOOT) return R_UNKNOWN;
   if (answer.detail) r = R_REFUSED;
   // The counter is kept before anything that may restart the board.
-  tallyWrite("dl", ctr);
+  counterWrite(ID.downlink, ctr);
   if (cmd === CMD_REBOOT) act.reboot();
   return r;
 }

@@ -8,7 +8,8 @@ import { VERSION } from "virtual:build";
 import { MODEM, HAS_WIFI } from "virtual:board";
 import { uptimeMs } from "../runtime/scheduler";
 import { log, WARN, why } from "../runtime/log";
-import { tallyRead, tallyWrite } from "../store/tally";
+import { counterRead, counterWrite } from "../store/settings";
+import { ID } from "../store/storage-layout";
 import { pending, queueStats } from "../buffer/queue";
 import { airtimeUsedMs } from "../links/dutycycle";
 import type { Link } from "../links/link";
@@ -43,12 +44,12 @@ let linkStates = -1;
 let changed = false;
 let reportedAt = -CHANGE_REPORT_MS;
 
-/** Counts this boot in Storage; returns its number. */
+/** Counts this boot in the flash store; returns its number. */
 export function countBoot(): number {
-  const prev = tallyRead("boot");
+  const prev = counterRead(ID.boot);
   boots = prev < 0 ? 1 : prev + 1;
   try {
-    tallyWrite("boot", boots);
+    counterWrite(ID.boot, boots);
   } catch (e) {
     log(WARN, "Could not record the boot count: " + why(e));
   }

@@ -9,7 +9,7 @@
  * pending records, the health report's figures, and the downlink's answer.
  */
 import { NOT_SENT, DELIVERED, type Link } from "../links/link";
-import { queueView, queueTaken, queueSent, queueDelivered, queueRewind, queueTidy, unsent } from "../buffer/queue";
+import { queueView, queueTaken, queueSent, queueDelivered, queueRewind, unsent } from "../buffer/queue";
 import { packFrame } from "../frame/frame";
 import { seqNext, seqPeek, seqOnWire } from "./seq";
 import { watchLinks, reportDue, reportFigures, reportSent } from "./report";
@@ -108,8 +108,6 @@ export function sendNext(): void {
       if (++unanswered === ACK_GIVE_UP) log(WARN, "LoRaWAN: no bulk acknowledgements, confirming every frame");
       rewind();
     }
-    // Reclaims delivered segments while nothing is pending, before Storage fills (docs/buffer.md).
-    queueTidy();
     sendLater(1000);
   });
 }
@@ -133,7 +131,6 @@ export function onAck(seq: number, bits: number): void {
   if (k) queueDelivered(inFlight[k - 1]);
   if (k <= j) return rewind();
   inFlight.splice(0, k);
-  queueTidy();
 }
 
 /** Frames delivered or sent since start. */

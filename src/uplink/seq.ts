@@ -4,7 +4,8 @@
  * K frames, and after a boot it resumes at stored + K. At most K numbers are
  * skipped per boot; none is reused.
  */
-import { tallyRead, tallyWrite } from "../store/tally";
+import { counterRead, counterWrite } from "../store/settings";
+import { ID } from "../store/storage-layout";
 
 export const SEQ_STEP = 16;
 let seq = 0;
@@ -12,17 +13,17 @@ let saved = 0;
 
 /** Call once at boot. */
 export function seqInit(): void {
-  const stored = tallyRead("seq");
+  const stored = counterRead(ID.seq);
   seq = stored < 0 ? 0 : stored + SEQ_STEP;
   saved = seq;
-  tallyWrite("seq", saved);
+  counterWrite(ID.seq, saved);
 }
 
 /** The number for the next frame. It is on flash before it is used. */
 export function seqNext(): number {
   if (seq >= saved + SEQ_STEP) {
     saved = seq;
-    tallyWrite("seq", saved);
+    counterWrite(ID.seq, saved);
   }
   return seq++;
 }
