@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Board } from "../boards/types";
-import { FILE_HEADER_BYTES, PAGE_HEAD_BYTES, RESERVED_BYTES, storePartition } from "../src/store/storage-layout";
+import { FILE_HEADER_BYTES, PAGE_HEAD_BYTES, RESERVED_BYTES, SLOT_BYTES, storePartition } from "../src/store/storage-layout";
 import { compress } from "./heatshrink";
 
 export interface Budget {
@@ -20,7 +20,7 @@ export interface Budget {
   storageUsed: number;
   storageTotal: number;
   /** Pages of the flash store: inside fg.store, and in the board's area outside Storage. */
-  storePages: { inside: number; outside: number; settings: number; events: number; readings: number };
+  storePages: { inside: number; outside: number; settings: number; events: number; readings: number; slot: number };
   /** Bytes the reading pages hold, their headers left out. */
   bufferBytes: number;
 }
@@ -34,13 +34,14 @@ export function budget(board: Board, bundleBytes: number, loaderBytes: number, s
   const slots = board.hw.appSlots;
   const identity = board.hw.wifi ? RESERVED_BYTES.identity : RESERVED_BYTES.identityLorawanOnly;
   const records = RESERVED_BYTES.bootCtl + identity + RESERVED_BYTES.site;
-  const used = slots * fileCost(slotBytes, a) + fileCost(loaderBytes, a) + records;
+  // Slot A is a Storage file the flasher writes; slot B, on boards with two, is pages of the store.
+  const used = fileCost(slotBytes, a) + fileCost(loaderBytes, a) + records;
   // fg.store follows the files; its pages are those wholly inside it, up to a page before Storage's end (src/store/store.ts).
   const pb = board.flash.pageBytes;
   const first = Math.ceil((used + FILE_HEADER_BYTES) / pb) * pb;
   const inside = Math.max(0, Math.floor((board.storage.bytes - pb - first) / pb));
   const outside = board.bufferArea ? Math.floor(board.bufferArea.length / pb) : 0;
-  const [settings, events, readings] = storePartition(inside, outside);
+  const [settings, events, readings, slot] = storePartition(inside, outside, slots > 1 ? Math.floor(SLOT_BYTES / pb) : 0);
   return {
     board: board.id,
     bundleBytes,
@@ -49,7 +50,7 @@ export function budget(board: Board, bundleBytes: number, loaderBytes: number, s
     appSlots: slots,
     storageUsed: used,
     storageTotal: board.storage.bytes,
-    storePages: { inside, outside, settings, events, readings },
+    storePages: { inside, outside, settings, events, readings, slot },
     bufferBytes: Math.max(0, readings) * (pb - PAGE_HEAD_BYTES),
   };
 }

@@ -52,7 +52,7 @@ if (process.argv.includes("--json")) {
     );
   }
   console.log("\nStorage used = app slots × (bundle + 32-byte header) + loader + identity, site and boot control; the flash store takes the rest but a page (docs/storage-layout.md).");
-  for (const r of rows) console.log(`  ${r.board.padEnd(20)} store pages: ${r.storePages.settings} settings, ${r.storePages.events} events, ${r.storePages.readings} readings${r.storePages.outside ? ` (events and readings outside Storage, ${r.storePages.outside} pages)` : ""}`);
+  for (const r of rows) console.log(`  ${r.board.padEnd(20)} store pages: ${r.storePages.settings} settings, ${r.storePages.slot} app slot, ${r.storePages.events} events, ${r.storePages.readings} readings${r.storePages.outside ? ` (events and readings outside Storage, ${r.storePages.outside} pages)` : ""}`);
 }
 if (process.argv.includes("--drivers")) {
   const d = await driverBytes();

@@ -7,7 +7,7 @@
  */
 import type { Board } from "../boards/types";
 import type { SimBoard } from "./sim/board";
-import { FILE, FILE_HEADER_BYTES, ID, PAGE_HEAD_BYTES, storePartition } from "../src/store/storage-layout";
+import { FILE, FILE_HEADER_BYTES, ID, PAGE_HEAD_BYTES, SLOT_BYTES, storePartition } from "../src/store/storage-layout";
 
 const HASH_SEED = 0x579bb975;
 const MAGIC = 0x4647;
@@ -81,10 +81,10 @@ export function readStore(sim: SimBoard, board: Board, outsideBytes?: number): S
       if (hi - lo > out.pages * pb) out = { addr: lo, pages: (hi - lo) / pb };
     }
   }
-  const [s, e, r] = storePartition(inside, out.pages);
+  const [s, e, r, slot] = storePartition(inside, out.pages, board.hw.appSlots > 1 ? Math.floor(SLOT_BYTES / pb) : 0);
   const areas: [PageState["area"], number, number][] = out.pages
     ? [["settings", first, s], ["events", out.addr, e], ["readings", out.addr + e * pb, r]]
-    : [["settings", first, s], ["events", first + s * pb, e], ["readings", first + (s + e) * pb, r]];
+    : [["settings", first, s], ["events", first + (s + slot) * pb, e], ["readings", first + (s + slot + e) * pb, r]];
   const view: StoreView = { header, pageBytes: pb, pages: [], counters: new Map() };
   const settings: { seq: number; page: Uint8Array }[] = [];
   for (const [area, base, n] of areas) {

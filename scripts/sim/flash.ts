@@ -130,6 +130,13 @@ export class Flash {
     return n;
   }
 
+  /** The most erases any one page has had, in any area. */
+  get maxPageErases(): number {
+    let n = 0;
+    for (const a of this.areas) for (let i = 0; i < a.pageErases.length; i++) n = Math.max(n, a.pageErases[i]);
+    return n;
+  }
+
   /** Erases of the page holding addr. */
   erasesAt(addr: number): number {
     const a = this.area(addr, 1);

@@ -6,6 +6,8 @@
 import { queueInit, queueCycle, queueEvent, queueView, queueTaken, queueSent, queueDelivered, queueRewind, queueStats, pending, type Taken } from "../buffer/queue";
 import { storeOpen } from "../store/store";
 import { migrate } from "../buffer/migrate";
+import { siteStore, siteText } from "../store/settings";
+import { slotBegin, slotWrite, slotCommit, slotImage, slotCapacity } from "../store/slot";
 import { packFrame } from "../frame/frame";
 import { seqInit, seqNext } from "../uplink/seq";
 
@@ -19,8 +21,8 @@ function bytesOf(b: Uint8Array, n: number): number[] {
 }
 (global as any).fgQ = {
   /** Boots the buffer as the firmware does: the store (with the geometry of the board under test), the migration, the buffer. */
-  init: function (end: number, outAddr: number, outBytes: number) {
-    storeOpen(end, outAddr, outBytes);
+  init: function (end: number, outAddr: number, outBytes: number, slotBytes?: number) {
+    storeOpen(end, outAddr, outBytes, slotBytes);
     migrate();
     return queueInit();
   },
@@ -48,5 +50,24 @@ function bytesOf(b: Uint8Array, n: number): number[] {
   stats: queueStats,
   pending: pending,
   seqInit: seqInit,
+  /** The site configuration, as a downlink's change stores it. */
+  siteStore: siteStore,
+  siteText: siteText,
+  /** The app slot: an image of byte (i * seed) & 255 at offset i, written in pieces of `chunk` bytes, then committed with the CRC-32 the caller computed. */
+  slotWrite: function (length: number, chunk: number, seed: number, crc: number): boolean {
+    slotBegin(length);
+    const b = new Uint8Array(chunk);
+    for (let o = 0; o < length; o += chunk) {
+      const n = Math.min(chunk, length - o);
+      for (let i = 0; i < n; i++) b[i] = ((o + i) * seed) & 255;
+      if (!slotWrite(new Uint8Array(b.buffer, 0, n))) return false;
+    }
+    return slotCommit(crc);
+  },
+  slotImage: function (): number {
+    const s = slotImage();
+    return s === undefined ? -1 : E.CRC32(s) >>> 0;
+  },
+  slotCapacity: slotCapacity,
   seqNext: seqNext,
 };

@@ -58,14 +58,16 @@ export const ID = {
   readingsDropped: 5,
   /** Last downlink counter accepted. */
   downlink: 6,
-  /** Times the store found its buffer area gone or changed and started it afresh. */
-  areaLost: 7,
   /** The flash area outside Storage the buffer was last kept in: (address, length). */
   area: 8,
   /** Pages with a sequence below these are not the buffer's: (readings, events). Raised by the migration and by a lost area. */
   base: 9,
   /** 1 once the old layout's records are all in the store. */
   migrated: 10,
+  /** The app slot in the store: (generation, length); length 0 while it is being written. */
+  slot: 11,
+  /** (generation, CRC-32) of the image the slot holds. */
+  slotCrc: 12,
   /** A water meter's pulse total: meterBase + channel. */
   meterBase: 16,
   site: 64,
@@ -101,15 +103,22 @@ export const PAGE_HEAD_BYTES = 8;
 export const SETTINGS_PAGES = 3;
 export const SETTINGS_PAGES_MIN = 2;
 
+/** Room for the second app slot in the store, on boards with two slots: the image an update writes. */
+export const SLOT_BYTES = 96 * 1024;
+
 /**
  * How the store's pages are shared out (docs/storage-layout.md, "Where it
  * lives"): `inside` pages of fg.store, `outside` pages of a flash area outside
- * Storage (0 where the board names none). Returns [settings, events, readings]
- * pages; the buffer goes outside when there is an outside area.
+ * Storage (0 where the board names none), `slot` pages for an app slot.
+ * Returns [settings, events, readings, slot] pages. Inside come the settings,
+ * then the slot, then events and readings; these go outside when there is an
+ * outside area. A slot that would leave too little for the rest is left out.
  */
-export function storePartition(inside: number, outside: number): number[] {
-  if (outside > 0) return [inside, Math.max(2, Math.floor(outside / 16)), outside - Math.max(2, Math.floor(outside / 16))];
-  const settings = inside >= SETTINGS_PAGES + 4 ? SETTINGS_PAGES : SETTINGS_PAGES_MIN;
-  const events = Math.max(2, Math.floor((inside - settings) / 16));
-  return [settings, events, inside - settings - events];
+export function storePartition(inside: number, outside: number, slot: number): number[] {
+  const settings = outside > 0 ? Math.min(inside, SETTINGS_PAGES) : inside >= SETTINGS_PAGES + 4 ? SETTINGS_PAGES : SETTINGS_PAGES_MIN;
+  const rest = outside > 0 ? outside : inside - settings;
+  if (inside - settings - (outside > 0 ? 0 : 8) < slot) slot = 0;
+  const buffer = outside > 0 ? outside : rest - slot;
+  const events = Math.max(2, Math.floor(buffer / 16));
+  return [settings, events, buffer - events, slot];
 }

@@ -5,10 +5,10 @@
  * Flash.getFree() still reports free. It checks both at every boot and
  * shares their pages out among the settings, the events and the readings.
  */
-import { STORAGE_END, BUFFER_AREA_ADDR, BUFFER_AREA_BYTES } from "virtual:board";
+import { STORAGE_END, BUFFER_AREA_ADDR, BUFFER_AREA_BYTES, APP_SLOTS } from "virtual:board";
 import type { Area } from "./pages";
 import { settingsInit, counterGet, counterWrite } from "./settings";
-import { FILE, FILE_HEADER_BYTES, ID, storePartition, SETTINGS_PAGES_MIN } from "./storage-layout";
+import { FILE, FILE_HEADER_BYTES, ID, storePartition, SETTINGS_PAGES_MIN, SLOT_BYTES } from "./storage-layout";
 
 const S = require("Storage");
 const F = require("Flash");
@@ -21,6 +21,8 @@ const MARK = "FGS1";
 export const settingsArea: Area = { addr: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
 export const eventsArea: Area = { addr: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
 export const readingsArea: Area = { addr: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
+/** The second app slot, inside fg.store (no pages on boards with one slot): src/store/slot.ts. */
+export const slotArea: Area = { addr: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
 /**
  * True when the buffer's pages are to be started afresh: its area outside
  * Storage is new, or is not the one it was last kept in (a firmware update
@@ -80,10 +82,11 @@ function freeOutside(addr: number, bytes: number, pageBytes: number): number[] {
  * the board's (tests on other boards pass theirs). Throws with what to do
  * when the store cannot be used; it then writes nothing.
  */
-export function storeOpen(end?: number, outAddr?: number, outBytes?: number): void {
+export function storeOpen(end?: number, outAddr?: number, outBytes?: number, slotBytes?: number): void {
   end = end || STORAGE_END;
   outAddr = outAddr === undefined ? BUFFER_AREA_ADDR : outAddr;
   outBytes = outBytes === undefined ? BUFFER_AREA_BYTES : outBytes;
+  slotBytes = slotBytes === undefined ? (APP_SLOTS > 1 ? SLOT_BYTES : 0) : slotBytes;
   const pb = F.getPage(end - 1)!.length;
   let h = storeHeader();
   if (h < 0) {
@@ -94,8 +97,10 @@ export function storeOpen(end?: number, outAddr?: number, outBytes?: number): vo
   const first = ((data + pb - 1) / pb | 0) * pb;
   const inside = ((data + S.read(FILE.store)!.length - first) / pb) | 0;
   const out = outBytes > 0 ? freeOutside(outAddr, outBytes, pb) : [0, 0];
-  const parts = storePartition(inside, out[1]);
+  const parts = storePartition(inside, out[1], (slotBytes / pb) | 0);
   setArea(settingsArea, first, parts[0], pb, first - data);
+  setArea(slotArea, first + parts[0] * pb, parts[3], pb, first - data + parts[0] * pb);
+  const after = parts[0] + parts[3];
   settingsInit(settingsArea);
   bufferFresh = false;
   if (out[1] > 0) {
@@ -109,8 +114,8 @@ export function storeOpen(end?: number, outAddr?: number, outBytes?: number): vo
       counterWrite(ID.area, (was ? was[0] : 0) + 1, now);
     }
   } else {
-    setArea(eventsArea, first + parts[0] * pb, parts[1], pb, first - data + parts[0] * pb);
-    setArea(readingsArea, first + (parts[0] + parts[1]) * pb, parts[2], pb, first - data + (parts[0] + parts[1]) * pb);
+    setArea(eventsArea, first + after * pb, parts[1], pb, first - data + after * pb);
+    setArea(readingsArea, first + (after + parts[1]) * pb, parts[2], pb, first - data + (after + parts[1]) * pb);
   }
 }
 
