@@ -13,6 +13,7 @@ const board: Board = {
   modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi", "Flash"],
   drivers: ALL_DRIVERS,
   bulkAcks: false,
+  migratesOldLayout: true,
   hw: {
     id: "esp32-wifi",
     // ADC1 pins only: ADC2 is unusable while Wi-Fi is on.

@@ -46,8 +46,12 @@ const board: Board = {
   compressApp: true,
   // Pasture and well sites: the pump, Modbus and smoke drivers are left out to keep Storage for readings.
   drivers: ["trough", "level", "meter", "temp", "soil"],
-  // Every frame goes confirmed: bulk acknowledgements would cost a 4 KB segment of buffer.
+  // Every frame goes confirmed: bulk acknowledgements would cost about 1 KB of bundle that 40 KB of Storage cannot spare.
   bulkAcks: false,
+  // The old layout filled this Storage with buffer segments to within 3 KB: the store's settings
+  // pages cannot be made beside them without compaction, the danger the store exists to remove.
+  // A DK of the old layout is flashed again over USB.
+  migratesOldLayout: false,
   hw: {
     id: "nrf52840dk-wioe5",
     // Arduino-header analog inputs A0..A2 are P0.03, P0.04, P0.28.

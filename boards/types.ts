@@ -130,6 +130,12 @@ export interface Board {
    * boot and keeps only what that still reports free.
    */
   readonly bufferArea?: FlashArea;
+  /**
+   * Whether the firmware moves a gateway of the file layout before the flash
+   * store into the store at its first boot (src/buffer/migrate.ts). A board
+   * whose Storage cannot hold the store beside the old files leaves it out.
+   */
+  readonly migratesOldLayout: boolean;
   readonly jsVars: number;
   /** Bytes per JsVar in this build. */
   readonly jsVarBytes: number;

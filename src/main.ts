@@ -5,7 +5,7 @@
  * sender packs frames and hands them to the links; downlinks come back
  * through uplink/downlink.ts.
  */
-import hw, { BULK_ACKS } from "virtual:board";
+import hw, { BULK_ACKS, MIGRATES } from "virtual:board";
 import { VERSION } from "virtual:build";
 import { log, why, ERROR, WARN, INFO } from "./runtime/log";
 import { every, start, reschedule } from "./runtime/scheduler";
@@ -145,12 +145,13 @@ function startSending(): void {
 /** Opens the flash store, moves a gateway of the old layout into it, and reads the buffer back. */
 function openStore(): void {
   storeOpen();
-  try {
-    const moved = migrate();
-    if (moved >= 0) log(INFO, "Moved to the flash store: " + moved + " readings kept");
-  } catch (e) {
-    log(ERROR, "Moving to the flash store failed: " + why(e) + ". The old files stay; it starts again at the next boot");
-  }
+  if (MIGRATES)
+    try {
+      const moved = migrate();
+      if (moved >= 0) log(INFO, "Moved to the flash store: " + moved + " readings kept");
+    } catch (e) {
+      log(ERROR, "Moving to the flash store failed: " + why(e) + ". The old files stay; it starts again at the next boot");
+    }
   if (bufferFresh && areaLosses() > 0) log(WARN, "The buffer's flash area was taken by a firmware update: readings kept there are lost; the buffer starts afresh");
   const waiting = queueInit(bufferFresh);
   if (waiting > 0) log(INFO, "Readings kept from before the restart: " + waiting);
