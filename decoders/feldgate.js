@@ -44,7 +44,8 @@ var HEALTH = {
   6: "firmware", 7: "link", 8: "joins", 9: "link_failures", 10: "airtime_ms", 11: "reconnects",
   12: "storage_free_bytes", 13: "page_erases",
   14: "lorawan_state", 15: "lorawan_joins", 16: "lorawan_failures", 17: "lorawan_modem_resets",
-  18: "wifi_state", 19: "wifi_connections", 20: "wifi_failures", 21: "wifi_reconnects"
+  18: "wifi_state", 19: "wifi_connections", 20: "wifi_failures", 21: "wifi_reconnects",
+  22: "buffer_area_lost"
 };
 var LINKS = ["none", "lorawan", "wifi-mqtt", "wifi-http"];
 /* Each link's state (health keys 14 and 18). */

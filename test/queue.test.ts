@@ -343,3 +343,28 @@ describe("the app slot in the store: power cuts while an image is written", () =
     console.log(`app slot write: ${positions} cut positions over ${ops} flash operations; the slot held the whole image after ${whole}, nothing whole after the rest`);
   });
 });
+
+describe("the DK's buffer area outside Storage", () => {
+  it("taken back by an interpreter update: the buffer starts afresh there, the loss is counted once, and no page outside the free flash is touched", () => {
+    const r = new Rig("nrf52840dk-wioe5", 8 * 4096);
+    for (let i = 0; i < 50; i++) r.addCycle();
+    expect(r.q<number>("fgQ.pending()")).toBe(50 * 13);
+    expect(r.q<number>("fgQ.areaLosses()")).toBe(0);
+    // The interpreter grows by 8 KB: Flash.getFree() now begins two pages later.
+    r.sim.flashDriver.setFreeAreas([{ addr: 0x93000, length: 0xec000 - 0x93000 }]);
+    const erasesBelow = [0x91000, 0x92000].map((a) => r.sim.flash.erasesAt(a));
+    r.sim.boot("software");
+    expect(r.init()).toBe(0);
+    expect(r.q<number>("fgQ.areaLosses()")).toBe(1);
+    // The buffer works on in what is left, and what it keeps from now on arrives.
+    r.stored.clear();
+    for (let i = 0; i < 30; i++) r.addCycle();
+    r.drain(222);
+    r.allArrived();
+    expect([0x91000, 0x92000].map((a) => r.sim.flash.erasesAt(a))).toEqual(erasesBelow);
+    // The next boot finds the area it used: no new loss.
+    r.sim.boot("software");
+    r.init();
+    expect(r.q<number>("fgQ.areaLosses()")).toBe(1);
+  });
+});

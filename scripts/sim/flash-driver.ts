@@ -24,9 +24,17 @@ export class FlashDriver {
     return null;
   }
 
+  /** What getFree() answers after the interpreter was updated (a larger firmware takes free flash back); null: the board's own. */
+  private freeNow: readonly FlashArea[] | null = null;
+
   /** jshFlashGetFree */
   getFree(): FlashArea[] {
-    return this.conf.freeAreas.map((a) => ({ addr: a.addr, length: a.length }));
+    return (this.freeNow ?? this.conf.freeAreas).map((a) => ({ addr: a.addr, length: a.length }));
+  }
+
+  /** An interpreter update that changes what Flash.getFree() answers; the flash itself is kept. */
+  setFreeAreas(areas: readonly FlashArea[] | null): void {
+    this.freeNow = areas;
   }
 
   /** jshFlashRead: any alignment, any length. */

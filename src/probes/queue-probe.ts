@@ -4,7 +4,7 @@
  * simulated board's tests.
  */
 import { queueInit, queueCycle, queueEvent, queueView, queueTaken, queueSent, queueDelivered, queueRewind, queueStats, pending, type Taken } from "../buffer/queue";
-import { storeOpen } from "../store/store";
+import { storeOpen, bufferFresh, areaLosses } from "../store/store";
 import { migrate } from "../buffer/migrate";
 import { siteStore, siteText } from "../store/settings";
 import { slotBegin, slotWrite, slotCommit, slotImage, slotCapacity } from "../store/slot";
@@ -24,7 +24,7 @@ function bytesOf(b: Uint8Array, n: number): number[] {
   init: function (end: number, outAddr: number, outBytes: number, slotBytes?: number) {
     storeOpen(end, outAddr, outBytes, slotBytes);
     migrate();
-    return queueInit();
+    return queueInit(bufferFresh);
   },
   cycle: function (t: number, chq: number[], val: number[], q: number[]) {
     return queueCycle(t, chq.length, chq, val, q);
@@ -69,5 +69,6 @@ function bytesOf(b: Uint8Array, n: number): number[] {
     return s === undefined ? -1 : E.CRC32(s) >>> 0;
   },
   slotCapacity: slotCapacity,
+  areaLosses: areaLosses,
   seqNext: seqNext,
 };

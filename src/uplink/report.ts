@@ -5,12 +5,13 @@
  * when a link goes up or down; the sender carries it in its next frames.
  */
 import { VERSION } from "virtual:build";
-import { MODEM, HAS_WIFI } from "virtual:board";
+import { MODEM, HAS_WIFI, BUFFER_AREA_BYTES } from "virtual:board";
 import { uptimeMs } from "../runtime/scheduler";
 import { log, WARN, why } from "../runtime/log";
 import { counterRead, counterWrite } from "../store/settings";
 import { ID } from "../store/storage-layout";
 import { pending, queueStats } from "../buffer/queue";
+import { areaLosses } from "../store/store";
 import { airtimeUsedMs } from "../links/dutycycle";
 import type { Link } from "../links/link";
 import type { Health } from "../frame/view";
@@ -27,6 +28,8 @@ export const H_STORAGE_FREE = 12;
 /** First of each link's four figures: state, joins or connections, failures, modem resets or Wi-Fi reconnects. */
 export const H_LORAWAN = 14;
 export const H_WIFI = 18;
+/** Times the buffer's area outside Storage was found taken (sent only when not 0). */
+export const H_BUFFER_LOST = 22;
 
 /** Link in use, as key 7 sends it. */
 const LINK_CODES: { [name: string]: number } = { lorawan: 1, mqtt: 2, http: 3 };
@@ -96,6 +99,7 @@ export function reportFigures(links: Link[], inUse: string): Health | null {
     const k = links[i].name === "lorawan" ? H_LORAWAN : H_WIFI;
     for (let j = 0; j < 4; j++) h.push(k + j, st[j]);
   }
+  if (BUFFER_AREA_BYTES && areaLosses()) h.push(H_BUFFER_LOST, areaLosses());
   return h.slice(figuresSent * 2);
 }
 
