@@ -8,6 +8,7 @@ import type { OutputOptions, Plugin, RollupOptions } from "rollup";
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 import { boards, type Board } from "../../boards/index";
+import { FIRMWARE_HW_KEYS } from "../../boards/types";
 import { checkBundle, formatViolation } from "./gate";
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
@@ -22,7 +23,8 @@ export function virtualModules(board: Board | null): Plugin {
     const hw = board.hw;
     // Constants as separate exports, so rollup drops code for what the board lacks.
     mods["virtual:board"] = [
-      `export default ${JSON.stringify(hw)};`,
+      // Only the fields the firmware reads: an object's properties cost bytes whether read or not.
+      `export default ${JSON.stringify(Object.fromEntries(FIRMWARE_HW_KEYS.filter((k) => hw[k] !== undefined).map((k) => [k, hw[k]])))};`,
       `export var BOARD_ID = ${JSON.stringify(hw.id)};`,
       `export var HAS_WIFI = ${hw.wifi};`,
       `export var MODEM = ${JSON.stringify(hw.modem ? hw.modem.kind : "")};`,

@@ -3,11 +3,11 @@
  * LoRaWAN keys, Wi-Fi and platform credentials in fg.id, TLS files beside it.
  * Read once when the links start; never logged, never sent.
  */
-import { FILE } from "../store/storage-layout";
+import { FILE, FILE_IDENTITY } from "../store/storage-layout";
 
 /** fg.id as stored: every field optional, as a board may have only some links provisioned. */
 export function readIdentity(): any {
-  return require("Storage").readJSON(FILE.identity, true) || {};
+  return require("Storage").readJSON(FILE_IDENTITY, true) || {};
 }
 
 /** The TLS certificates and key that provisioning stored: only those present are named, as the interpreter refuses an empty one. */

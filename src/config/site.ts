@@ -5,8 +5,8 @@
  * refused with a message that names the field, and the gateway then runs
  * with no sensors rather than with a guess.
  */
-import type { BoardHw, SensorPort } from "../../boards/types";
-import { FILE } from "../store/storage-layout";
+import type { FirmwareHw, SensorPort } from "../../boards/types";
+import { FILE_SITE } from "../store/storage-layout";
 import { siteText, siteStore } from "../store/settings";
 import { BULK_ACKS } from "virtual:board";
 
@@ -41,7 +41,7 @@ export interface SiteResult {
 
 export const DEFAULT_SITE: Site = { name: "unconfigured", interval: 900, sensors: [] };
 
-export function portById(hw: BoardHw, id: number): SensorPort | undefined {
+export function portById(hw: FirmwareHw, id: number): SensorPort | undefined {
   for (let i = 0; i < hw.ports.length; i++) if (hw.ports[i].id === id) return hw.ports[i];
   return undefined;
 }
@@ -51,7 +51,7 @@ function isInt(v: any, lo: number, hi: number): boolean {
 }
 
 /** Checks a parsed configuration. Returns the first problem as "field: what is wrong", or "". */
-export function checkSite(raw: any, hw: BoardHw): string {
+export function checkSite(raw: any, hw: FirmwareHw): string {
   if (!raw || typeof raw !== "object") return "site: not a JSON object";
   if (raw.v !== 1) return "site.v: format version must be 1";
   if (typeof raw.name !== "string" || !raw.name.length || raw.name.length > 40) return "site.name: 1 to 40 characters";
@@ -72,11 +72,11 @@ export function checkSite(raw: any, hw: BoardHw): string {
   return "";
 }
 
-export function loadSite(hw: BoardHw): SiteResult {
+export function loadSite(hw: FirmwareHw): SiteResult {
   let raw: any;
   try {
     const stored = siteText();
-    raw = stored === undefined ? require("Storage").readJSON(FILE.site, false) : JSON.parse(stored);
+    raw = stored === undefined ? require("Storage").readJSON(FILE_SITE, false) : JSON.parse(stored);
   } catch (e) {
     return { site: DEFAULT_SITE, error: "site: stored configuration is not valid JSON", defaults: false };
   }

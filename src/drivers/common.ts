@@ -2,7 +2,7 @@
  * What every driver shares: option checks that name the field, pin claims,
  * a median filter, a stuck detector, hysteresis alarms and 4–20 mA inputs.
  */
-import type { BoardHw, SensorPort } from "../../boards/types";
+import type { FirmwareHw, SensorPort } from "../../boards/types";
 import { emitEvent } from "../readings/reading";
 
 /** Throws an error whose message names the configuration field. */
@@ -27,7 +27,7 @@ export function oneOf(o: any, key: string, field: string, allowed: string[], dfl
 const claimed: string[] = [];
 
 /** Takes a pin of a port for one sensor; refuses a port without it or a pin already taken. */
-export function claim(hw: BoardHw, portId: number, pin: "adc" | "gpio" | "gpio2" | "onewire" | "uart", field: string): string {
+export function claim(hw: FirmwareHw, portId: number, pin: "adc" | "gpio" | "gpio2" | "onewire" | "uart", field: string): string {
   let port: SensorPort | undefined;
   for (let i = 0; i < hw.ports.length; i++) if (hw.ports[i].id === portId) port = hw.ports[i];
   if (!port) return bad(field, "this board has no port " + portId);
@@ -44,7 +44,7 @@ export function releaseAll(): void {
   claimed.splice(0, claimed.length);
 }
 
-export function portOf(hw: BoardHw, portId: number): SensorPort {
+export function portOf(hw: FirmwareHw, portId: number): SensorPort {
   for (let i = 0; i < hw.ports.length; i++) if (hw.ports[i].id === portId) return hw.ports[i];
   throw new Error("no port " + portId);
 }
@@ -120,7 +120,7 @@ export const MA_OPEN = 3.6;
 export const MA_SHORT = 21;
 
 /** Loop current in mA from an ADC reading across the port's shunt. */
-export function milliamps(hw: BoardHw, adcFraction: number, shuntOhms: number): number {
+export function milliamps(hw: FirmwareHw, adcFraction: number, shuntOhms: number): number {
   return ((adcFraction * hw.vref) / shuntOhms) * 1000;
 }
 

@@ -4,7 +4,7 @@
  * each cycle, and closed. It emits its readings (src/readings/reading.ts) and
  * keeps its state private.
  */
-import type { BoardHw } from "../../boards/types";
+import type { FirmwareHw } from "../../boards/types";
 
 /** A sensor on the gateway, in the style of ECMA-419: made from options, sampled, closed. */
 export interface Sensor {
@@ -19,7 +19,7 @@ export interface Sensor {
 }
 
 export interface DriverContext {
-  readonly hw: BoardHw;
+  readonly hw: FirmwareHw;
   readonly ch: number;
   /** "site.sensors[2]": prefix for the field names in error messages. */
   readonly field: string;

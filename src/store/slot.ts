@@ -10,7 +10,7 @@
  * This is the store's part of updates: what the updater writes and checks
  * before any image is run.
  */
-import { ID, FILE } from "./storage-layout";
+import { ID, FILE_STORE } from "./storage-layout";
 import { counterGet, counterWrite } from "./settings";
 import { slotArea } from "./store";
 import { pageAddr } from "./pages";
@@ -54,7 +54,7 @@ export function slotWrite(bytes: Uint8Array): boolean {
 
 /** The image is whole when its CRC-32 over what flash holds is `crc`: then it is recorded, CRC first, length last. */
 export function slotCommit(crc: number): boolean {
-  if (!written || (E.CRC32(S.read(FILE.store, slotArea.fileOffset, written)!) >>> 0) !== crc >>> 0) return false;
+  if (!written || (E.CRC32(S.read(FILE_STORE, slotArea.fileOffset, written)!) >>> 0) !== crc >>> 0) return false;
   counterWrite(ID.slotCrc, generation, crc >>> 0);
   counterWrite(ID.slot, generation, written);
   return true;
@@ -65,6 +65,6 @@ export function slotImage(): string | undefined {
   const g = counterGet(ID.slot);
   const c = counterGet(ID.slotCrc);
   if (!g || !g[1] || !c || c[0] !== g[0]) return undefined;
-  const image = S.read(FILE.store, slotArea.fileOffset, g[1])!;
+  const image = S.read(FILE_STORE, slotArea.fileOffset, g[1])!;
   return (E.CRC32(image) >>> 0) === c[1] ? image : undefined;
 }

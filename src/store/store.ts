@@ -8,7 +8,7 @@
 import { STORAGE_END, BUFFER_AREA_ADDR, BUFFER_AREA_BYTES, APP_SLOTS } from "virtual:board";
 import type { Area } from "./pages";
 import { settingsInit, counterGet, counterWrite } from "./settings";
-import { FILE, FILE_HEADER_BYTES, ID, storePartition, SETTINGS_PAGES_MIN, SLOT_BYTES } from "./storage-layout";
+import { FILE_STORE, FILE_HEADER_BYTES, ID, storePartition, SETTINGS_PAGES_MIN, SLOT_BYTES } from "./storage-layout";
 
 const S = require("Storage");
 const F = require("Flash");
@@ -42,12 +42,12 @@ function setArea(a: Area, addr: number, pages: number, pageBytes: number, fileOf
  * the header itself (size word and name); -1 when there is no fg.store.
  */
 function storeHeader(): number {
-  const data = S.read(FILE.store);
+  const data = S.read(FILE_STORE);
   if (data === undefined) return -1;
-  const h = (S.hash(/^fg\.store$/) ^ HASH_SEED ^ E.CRC32(FILE.store)) >>> 0;
+  const h = (S.hash(/^fg\.store$/) ^ HASH_SEED ^ E.CRC32(FILE_STORE)) >>> 0;
   const head = F.read(FILE_HEADER_BYTES, h);
-  let ok = head !== undefined && (head[0] | (head[1] << 8) | (head[2] << 16)) === data.length && head[4 + FILE.store.length] === 0;
-  for (let i = 0; ok && i < FILE.store.length; i++) ok = head[4 + i] === FILE.store.charCodeAt(i);
+  let ok = head !== undefined && (head[0] | (head[1] << 8) | (head[2] << 16)) === data.length && head[4 + FILE_STORE.length] === 0;
+  for (let i = 0; ok && i < FILE_STORE.length; i++) ok = head[4 + i] === FILE_STORE.charCodeAt(i);
   if (!ok) throw new Error("fg.store's header is not where Storage.hash says: the store is left alone. Flash the board again over USB");
   return h;
 }
@@ -62,7 +62,7 @@ function storeCreate(end: number, pageBytes: number): void {
   const at = end - S.getFree();
   const size = end - pageBytes - at - FILE_HEADER_BYTES;
   if (size < (SETTINGS_PAGES_MIN + 1) * pageBytes) throw new Error("Storage has " + S.getFree() + " bytes free, too little for the store: flash the board again over USB");
-  S.write(FILE.store, MARK, 0, size);
+  S.write(FILE_STORE, MARK, 0, size);
 }
 
 /** The largest page-aligned part of [addr, addr + bytes) that Flash.getFree() still reports free, as [address, pages]. */
@@ -95,7 +95,7 @@ export function storeOpen(end?: number, outAddr?: number, outBytes?: number, slo
   }
   const data = h + FILE_HEADER_BYTES;
   const first = ((data + pb - 1) / pb | 0) * pb;
-  const inside = ((data + S.read(FILE.store)!.length - first) / pb) | 0;
+  const inside = ((data + S.read(FILE_STORE)!.length - first) / pb) | 0;
   const out = outBytes > 0 ? freeOutside(outAddr, outBytes, pb) : [0, 0];
   const parts = storePartition(inside, out[1], (slotBytes / pb) | 0);
   setArea(settingsArea, first, parts[0], pb, first - data);
