@@ -18,13 +18,13 @@
 import { ID } from "../store/storage-layout";
 import { counterGet, counterWrite } from "../store/settings";
 import { readingsArea, eventsArea } from "../store/store";
-import { type Area, type PageInfo, KIND_READINGS, KIND_EVENTS, PAGE_HEAD, pageHead, pageScan, pageOpen, pageAppend, pageText } from "../store/pages";
+import { type Area, KIND_READINGS, KIND_EVENTS, PAGE_HEAD, pagesOf, ringSeqs, pageScan, pageWritable, pageOpen, pageAppend, pageText } from "../store/pages";
 import { REC_READING, REC_EVENT, type RecordView } from "../frame/view";
+import { MAX_RECORD } from "../store/record";
 import {
   T_LAYOUT,
   T_CYCLE,
   T_EVENT,
-  recordBytes,
   recordsBegin,
   recordsLength,
   putByte,
@@ -73,7 +73,6 @@ function chain(area: Area, kind: number): Chain {
 
 const readings = chain(readingsArea, KIND_READINGS);
 const events = chain(eventsArea, KIND_EVENTS);
-const info: PageInfo = { kind: 0, seq: 0, end: 0, writable: false };
 /** Layout of the newest readings page: channel << 8 | quantity, per column; and whether that page holds it. */
 let layout: number[] = [];
 let layoutInPage = false;
@@ -140,32 +139,22 @@ function walkCycles(p: number, fn: (ordinal: number, t: number) => boolean): num
  * Pages before a gap are old copies a power cut left; they are free.
  */
 function scanChain(c: Chain): void {
-  const idx: number[] = [];
-  const seqs: number[] = [];
-  for (let i = 0; i < c.area.pages; i++) {
-    if (pageHead(c.area, i, info).kind !== c.kind || info.seq < c.base) continue;
-    let k = idx.length;
-    while (k > 0 && seqs[k - 1] > info.seq) k--;
-    idx.splice(k, 0, i);
-    seqs.splice(k, 0, info.seq);
-  }
+  const a = c.area;
+  const idx = pagesOf(a, c.kind, c.base);
+  const seqs = ringSeqs;
   let from = idx.length - 1;
-  while (from > 0 && seqs[from - 1] === seqs[from] - 1 && (idx[from - 1] + 1) % c.area.pages === idx[from]) from--;
+  while (from > 0 && seqs[from - 1] === seqs[from] - 1 && (idx[from - 1] + 1) % a.pages === idx[from]) from--;
   c.pages = idx.slice(Math.max(from, 0));
   c.first = [];
-  c.last = idx.length ? idx[idx.length - 1] : c.area.pages - 1;
+  c.last = idx.length ? idx[idx.length - 1] : a.pages - 1;
   c.seq = idx.length ? seqs[seqs.length - 1] : c.base;
-  c.off = c.area.pageBytes;
-  for (let k = 0; k < c.pages.length; k++) {
-    // Every page begins with a record that carries an ordinal: a layout, or an event.
-    let f = -1;
-    walk(pageText(c.area, c.pages[k], PAGE_HEAD, 240), function (o) {
-      f = ordinalAt(o);
-      return false;
-    });
-    c.first.push(f);
+  c.off = a.pageBytes;
+  // Every page begins with a record that carries an ordinal: a layout, or an event.
+  for (let k = 0; k < c.pages.length; k++) c.first.push(walk(pageText(a, c.pages[k], PAGE_HEAD, MAX_RECORD)) ? ordinalAt(0) : -1);
+  if (c.pages.length) {
+    const end = pageScan(a, c.pages[c.pages.length - 1]);
+    if (pageWritable) c.off = end;
   }
-  if (c.pages.length && pageScan(c.area, c.pages[c.pages.length - 1], info).writable) c.off = info.end;
 }
 
 /** The ordinal after the newest record of a chain, and for readings its layout and time. */
@@ -282,7 +271,7 @@ function dropOldestReadings(): void {
 
 /** Appends the records written since recordsBegin() to the newest page of a chain. */
 function append(c: Chain, ordinal: number): boolean {
-  const at = pageAppend(c.area, c.pages[c.pages.length - 1], c.off, recordBytes, 0, recordsLength());
+  const at = pageAppend(c.area, c.pages[c.pages.length - 1], c.off, recordsLength());
   // A write that did not read back ends the page (invariant 2): the caller opens the next.
   if (at < 0) {
     c.off = c.area.pageBytes;
