@@ -22,7 +22,7 @@ function bytesOf(b: Uint8Array, n: number): number[] {
 (global as any).fgQ = {
   /** Boots the buffer as the firmware does: the store (with the geometry of the board under test), the migration, the buffer. */
   init: function (end: number, outAddr: number, outBytes: number, slotBytes?: number) {
-    storeOpen(end, outAddr, outBytes, slotBytes);
+    storeOpen(end, outAddr, outBytes, slotBytes || 0);
     migrate();
     return queueInit(bufferFresh);
   },
