@@ -197,9 +197,9 @@ export function settingsInit(a: Area): void {
   } else if (!writable) advance();
 }
 
-/** The counter's value [a, b], or null when none was stored. */
-export function counterGet(id: number): number[] | null {
-  return stored[id] ? [valA[id], valB[id]] : null;
+/** The counter's value [a, b], [0, 0] when none was stored. */
+export function counterGet(id: number): number[] {
+  return stored[id] ? [valA[id], valB[id]] : [0, 0];
 }
 
 /** The counter's first word, or -1 when none was stored. */

@@ -29,8 +29,7 @@ export function slotCapacity(): number {
 /** Starts writing a new image of `length` bytes: the slot reads empty from here until slotCommit(). */
 export function slotBegin(length: number): void {
   if (length <= 0 || length > slotCapacity()) throw new Error("an image of " + length + " bytes does not fit the slot's " + slotCapacity());
-  const g = counterGet(ID.slot);
-  generation = (g ? g[0] : 0) + 1;
+  generation = counterGet(ID.slot)[0] + 1;
   written = 0;
   counterWrite(ID.slot, generation, 0);
 }
@@ -64,7 +63,7 @@ export function slotCommit(crc: number): boolean {
 export function slotImage(): string | undefined {
   const g = counterGet(ID.slot);
   const c = counterGet(ID.slotCrc);
-  if (!g || !g[1] || !c || c[0] !== g[0]) return undefined;
+  if (!g[1] || c[0] !== g[0]) return undefined;
   const image = S.read(FILE_STORE, slotArea.fileOffset, g[1])!;
   return (E.CRC32(image) >>> 0) === c[1] ? image : undefined;
 }

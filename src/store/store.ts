@@ -97,9 +97,9 @@ export function storeOpen(end: number, outAddr: number, outBytes: number, slotBy
     // The area as last used: (generation, page number << 16 | pages). A new generation is a lost buffer.
     const was = counterGet(ID.area);
     const now = ((out[0] / pb) << 16 | out[1]) >>> 0;
-    if (!was || was[1] !== now) {
+    if (was[1] !== now) {
       bufferFresh = true;
-      counterWrite(ID.area, (was ? was[0] : 0) + 1, now);
+      counterWrite(ID.area, was[0] + 1, now);
     }
   }
   place(eventsArea, parts[1]);
@@ -108,6 +108,5 @@ export function storeOpen(end: number, outAddr: number, outBytes: number, slotBy
 
 /** Times the buffer's area outside Storage was found gone or changed. */
 export function areaLosses(): number {
-  const g = counterGet(ID.area);
-  return g ? g[0] - 1 : 0;
+  return Math.max(0, counterGet(ID.area)[0] - 1);
 }

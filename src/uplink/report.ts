@@ -10,7 +10,7 @@ import { uptimeMs } from "../runtime/scheduler";
 import { log, WARN, why } from "../runtime/log";
 import { counterRead, counterWrite } from "../store/settings";
 import { ID } from "../store/storage-layout";
-import { pending, queueStats } from "../buffer/queue";
+import { pending, dropped } from "../buffer/queue";
 import { areaLosses } from "../store/store";
 import { airtimeUsedMs } from "../links/dutycycle";
 import type { Link } from "../links/link";
@@ -92,7 +92,7 @@ export function reportDue(): boolean {
 export function reportFigures(links: Link[], inUse: string): Health | null {
   if (!due) return null;
   const v = VERSION.split(".");
-  const h = [H_UPTIME_S, Math.floor(uptimeMs() / 1000), H_BOOTS, boots, H_BUFFERED, pending(), H_DROPPED, queueStats()[2], H_FIRMWARE, +v[0] * 10000 + +v[1] * 100 + +v[2], H_LINK, LINK_CODES[inUse] || 0, H_STORAGE_FREE, require("Storage").getFree()];
+  const h = [H_UPTIME_S, Math.floor(uptimeMs() / 1000), H_BOOTS, boots, H_BUFFERED, pending(), H_DROPPED, dropped, H_FIRMWARE, +v[0] * 10000 + +v[1] * 100 + +v[2], H_LINK, LINK_CODES[inUse] || 0, H_STORAGE_FREE, require("Storage").getFree()];
   if (MODEM) h.push(H_AIRTIME_MS, Math.round(airtimeUsedMs()));
   for (let i = 0; i < links.length; i++) {
     const st = links[i].stats();
