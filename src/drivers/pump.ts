@@ -4,7 +4,7 @@
  * time and starts, and registers of the pump controller over Modbus RTU.
  * Alarms: fails to start, dry run, pressure loss, too many starts. See pump.md.
  */
-import { claim, num, oneOf, portOf, bad, Alarm, QualityWatch, sampleAdc } from "./common";
+import { claim, num, oneOf, portOf, bad, alarm, qualityWatch, sampleAdc } from "./common";
 import { type DriverContext, type Sensor } from "./driver";
 import { createTransducer, type Transducer } from "./transducer";
 import { modbusMaster, type ModbusMaster } from "./modbus";
@@ -86,11 +86,11 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
   let demandTimer = 0;
   const watches: number[] = [];
   let poller = 0;
-  const dry = new Alarm(ch, EV_DRY_RUN, 0, 0, true);
-  const failStart = new Alarm(ch, EV_FAIL_START, 0, 0, true);
-  const shortCycle = new Alarm(ch, EV_SHORT_CYCLE, maxStarts, 1, true);
-  const loss = new Alarm(ch, EV_PRESSURE_LOSS, lossMbar, Math.max(100, lossMbar / 5), false);
-  const fault = new QualityWatch(ch, EV_SENSOR_FAULT);
+  const dry = alarm(ch, EV_DRY_RUN, 0, 0, true);
+  const failStart = alarm(ch, EV_FAIL_START, 0, 0, true);
+  const shortCycle = alarm(ch, EV_SHORT_CYCLE, maxStarts, 1, true);
+  const loss = alarm(ch, EV_PRESSURE_LOSS, lossMbar, Math.max(100, lossMbar / 5), false);
+  const fault = qualityWatch(ch, EV_SENSOR_FAULT);
   const adcBuf: number[] = [];
 
   function setRunning(on: boolean): void {
@@ -163,7 +163,7 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
       if (q !== Q_OK) log(WARN, "Pump controller on channel " + ch + ": " + cause);
       const v = w ? (r.words === 2 ? w[0] * 65536 + w[1] : w[0]) : 0;
       emit(ch, r.qty, Math.round(v * r.scale), q);
-      fault.update(q);
+      fault(q);
       readRegisters(i + 1);
     });
   }
@@ -191,7 +191,7 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
       pressure.measure(function (raw, q) {
         const mbar = q === Q_OK || q === Q_RANGE ? Math.round(pressure!.scale(raw, pressureMax)) : 0;
         emit(ch, QTY_PRESSURE_MBAR, mbar, q);
-        fault.update(q);
+        fault(q);
         if (q === Q_OK && lossMbar > 0) loss.update(mbar);
         readRegisters(0);
       });

@@ -4,7 +4,7 @@
  * an optional second port. An alarm is sent at once; a periodic state reading
  * is the heartbeat that makes a dead detector visible. See smoke.md.
  */
-import { claim, num, Alarm } from "./common";
+import { claim, num, alarm } from "./common";
 import { type DriverContext, type Sensor } from "./driver";
 import { emit, Q_OK } from "../readings/reading";
 import { QTY_SMOKE } from "../readings/quantities";
@@ -24,10 +24,10 @@ export function createSmoke(c: any, ctx: DriverContext): Sensor {
   const testPin = c.auxPort !== undefined ? claim(hw, c.auxPort, "gpio2", f + ".auxPort") : "";
   const alarmHigh = c.alarmActive !== "low";
   const debounce = num(c, "debounceMs", f, 5, 2000, 50);
-  const smoke = new Alarm(ch, EV_SMOKE, 0, 0, true);
-  const test = new Alarm(ch, EV_SMOKE_TEST, 0, 0, true);
-  const tamper = new Alarm(ch, EV_TAMPER, 0, 0, true);
-  const fault = new Alarm(ch, EV_DETECTOR_FAULT, 0, 0, true);
+  const smoke = alarm(ch, EV_SMOKE, 0, 0, true);
+  const test = alarm(ch, EV_SMOKE_TEST, 0, 0, true);
+  const tamper = alarm(ch, EV_TAMPER, 0, 0, true);
+  const fault = alarm(ch, EV_DETECTOR_FAULT, 0, 0, true);
   const watches: number[] = [];
   let testAt = -1e9;
 

@@ -4,7 +4,7 @@
  * checked with the Dallas CRC-8. Alarms: too warm (with hysteresis), and a
  * door contact left open. See temp.md.
  */
-import { claim, num, bad, Alarm, QualityWatch } from "./common";
+import { claim, num, bad, alarm, qualityWatch, type Alarm } from "./common";
 import { type DriverContext, type Sensor } from "./driver";
 import { emit, Q_OK, Q_NO_ANSWER, Q_CHECKSUM, Q_RANGE } from "../readings/reading";
 import { QTY_TEMP_DC } from "../readings/quantities";
@@ -57,12 +57,12 @@ export function createTemp(c: any, ctx: DriverContext): Sensor {
   const doorPin = c.doorPort !== undefined ? claim(hw, c.doorPort, "gpio", f + ".doorPort") : "";
   const doorOpenS = num(c, "doorOpenS", f, 1, 86400, 120);
   const warm: Alarm[] = [];
-  const faults: QualityWatch[] = [];
+  const faults: ((q: number) => void)[] = [];
   for (let i = 0; i < count; i++) {
-    warm.push(new Alarm(ch + i, EV_OVER_TEMP, maxDc, hystDc, true));
-    faults.push(new QualityWatch(ch + i, EV_SENSOR_FAULT));
+    warm.push(alarm(ch + i, EV_OVER_TEMP, maxDc, hystDc, true));
+    faults.push(qualityWatch(ch + i, EV_SENSOR_FAULT));
   }
-  const door = new Alarm(ch, EV_DOOR_OPEN, 0, 0, true);
+  const door = alarm(ch, EV_DOOR_OPEN, 0, 0, true);
   let doorTimer = 0;
   let doorWatch = 0;
   if (doorPin) {
@@ -116,7 +116,7 @@ export function createTemp(c: any, ctx: DriverContext): Sensor {
 
   function report(i: number, dc: number, q: number): void {
     emit(ch + i, QTY_TEMP_DC, dc, q);
-    faults[i].update(q);
+    faults[i](q);
     if (q === Q_OK && maxDc) warm[i].update(dc);
   }
 

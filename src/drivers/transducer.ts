@@ -3,7 +3,7 @@
  * port's shunt, or a voltage output. Reports the raw signal (loop µA or input
  * mV, median of n) and what it means on the transducer's range.
  */
-import { claim, num, oneOf, portOf, bad, sampleAdc, milliamps, StuckDetector, MA_OPEN, MA_SHORT } from "./common";
+import { claim, num, oneOf, portOf, bad, sampleAdc, milliamps, stuckDetector, MA_OPEN, MA_SHORT } from "./common";
 import { type DriverContext } from "./driver";
 import { Q_OK, Q_RANGE, Q_STUCK, Q_NO_ANSWER } from "../readings/reading";
 
@@ -27,16 +27,16 @@ export function createTransducer(c: any, ctx: DriverContext, n: number): Transdu
     vMin = num(c, "vMin", f, 0, 5, 0) * 1000;
     vMax = num(c, "vMax", f, 0.1, 5, 3) * 1000;
   }
-  const stuck = new StuckDetector(num(c, "stuckSamples", f, 0, 10000, 96));
+  const stuck = stuckDetector(num(c, "stuckSamples", f, 0, 10000, 96));
   const buf: number[] = [];
   return {
     measure(done) {
       sampleAdc(adc, n, 50, buf, function (frac, last) {
-        if (kind === "voltage") return done(Math.round(frac * hw.vref * 1000), stuck.update(last) ? Q_STUCK : Q_OK);
+        if (kind === "voltage") return done(Math.round(frac * hw.vref * 1000), stuck(last) ? Q_STUCK : Q_OK);
         const ua = Math.round(milliamps(hw, frac, shunt) * 1000);
         if (ua < MA_OPEN * 1000) return done(0, Q_NO_ANSWER);
         if (ua > MA_SHORT * 1000) return done(ua, Q_RANGE);
-        done(ua, stuck.update(last) ? Q_STUCK : Q_OK);
+        done(ua, stuck(last) ? Q_STUCK : Q_OK);
       });
     },
     scale(raw, range) {

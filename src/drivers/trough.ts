@@ -4,7 +4,7 @@
  * low level (with hysteresis), a fall faster than the herd drinks (leak or a
  * broken float valve), and a refill notice. See trough.md.
  */
-import { bad, claim, num, oneOf, portOf, Alarm, QualityWatch, StuckDetector } from "./common";
+import { bad, claim, num, oneOf, portOf, alarm, qualityWatch, stuckDetector } from "./common";
 import { type DriverContext, type Sensor } from "./driver";
 import { createTransducer, type Transducer } from "./transducer";
 import { uartUltrasonic, echoUltrasonic, type DistanceSensor } from "./ultrasonic";
@@ -32,7 +32,7 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
   const hystPermille = num(c, "hystPct", f, 0, 50, 5) * 10;
   const leakMmPerH = num(c, "leakMmPerH", f, 0, 10000, 0);
   const refillMm = num(c, "refillMm", f, 0, 5000, 50);
-  const stuck = new StuckDetector(num(c, "stuckSamples", f, 0, 10000, 96));
+  const stuck = stuckDetector(num(c, "stuckSamples", f, 0, 10000, 96));
 
   let dist: DistanceSensor | null = null;
   let tx: Transducer | null = null;
@@ -50,9 +50,9 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
   }
   if (dist && !cal) mount = num(c, "mount", f, 100, 10000);
 
-  const low = new Alarm(ch, EV_LEVEL_LOW, lowPermille, hystPermille, false);
-  const leak = new Alarm(ch, EV_LEAK, leakMmPerH, leakMmPerH / 5, true);
-  const fault = new QualityWatch(ch, EV_SENSOR_FAULT);
+  const low = alarm(ch, EV_LEVEL_LOW, lowPermille, hystPermille, false);
+  const leak = alarm(ch, EV_LEAK, leakMmPerH, leakMmPerH / 5, true);
+  const fault = qualityWatch(ch, EV_SENSOR_FAULT);
   let prevLevel = -1;
   let prevT = 0;
 
@@ -65,7 +65,7 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
 
   function report(raw: number, q: number): void {
     // Echo distances are checked for sticking here; ADC inputs on their raw steps, below.
-    if (dist && q === Q_OK && stuck.update(raw)) q = Q_STUCK;
+    if (dist && q === Q_OK && stuck(raw)) q = Q_STUCK;
     let mm = 0;
     if (q === Q_OK || q === Q_RANGE) {
       mm = Math.round(level(raw));
@@ -75,7 +75,7 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
     emit(ch, QTY_LEVEL_MM, mm, q);
     emit(ch, QTY_FILL_PERMILLE, Math.round((mm / depth) * 1000), q);
     emit(ch, QTY_VOLUME_L, Math.round(mm * lpm), q);
-    fault.update(q);
+    fault(q);
     if (q !== Q_OK) return;
     low.update(Math.round((mm / depth) * 1000));
     const t = getTime();
