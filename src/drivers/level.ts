@@ -8,8 +8,11 @@ import { num, oneOf, alarm, qualityWatch } from "./common";
 import { type DriverContext, type Sensor } from "./driver";
 import { createTransducer } from "./transducer";
 import { emit, Q_OK, Q_RANGE } from "../readings/reading";
-import { QTY_STAGE_MM, QTY_DEPTH_MM } from "../readings/quantities";
-import { EV_RISE_RATE, EV_HIGH_WATER, EV_SENSOR_FAULT } from "../readings/events";
+import { QTY_STAGE_MM, QTY_DEPTH_MM, LEVEL_QTY, addWords } from "../readings/quantities";
+import { EV_RISE_RATE, EV_HIGH_WATER, EV_SENSOR_FAULT, LEVEL_EVENTS } from "../readings/events";
+
+// The words of what this driver emits, for the log lines.
+addWords(LEVEL_QTY, LEVEL_EVENTS);
 
 /** Samples kept for the rate of rise: with 15-minute readings, 4 hours. */
 const HISTORY = 16;

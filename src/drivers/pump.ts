@@ -9,9 +9,13 @@ import { type DriverContext, type Sensor } from "./driver";
 import { createTransducer, type Transducer } from "./transducer";
 import { modbusMaster, type ModbusMaster } from "./modbus";
 import { emit, Q_OK, Q_RANGE } from "../readings/reading";
-import { QTY_RUNNING, QTY_PRESSURE_MBAR, QTY_FLOW_LPH, QTY_TOTAL_L, QTY_RUN_MIN, QTY_STARTS } from "../readings/quantities";
-import { EV_FAIL_START, EV_DRY_RUN, EV_PRESSURE_LOSS, EV_SHORT_CYCLE, EV_SENSOR_FAULT } from "../readings/events";
+import { QTY_RUNNING, QTY_PRESSURE_MBAR, QTY_FLOW_LPH, QTY_TOTAL_L, QTY_RUN_MIN, QTY_STARTS, PUMP_QTY, METER_QTY, addWords } from "../readings/quantities";
+import { EV_FAIL_START, EV_DRY_RUN, EV_PRESSURE_LOSS, EV_SHORT_CYCLE, EV_SENSOR_FAULT, PUMP_EVENTS } from "../readings/events";
 import { log, WARN } from "../runtime/log";
+
+// The words of what this driver emits, for the log lines.
+addWords(PUMP_QTY, PUMP_EVENTS);
+addWords(METER_QTY);
 
 const QTY_BY_NAME: { [k: string]: number } = { pressure: QTY_PRESSURE_MBAR, flow: QTY_FLOW_LPH, total: QTY_TOTAL_L, running: QTY_RUNNING, runMinutes: QTY_RUN_MIN, starts: QTY_STARTS };
 

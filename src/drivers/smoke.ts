@@ -7,8 +7,11 @@
 import { claim, num, alarm } from "./common";
 import { type DriverContext, type Sensor } from "./driver";
 import { emit, Q_OK } from "../readings/reading";
-import { QTY_SMOKE } from "../readings/quantities";
-import { EV_SMOKE, EV_SMOKE_TEST, EV_TAMPER, EV_DETECTOR_FAULT } from "../readings/events";
+import { QTY_SMOKE, SMOKE_QTY, addWords } from "../readings/quantities";
+import { EV_SMOKE, EV_SMOKE_TEST, EV_TAMPER, EV_DETECTOR_FAULT, SMOKE_EVENTS } from "../readings/events";
+
+// The words of what this driver emits, for the log lines.
+addWords(SMOKE_QTY, SMOKE_EVENTS);
 
 /** An alarm within this time of a press of the test button is the test, not a fire. */
 const TEST_WINDOW_S = 60;

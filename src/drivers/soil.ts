@@ -6,8 +6,11 @@
 import { claim, num, bad, sampleAdc, stuckDetector, qualityWatch } from "./common";
 import { type DriverContext, type Sensor } from "./driver";
 import { emit, Q_OK, Q_RANGE, Q_STUCK, Q_NO_ANSWER } from "../readings/reading";
-import { QTY_SOIL_PERMILLE } from "../readings/quantities";
+import { QTY_SOIL_PERMILLE, SOIL_QTY, addWords } from "../readings/quantities";
 import { EV_SENSOR_FAULT } from "../readings/events";
+
+// The words of what this driver emits, for the log lines.
+addWords(SOIL_QTY);
 
 /** Below this the probe gives no output at all: unpowered, or unplugged. */
 const NO_OUTPUT_MV = 50;

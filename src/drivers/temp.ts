@@ -7,8 +7,11 @@
 import { claim, num, bad, alarm, qualityWatch, type Alarm } from "./common";
 import { type DriverContext, type Sensor } from "./driver";
 import { emit, Q_OK, Q_NO_ANSWER, Q_CHECKSUM, Q_RANGE } from "../readings/reading";
-import { QTY_TEMP_DC } from "../readings/quantities";
-import { EV_OVER_TEMP, EV_DOOR_OPEN, EV_SENSOR_FAULT } from "../readings/events";
+import { QTY_TEMP_DC, TEMP_QTY, addWords } from "../readings/quantities";
+import { EV_OVER_TEMP, EV_DOOR_OPEN, EV_SENSOR_FAULT, TEMP_EVENTS } from "../readings/events";
+
+// The words of what this driver emits, for the log lines.
+addWords(TEMP_QTY, TEMP_EVENTS);
 
 /** Dallas/Maxim CRC-8 (polynomial x^8 + x^5 + x^4 + 1, reflected 0x8C). */
 export function crc8(b: number[], n: number): number {

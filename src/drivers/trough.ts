@@ -9,8 +9,11 @@ import { type DriverContext, type Sensor } from "./driver";
 import { createTransducer, type Transducer } from "./transducer";
 import { uartUltrasonic, echoUltrasonic, type DistanceSensor } from "./ultrasonic";
 import { emit, emitEvent, Q_OK, Q_RANGE, Q_STUCK } from "../readings/reading";
-import { QTY_LEVEL_MM, QTY_FILL_PERMILLE, QTY_VOLUME_L } from "../readings/quantities";
-import { EV_LEVEL_LOW, EV_LEAK, EV_REFILL, EV_SENSOR_FAULT } from "../readings/events";
+import { QTY_LEVEL_MM, QTY_FILL_PERMILLE, QTY_VOLUME_L, TROUGH_QTY, addWords } from "../readings/quantities";
+import { EV_LEVEL_LOW, EV_LEAK, EV_REFILL, EV_SENSOR_FAULT, TROUGH_EVENTS } from "../readings/events";
+
+// The words of what this driver emits, for the log lines.
+addWords(TROUGH_QTY, TROUGH_EVENTS);
 
 export function createTrough(c: any, ctx: DriverContext): Sensor {
   const f = ctx.field;
