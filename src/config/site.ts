@@ -24,7 +24,7 @@ export interface Site {
   /** Links to use: "lorawan", "wifi" or "both" (the default), and which to prefer. */
   readonly link?: string;
   readonly prefer?: string;
-  /** Hold LoRaWAN to The Things Network's fair use: 30 s of uplink airtime a day. */
+  /** Hold LoRaWAN to The Things Network's fair use: 30 s of uplink airtime a day (when true, and only then). */
   readonly fairUse?: boolean;
   /** LoRaWAN delivery: "each" frame confirmed (the default), or routine frames unconfirmed and acknowledged in "bulk" by the platform. */
   readonly acks?: string;
@@ -74,16 +74,16 @@ export function checkSite(raw: any, hw: FirmwareHw): string {
 
 export function loadSite(hw: FirmwareHw): SiteResult {
   let raw: any;
+  let error = "";
   try {
     const stored = siteText();
     raw = stored === undefined ? require("Storage").readJSON(FILE_SITE, false) : JSON.parse(stored);
   } catch (e) {
-    return { site: DEFAULT_SITE, error: "site: stored configuration is not valid JSON", defaults: false };
+    error = "site: stored configuration is not valid JSON";
   }
-  if (raw === undefined) return { site: DEFAULT_SITE, error: "", defaults: true };
-  const error = checkSite(raw, hw);
-  if (error) return { site: DEFAULT_SITE, error: error, defaults: false };
-  return { site: { name: raw.name, interval: raw.interval, sensors: raw.sensors, link: raw.link, prefer: raw.prefer, fairUse: raw.fairUse === true, acks: raw.acks }, error: "", defaults: false };
+  const none = !error && raw === undefined;
+  if (!error && !none) error = checkSite(raw, hw);
+  return { site: error || none ? DEFAULT_SITE : siteChanged(raw, raw.interval, raw.sensors), error: error, defaults: none };
 }
 
 /** The site as stored, with a new interval or sensor list and every other field kept. */

@@ -2,7 +2,8 @@
  * What every driver shares: option checks that name the field, pin claims,
  * a median filter, a stuck detector, hysteresis alarms and 4–20 mA inputs.
  */
-import type { FirmwareHw, SensorPort } from "../../boards/types";
+import type { FirmwareHw } from "../../boards/types";
+import { portById } from "../config/site";
 import { emitEvent } from "../readings/reading";
 
 /** Throws an error whose message names the configuration field. */
@@ -28,8 +29,7 @@ const claimed: string[] = [];
 
 /** Takes a pin of a port for one sensor; refuses a port without it or a pin already taken. */
 export function claim(hw: FirmwareHw, portId: number, pin: "adc" | "gpio" | "gpio2" | "onewire" | "uart", field: string): string {
-  let port: SensorPort | undefined;
-  for (let i = 0; i < hw.ports.length; i++) if (hw.ports[i].id === portId) port = hw.ports[i];
+  const port = portById(hw, portId);
   if (!port) return bad(field, "this board has no port " + portId);
   const p = port[pin];
   if (!p) return bad(field, "port " + portId + " has no " + pin + " connection");
@@ -42,11 +42,6 @@ export function claim(hw: FirmwareHw, portId: number, pin: "adc" | "gpio" | "gpi
 /** All sensors were closed: every pin is free again. */
 export function releaseAll(): void {
   claimed.splice(0, claimed.length);
-}
-
-export function portOf(hw: FirmwareHw, portId: number): SensorPort {
-  for (let i = 0; i < hw.ports.length; i++) if (hw.ports[i].id === portId) return hw.ports[i];
-  throw new Error("no port " + portId);
 }
 
 /** Median of the first n values, sorted in place: no allocation. */
@@ -114,11 +109,6 @@ export function alarm(ch: number, code: number, limit: number, band: number, abo
 /** NAMUR NE 43: below 3.6 mA the loop is open (sensor unplugged or broken wire), above 21 mA it is shorted. */
 export const MA_OPEN = 3.6;
 export const MA_SHORT = 21;
-
-/** Loop current in mA from an ADC reading across the port's shunt. */
-export function milliamps(hw: FirmwareHw, adcFraction: number, shuntOhms: number): number {
-  return ((adcFraction * hw.vref) / shuntOhms) * 1000;
-}
 
 /** Takes n ADC readings spaced `gapMs` apart, then calls done with their median. */
 export function sampleAdc(pin: string, n: number, gapMs: number, buf: number[], done: (median: number, last: number) => void): void {

@@ -4,7 +4,8 @@
  * time and starts, and registers of the pump controller over Modbus RTU.
  * Alarms: fails to start, dry run, pressure loss, too many starts. See pump.md.
  */
-import { claim, num, oneOf, portOf, bad, alarm, qualityWatch, sampleAdc } from "./common";
+import { claim, num, oneOf, bad, alarm, qualityWatch, sampleAdc } from "./common";
+import { portById } from "../config/site";
 import { type DriverContext, type Sensor } from "./driver";
 import { createTransducer, type Transducer } from "./transducer";
 import { modbusMaster, type ModbusMaster } from "./modbus";
@@ -56,7 +57,7 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
   let unit = 1;
   if (c.modbusPort !== undefined) {
     claim(hw, c.modbusPort, "uart", f + ".modbusPort");
-    const p = portOf(hw, c.modbusPort);
+    const p = portById(hw, c.modbusPort)!;
     const m = c.modbus || bad(f + ".modbus", "unit and registers are needed with a modbusPort");
     unit = num(m, "unit", f + ".modbus", 1, 247);
     if (!Array.isArray(m.registers) || !m.registers.length) bad(f + ".modbus.registers", "a list of registers is needed");

@@ -4,7 +4,8 @@
  * low level (with hysteresis), a fall faster than the herd drinks (leak or a
  * broken float valve), and a refill notice. See trough.md.
  */
-import { bad, claim, num, oneOf, portOf, alarm, qualityWatch, stuckDetector } from "./common";
+import { bad, claim, num, oneOf, alarm, qualityWatch, stuckDetector } from "./common";
+import { portById } from "../config/site";
 import { type DriverContext, type Sensor } from "./driver";
 import { createTransducer, type Transducer } from "./transducer";
 import { uartUltrasonic, echoUltrasonic, type DistanceSensor } from "./ultrasonic";
@@ -43,7 +44,7 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
   let rangeMm = 0;
   if (kind === "a02yyuw") {
     claim(hw, c.port, "uart", f + ".port");
-    const u = portOf(hw, c.port).uart!;
+    const u = portById(hw, c.port)!.uart!;
     dist = uartUltrasonic((global as any)[u.serial], u.rx, u.tx, n, 30, 4500);
   } else if (kind === "jsn-sr04t") {
     dist = echoUltrasonic(claim(hw, c.port, "gpio", f + ".port"), claim(hw, c.port, "gpio2", f + ".port"), n, 250, 4500);

@@ -33,35 +33,12 @@ export function intSize(v: number): number {
 function head(major: number, n: number): boolean {
   const size = intSize(n);
   if (pos + size > end) return false;
-  const m = major << 5;
-  if (n < 24) buf[pos++] = m | n;
-  else if (n < 256) {
-    buf[pos++] = m | 24;
-    buf[pos++] = n;
-  } else if (n < 65536) {
-    buf[pos++] = m | 25;
-    buf[pos++] = n >> 8;
-    buf[pos++] = n & 255;
-  } else if (n < 4294967296) {
-    buf[pos++] = m | 26;
-    buf[pos++] = (n >>> 24) & 255;
-    buf[pos++] = (n >>> 16) & 255;
-    buf[pos++] = (n >>> 8) & 255;
-    buf[pos++] = n & 255;
-  } else {
-    // Up to 2^53: the high word by division, as the interpreter's bit operators are 32-bit.
-    const hi = Math.floor(n / 4294967296);
-    const lo = n - hi * 4294967296;
-    buf[pos++] = m | 27;
-    buf[pos++] = 0;
-    buf[pos++] = 0;
-    buf[pos++] = (hi >> 8) & 255;
-    buf[pos++] = hi & 255;
-    buf[pos++] = (lo >>> 24) & 255;
-    buf[pos++] = (lo >>> 16) & 255;
-    buf[pos++] = (lo >>> 8) & 255;
-    buf[pos++] = lo & 255;
-  }
+  // n itself below 24, else 24, 25, 26 or 27 for the 1, 2, 4 or 8 bytes that follow.
+  buf[pos++] = (major << 5) | (size < 2 ? n : size < 4 ? 22 + size : size < 6 ? 26 : 27);
+  // Big-endian, by division: the interpreter's bit operators are 32-bit, and n goes up to 2^53.
+  let d = 1;
+  for (let k = 2; k < size; k++) d *= 256;
+  for (let k = 1; k < size; k++, d /= 256) buf[pos++] = Math.floor(n / d) % 256;
   return true;
 }
 

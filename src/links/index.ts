@@ -22,7 +22,7 @@ export function startLinks(site: Site, onDownlink: DownlinkHandler): Link[] {
   const id = readIdentity();
   const use = site.link || "both";
   const links: Link[] = [];
-  if (site.fairUse) setFairUse(FAIR_USE_MS);
+  if (site.fairUse === true) setFairUse(FAIR_USE_MS);
   if (MODEM && hw.modem && use !== "wifi") {
     if (!id.devEui || !id.appKey) log(ERROR, "No LoRaWAN keys stored: provision the board before it can join the network.");
     else {
