@@ -112,12 +112,22 @@ const inlineOptions = {
   format: { ascii_only: true, comments: false },
 };
 
+/**
+ * Properties of the firmware's own objects that never leave the bundle: the
+ * store's areas and the buffer's chains, the LoRaWAN link's state, the
+ * scheduler's jobs, sensors and links. The build shortens these names as it
+ * does variables' (a property name costs its bytes at every use). A name
+ * here must not be read from JSON (site, identity, board), from the
+ * interpreter's own objects, or across a probe to the tests.
+ */
+export const INTERNAL_PROPS = /^(pages|first|area|pageBytes|fileOffset|next|base|off|last|dr|sending|joins|failures|resets|period|due|measure|sample|channels|maxPayload|waitFor|ready)$/;
+
 const terserOptions = {
   ecma: 5 as const,
   // The interpreter hoists neither functions nor var: declarations go to the top of each function,
   // and no function with variables is inlined (terser would put its var after the return).
   compress: { passes: 3, toplevel: true, pure_getters: true, unsafe_math: false, hoist_funs: true, hoist_vars: true, inline: 2 },
-  mangle: { toplevel: true },
+  mangle: { toplevel: true, properties: { regex: INTERNAL_PROPS, builtins: true } },
   format: { ascii_only: true, comments: false },
 };
 
