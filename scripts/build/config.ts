@@ -115,12 +115,13 @@ const inlineOptions = {
 /**
  * Properties of the firmware's own objects that never leave the bundle: the
  * store's areas and the buffer's chains, the LoRaWAN link's state, the
- * scheduler's jobs, sensors and links. The build shortens these names as it
+ * scheduler's jobs, sensors and their contexts, alarms, links and the AT
+ * port. The build shortens these names as it
  * does variables' (a property name costs its bytes at every use). A name
  * here must not be read from JSON (site, identity, board), from the
  * interpreter's own objects, or across a probe to the tests.
  */
-export const INTERNAL_PROPS = /^(pages|first|area|pageBytes|fileOffset|next|base|off|last|dr|sending|joins|failures|resets|period|due|measure|sample|channels|maxPayload|waitFor|ready)$/;
+export const INTERNAL_PROPS = /^(pages|first|area|pageBytes|fileOffset|next|base|off|last|dr|sending|joins|failures|resets|period|due|measure|sample|channels|maxPayload|waitFor|ready|phase|update|field|cmd|busy)$/;
 
 const terserOptions = {
   ecma: 5 as const,
