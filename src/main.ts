@@ -153,7 +153,7 @@ function openStore(): void {
     } catch (e) {
       log(ERROR, "Moving to the flash store failed: " + why(e) + ". The old files stay; it starts again at the next boot");
     }
-  if (bufferFresh && areaLosses() > 0) log(WARN, "The buffer's flash area was taken by a firmware update: readings kept there are lost; the buffer starts afresh");
+  if (bufferFresh && areaLosses() > 0) log(WARN, "A firmware update took the buffer's flash area: the readings kept there are lost; the buffer starts afresh");
   const waiting = queueInit(bufferFresh);
   if (waiting > 0) log(INFO, "Readings kept from before the restart: " + waiting);
 }

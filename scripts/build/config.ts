@@ -17,7 +17,8 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"))
 /** virtual:board and virtual:build: what one board's firmware knows about its hardware and build. */
 export function virtualModules(board: Board | null): Plugin {
   const mods: Record<string, string> = {
-    "virtual:build": `export var VERSION = ${JSON.stringify(pkg.version)};`,
+    // The version as text, and as the health report sends it: major·10000 + minor·100 + patch.
+    "virtual:build": `export var VERSION = ${JSON.stringify(pkg.version)};\nexport var VERSION_CODE = ${pkg.version.split(".").reduce((n, x, i) => n + +x * [10000, 100, 1][i], 0)};`,
   };
   if (board) {
     const hw = board.hw;

@@ -31,7 +31,7 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
   else lpm = num(c, "litresPerMm", f, 0.001, 1000);
   const cal = c.cal;
   if (cal !== undefined && (typeof cal !== "object" || typeof cal.empty !== "number" || typeof cal.full !== "number" || cal.empty === cal.full))
-    bad(f + ".cal", "two different raw readings, { empty, full }, are needed");
+    bad(f + ".cal", "two different raw readings { empty, full } are needed");
   const lowPermille = num(c, "lowPct", f, 0, 100, 30) * 10;
   const hystPermille = num(c, "hystPct", f, 0, 50, 5) * 10;
   const leakMmPerH = num(c, "leakMmPerH", f, 0, 10000, 0);

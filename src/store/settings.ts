@@ -115,7 +115,7 @@ function advance(): void {
   const n = live.length;
   const next = ((n ? live[n - 1] : area.pages - 1) + 1) % area.pages;
   const seq = n ? liveSeq[n - 1] + 1 : 1;
-  if (!pageOpen(area, next, KIND_SETTINGS, seq)) throw new Error("settings page " + next + " takes no writes: the flash is worn; replace the board");
+  if (!pageOpen(area, next, KIND_SETTINGS, seq)) throw new Error("settings page " + next + " is worn out: replace the board");
   live.push(next);
   liveSeq.push(seq);
   writeAt = PAGE_HEAD;

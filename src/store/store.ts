@@ -54,7 +54,7 @@ function storeHeader(): number {
   const h = (S.hash(/^fg\.store$/) ^ HASH_SEED ^ E.CRC32(FILE_STORE)) >>> 0;
   const head = E.toString(F.read(FILE_HEADER_BYTES, h));
   if (!head || (u32(head, 0) & 0xffffff) !== d.length || head.substr(4, FILE_STORE.length + 1) !== FILE_STORE + "\0")
-    throw new Error("fg.store's header is not where Storage.hash says; the store is left alone: flash the board again over USB");
+    throw new Error("fg.store is not where Storage.hash says: flash the board again over USB");
   return h;
 }
 

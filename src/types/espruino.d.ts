@@ -118,6 +118,7 @@ declare module "virtual:board" {
 }
 declare module "virtual:build" {
   export const VERSION: string;
+  export const VERSION_CODE: number;
 }
 
 // Espruino takes a pin's name as a string wherever it takes a Pin (jshGetPinFromVar);
