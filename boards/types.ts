@@ -68,10 +68,10 @@ export interface BoardHw {
 
 /**
  * The fields of `hw` the firmware reads, and all of it that goes into the
- * bundle: the build passes wifi, appSlots and nativeCrypto as constants of
- * their own (virtual:board), and nothing in the firmware reads the rest.
+ * bundle: the build passes id, wifi, appSlots and nativeCrypto as constants
+ * of their own (virtual:board), and nothing in the firmware reads the rest.
  */
-export const FIRMWARE_HW_KEYS = ["id", "ports", "modem", "supply", "vref"] as const;
+export const FIRMWARE_HW_KEYS = ["ports", "modem", "supply", "vref"] as const;
 export type FirmwareHw = Pick<BoardHw, (typeof FIRMWARE_HW_KEYS)[number]>;
 
 /** A run of flash addresses. */

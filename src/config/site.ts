@@ -9,6 +9,7 @@ import type { FirmwareHw, SensorPort } from "../../boards/types";
 import { FILE_SITE } from "../store/storage-layout";
 import { siteText, siteStore } from "../store/settings";
 import { BULK_ACKS } from "virtual:board";
+import { S } from "../store/builtin";
 
 export interface SensorConf {
   readonly kind: string;
@@ -77,7 +78,7 @@ export function loadSite(hw: FirmwareHw): SiteResult {
   let error = "";
   try {
     const stored = siteText();
-    raw = stored === undefined ? require("Storage").readJSON(FILE_SITE, false) : JSON.parse(stored);
+    raw = stored === undefined ? S.readJSON(FILE_SITE, false) : JSON.parse(stored);
   } catch (e) {
     error = "site: stored configuration is not valid JSON";
   }

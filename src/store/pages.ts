@@ -12,9 +12,7 @@
  */
 import { recordBytes, walk } from "./record";
 import { FILE_STORE, PAGE_HEAD_BYTES } from "./storage-layout";
-
-const F = require("Flash");
-const S = require("Storage");
+import { S, F } from "./builtin";
 
 /** A run of store pages: its flash address, pages, page size, and where it starts in fg.store's data (-1: outside Storage). */
 export interface Area {

@@ -14,9 +14,7 @@ import { ID, FILE_STORE } from "./storage-layout";
 import { counterGet, counterWrite } from "./settings";
 import { slotArea } from "./store";
 import { pageAddr } from "./pages";
-
-const F = require("Flash");
-const S = require("Storage");
+import { S, F } from "./builtin";
 
 let generation = 0;
 let written = 0;

@@ -9,9 +9,7 @@ import type { Area } from "./pages";
 import { u32 } from "./pages";
 import { settingsInit, counterGet, counterWrite } from "./settings";
 import { FILE_STORE, FILE_HEADER_BYTES, ID, storePartition, SETTINGS_PAGES_MIN } from "./storage-layout";
-
-const S = require("Storage");
-const F = require("Flash");
+import { S, F } from "./builtin";
 
 /** rol32(0xABCDDCBA, 1): Storage.hash's seed after the one file it hashes (jsflash.c 1169-1172, 1238-1245). */
 const HASH_SEED = 0x579bb975;

@@ -15,6 +15,7 @@ import { areaLosses } from "../store/store";
 import { airtimeUsedMs } from "../links/dutycycle";
 import type { Link } from "../links/link";
 import type { Health } from "../frame/view";
+import { S } from "../store/builtin";
 
 /** Health keys the firmware sends (3, 8, 9, 11 and 13 are the codec's alone: older frames or measured elsewhere). */
 export const H_UPTIME_S = 1;
@@ -91,7 +92,7 @@ export function reportDue(): boolean {
  */
 export function reportFigures(links: Link[], inUse: string): Health | null {
   if (!due) return null;
-  const h = [H_UPTIME_S, Math.floor(uptimeMs() / 1000), H_BOOTS, boots, H_BUFFERED, pending(), H_DROPPED, dropped, H_FIRMWARE, VERSION_CODE, H_LINK, LINK_CODES[inUse] || 0, H_STORAGE_FREE, require("Storage").getFree()];
+  const h = [H_UPTIME_S, Math.floor(uptimeMs() / 1000), H_BOOTS, boots, H_BUFFERED, pending(), H_DROPPED, dropped, H_FIRMWARE, VERSION_CODE, H_LINK, LINK_CODES[inUse] || 0, H_STORAGE_FREE, S.getFree()];
   if (MODEM) h.push(H_AIRTIME_MS, Math.round(airtimeUsedMs()));
   for (let i = 0; i < links.length; i++) {
     const st = links[i].stats();
