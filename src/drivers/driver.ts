@@ -8,9 +8,7 @@ import type { FirmwareHw } from "../../boards/types";
 
 /** A sensor on the gateway, in the style of ECMA-419: made from options, sampled, closed. */
 export interface Sensor {
-  /** First channel; a sensor with several probes uses ch, ch + 1, … */
-  readonly ch: number;
-  /** Channels it uses. */
+  /** Channels it uses: from the context's ch on, ch + 1, … for a sensor with several probes. */
   readonly channels: number;
   /** Reads now and emits its readings within SAMPLE_MAX_MS. */
   sample(): void;

@@ -46,7 +46,6 @@ export function createLevel(c: any, ctx: DriverContext): Sensor {
   }
 
   return {
-    ch: ch,
     channels: 1,
     sample() {
       tx.measure(function (raw, q) {

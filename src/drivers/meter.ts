@@ -30,7 +30,6 @@ export function createMeter(c: any, ctx: DriverContext): Sensor {
   pinMode(pin, "input_pullup");
   const watch = setWatch(function () { pulses++; }, pin, { edge: "falling", repeat: true, debounce: num(c, "debounceMs", f, 1, 500, 10) });
   return {
-    ch: ch,
     channels: 1,
     sample() {
       const t = getTime();

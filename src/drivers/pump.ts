@@ -204,7 +204,6 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
   }
 
   return {
-    ch: ch,
     channels: 1,
     sample() {
       // With a clamp, the run state is read first so the reading is current.

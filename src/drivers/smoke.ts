@@ -62,7 +62,6 @@ export function createSmoke(c: any, ctx: DriverContext): Sensor {
   if (faultPin && digitalRead(faultPin) === 0) fault.set(true, 0);
 
   return {
-    ch: ch,
     channels: 1,
     sample() {
       let state = 0;

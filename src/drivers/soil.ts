@@ -28,7 +28,6 @@ export function createSoil(c: any, ctx: DriverContext): Sensor {
   const fault = qualityWatch(ch, EV_SENSOR_FAULT);
   const buf: number[] = [];
   return {
-    ch: ch,
     channels: 1,
     sample() {
       sampleAdc(pin, n, 50, buf, function (frac, last) {

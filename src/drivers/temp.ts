@@ -124,7 +124,6 @@ export function createTemp(c: any, ctx: DriverContext): Sensor {
   }
 
   return {
-    ch: ch,
     channels: count,
     sample() {
       if (roms.length < count) discover();

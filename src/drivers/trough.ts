@@ -93,7 +93,6 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
   }
 
   return {
-    ch: ch,
     channels: 1,
     sample() {
       if (dist) dist.measure(report);
