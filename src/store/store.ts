@@ -28,10 +28,11 @@ export const slotArea: Area = { addr: 0, pages: 0, pageBytes: 0, fileOffset: -1 
  */
 export let bufferFresh = false;
 
-/** Where place() puts the next area, the page size, and fg.store's data address (0: the next area is outside Storage). */
+/** Where place() puts the next area, the page size, fg.store's data address (0: the next area is outside Storage) and its size. */
 let at = 0;
 let pb = 0;
 let data = 0;
+let size = 0;
 
 /** Gives area a the next `pages` pages from `at`. */
 function place(a: Area, pages: number): void {
@@ -49,9 +50,10 @@ function place(a: Area, pages: number): void {
 function storeHeader(): number {
   const d = S.read(FILE_STORE);
   if (d === undefined) return -1;
+  size = d.length;
   const h = (S.hash(/^fg\.store$/) ^ HASH_SEED ^ E.CRC32(FILE_STORE)) >>> 0;
   const head = E.toString(F.read(FILE_HEADER_BYTES, h));
-  if (!head || (u32(head, 0) & 0xffffff) !== d.length || head.substr(4, FILE_STORE.length + 1) !== FILE_STORE + "\0")
+  if (!head || (u32(head, 0) & 0xffffff) !== size || head.substr(4, FILE_STORE.length + 1) !== FILE_STORE + "\0")
     throw new Error("fg.store is not where Storage.hash says: flash the board again over USB");
   return h;
 }
@@ -69,9 +71,9 @@ export function storeOpen(end: number, outAddr: number, outBytes: number, slotBy
     // From where Storage puts the next file (its free space is counted from the end of the last file:
     // jsflash.c 398-433) to one page before the end of Storage, so that the data ends on a page boundary
     // and Storage keeps a page for itself. Written once; nothing replaces it.
-    const size = S.getFree() - pb - FILE_HEADER_BYTES;
-    if (size < (SETTINGS_PAGES_MIN + 1) * pb) throw new Error("Storage has " + S.getFree() + " bytes free, too little for the store: flash the board again over USB");
-    S.write(FILE_STORE, MARK, 0, size);
+    const bytes = S.getFree() - pb - FILE_HEADER_BYTES;
+    if (bytes < (SETTINGS_PAGES_MIN + 1) * pb) throw new Error("Storage has " + S.getFree() + " bytes free, too little for the store: flash the board again over USB");
+    S.write(FILE_STORE, MARK, 0, bytes);
     h = storeHeader();
   }
   data = h + FILE_HEADER_BYTES;
@@ -84,7 +86,7 @@ export function storeOpen(end: number, outAddr: number, outBytes: number, slotBy
     const hi = (Math.min(outAddr + outBytes, free[i].addr + free[i].length) / pb | 0) * pb;
     if (hi - lo > out[1] * pb) out = [lo, (hi - lo) / pb | 0];
   }
-  const parts = storePartition(((data + S.read(FILE_STORE)!.length - at) / pb) | 0, out[1], (slotBytes / pb) | 0);
+  const parts = storePartition(((data + size - at) / pb) | 0, out[1], (slotBytes / pb) | 0);
   place(settingsArea, parts[0]);
   place(slotArea, parts[3]);
   settingsInit(settingsArea);
