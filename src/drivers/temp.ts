@@ -30,9 +30,7 @@ export function crc8(b: number[], n: number): number {
 
 /** 16 lower-case hex digits, family code 28 (DS18B20). */
 function isRom(r: string): boolean {
-  if (r.length !== 16 || r.indexOf("28") !== 0) return false;
-  for (let i = 0; i < 16; i++) if ("0123456789abcdef".indexOf(r.charAt(i)) < 0) return false;
-  return true;
+  return r.length === 16 && !!/^28[0-9a-f]*$/.exec(r);
 }
 
 /** 12-bit conversion time. */
