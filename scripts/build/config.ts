@@ -119,14 +119,15 @@ const inlineOptions = {
  * Properties of the firmware's own objects that never leave the bundle: the
  * store's areas and the buffer's chains, the LoRaWAN link's state, the
  * scheduler's jobs, sensors and their contexts, sensor sets, alarms, links,
- * the AT port, a packed frame and a downlink's answer. The build shortens
- * these names as it does variables' (a property name costs its bytes at
- * every use). A name here must not be read from JSON (site, identity,
- * board) or from the interpreter's own objects.
+ * the AT port, a packed frame, a view of records, a downlink's answer, and
+ * the board's hw (inlined by the build, read only by name). The build
+ * shortens these names as it does variables' (a property name costs its
+ * bytes at every use). A name here must not be read from JSON (site,
+ * identity), by a computed key, or from the interpreter's own objects.
  */
-export const INTERNAL_PROPS = /^(pages|first|area|pageBytes|fileOffset|next|base|off|last|seq|dr|sending|joins|failures|resets|period|due|measure|sample|channels|hw|names|error|maxPayload|waitFor|ready|phase|update|active|field|cmd|busy|bytes|records|health|answered|counter|result|detail)$/;
-/** Of those, the ones a probe hands to the tests or takes from them (a packed frame, an answer, a page's header): whole in the probes' bundles. */
-const PROBE_PROPS = ["bytes", "records", "health", "answered", "counter", "result", "detail", "seq"];
+export const INTERNAL_PROPS = /^(pages|first|area|pageBytes|fileOffset|next|base|off|last|seq|dr|sending|joins|failures|resets|period|due|measure|sample|channels|hw|names|error|maxPayload|waitFor|ready|phase|update|active|field|cmd|busy|bytes|records|health|answered|counter|result|detail|code|value|ports|modem|supply|vref|serial|shuntOhms|baud|pin|ratio)$/;
+/** Of those, the ones a probe hands to the tests or takes from them (a packed frame, an answer, a view of records, a page's header): whole in the probes' bundles. */
+const PROBE_PROPS = ["bytes", "records", "health", "answered", "counter", "result", "detail", "code", "value", "seq"];
 
 function terserOptions(reserved: string[] = []) {
   return {
