@@ -27,7 +27,7 @@ import { handleDownlink, decodeAck } from "./uplink/downlink";
 import { startLinks } from "./links/index";
 import { PORT_DOWNLINK, PORT_BULK_ACK } from "./links/link";
 
-let set: SensorSet = { sensors: [], names: ["gateway"], error: "" };
+let set: SensorSet = { running: [], names: ["gateway"], error: "" };
 let site: Site;
 /** Deliveries counted when a reboot was asked for; the reboot waits for one more (-1: none asked). */
 let rebootAfter = -1;
@@ -62,7 +62,7 @@ function cycle(): void {
   cycleN = 0;
   const t = getTime();
   readGateway(hw);
-  sampleAll(set.sensors);
+  sampleAll(set.running);
   setTimeout(function () {
     log(INFO, "Readings: " + parts.filter(function (p) { return !!p; }).join("; "));
     try {
@@ -94,7 +94,7 @@ const actions = {
     const candidate = siteChanged(site, site.interval, next);
     const err = checkSite(candidate, hw);
     if (err) return err;
-    closeSensors(set.sensors);
+    closeSensors(set.running);
     const tryNew = buildSensors(candidate, hw, set.names);
     if (tryNew.error) {
       set = buildSensors(site, hw, set.names);

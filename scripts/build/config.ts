@@ -125,9 +125,13 @@ const inlineOptions = {
  * bytes at every use). A name here must not be read from JSON (site,
  * identity), by a computed key, or from the interpreter's own objects.
  */
-export const INTERNAL_PROPS = /^(pages|first|area|pageBytes|fileOffset|next|base|off|last|seq|dr|sending|joins|failures|resets|period|due|measure|sample|channels|hw|names|error|maxPayload|waitFor|ready|phase|update|active|field|cmd|busy|bytes|records|health|answered|counter|result|detail|code|value|ports|modem|supply|vref|serial|shuntOhms|baud|pin|ratio)$/;
-/** Of those, the ones a probe hands to the tests or takes from them (a packed frame, an answer, a view of records, a page's header): whole in the probes' bundles. */
-const PROBE_PROPS = ["bytes", "records", "health", "answered", "counter", "result", "detail", "code", "value", "seq"];
+export const INTERNAL_PROPS = /^(pages|first|area|pageBytes|fileOffset|next|base|off|last|seq|dr|sending|joins|failures|resets|period|due|measure|sample|channels|hw|names|error|maxPayload|waitFor|ready|phase|update|active|field|cmd|busy|bytes|records|health|answered|counter|result|detail|code|value|ports|modem|supply|vref|serial|shuntOhms|baud|pin|ratio|close|stats|send|start|running)$/;
+/**
+ * Of those, the ones a probe hands to the tests or takes from them (a packed
+ * frame, an answer, a view of records, a page's header, the buffer's stats, a
+ * link): whole in the probes' bundles.
+ */
+const PROBE_PROPS = ["bytes", "records", "health", "answered", "counter", "result", "detail", "code", "value", "seq", "stats", "ready", "waitFor", "maxPayload", "send", "close"];
 
 function terserOptions(reserved: string[] = []) {
   return {

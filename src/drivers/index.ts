@@ -18,7 +18,8 @@ export type Factory = (conf: any, ctx: DriverContext) => Sensor;
 export const DRIVERS: { [kind: string]: Factory } = drivers;
 
 export interface SensorSet {
-  sensors: Sensor[];
+  /** The sensors made, and running. */
+  running: Sensor[];
   /** Channel names for log lines, by channel. */
   names: string[];
   error: string;
@@ -43,10 +44,10 @@ export function buildSensors(site: Site, hw: FirmwareHw, names: string[]): Senso
     } catch (e) {
       closeSensors(sensors);
       names.splice(1, names.length);
-      return { sensors: [], names: names, error: why(e) };
+      return { running: [], names: names, error: why(e) };
     }
   }
-  return { sensors: sensors, names: names, error: "" };
+  return { running: sensors, names: names, error: "" };
 }
 
 export function closeSensors(sensors: Sensor[]): void {

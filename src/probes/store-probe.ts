@@ -7,7 +7,7 @@ import { recordsBegin, recordsLength, putByte } from "../store/record";
 
 /** Pages at an address outside any Storage file, read as the DK reads its outside area. */
 function area(addr: number, pageBytes: number): Area {
-  return { addr: addr, pages: 1, pageBytes: pageBytes, fileOffset: -1 };
+  return { start: addr, pages: 1, pageBytes: pageBytes, fileOffset: -1 };
 }
 
 (global as any).fgPages = {

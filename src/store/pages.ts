@@ -14,9 +14,9 @@ import { recordBytes, walk } from "./record";
 import { FILE_STORE, PAGE_HEAD_BYTES } from "./storage-layout";
 import { S, F } from "./builtin";
 
-/** A run of store pages: its flash address, pages, page size, and where it starts in fg.store's data (-1: outside Storage). */
+/** A run of store pages: the flash address it starts at, its pages, page size, and where it starts in fg.store's data (-1: outside Storage). */
 export interface Area {
-  addr: number;
+  start: number;
   pages: number;
   pageBytes: number;
   fileOffset: number;
@@ -24,13 +24,13 @@ export interface Area {
 
 /** Flash address of page i. */
 export function pageAddr(a: Area, i: number): number {
-  return a.addr + i * a.pageBytes;
+  return a.start + i * a.pageBytes;
 }
 
 /** Bytes of page i from offset `off`, as a string that views flash (no copy). */
 export function pageText(a: Area, i: number, off: number, len: number): string {
   off += i * a.pageBytes;
-  return a.fileOffset >= 0 ? S.read(FILE_STORE, a.fileOffset + off, len)! : E.memoryArea(a.addr + off, len);
+  return a.fileOffset >= 0 ? S.read(FILE_STORE, a.fileOffset + off, len)! : E.memoryArea(a.start + off, len);
 }
 
 /** Bytes of the page header: state word (magic | kind), then the page's sequence number. */

@@ -27,7 +27,7 @@ const PART_BYTES = 228;
 /** Parts of the largest site configuration: SITE_MAX_BYTES / PART_BYTES, rounded up. */
 const MAX_PARTS = 5;
 
-let area: Area = { addr: 0, pages: 0, pageBytes: 0, fileOffset: 0 };
+let area: Area = { start: 0, pages: 0, pageBytes: 0, fileOffset: 0 };
 /** Settings pages in use, oldest first, and their sequence numbers. */
 let live: number[] = [];
 let liveSeq: number[] = [];

@@ -39,7 +39,7 @@ export function slotWrite(bytes: Uint8Array): boolean {
     if (written % pb === 0) F.erasePage(pageAddr(slotArea, (written / pb) | 0));
     const n = Math.min(bytes.length - i, pb - (written % pb));
     const chunk = new Uint8Array(bytes.buffer, bytes.byteOffset + i, n);
-    const at = slotArea.addr + written;
+    const at = slotArea.start + written;
     F.write(chunk, at);
     const back = F.read(n, at);
     for (let k = 0; k < n; k++) if (back[k] !== chunk[k]) return false;

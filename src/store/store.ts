@@ -16,11 +16,11 @@ const HASH_SEED = 0x579bb975;
 /** The store's data begins with this mark: the format it was made in. */
 const MARK = "FGS1";
 
-export const settingsArea: Area = { addr: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
-export const eventsArea: Area = { addr: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
-export const readingsArea: Area = { addr: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
+export const settingsArea: Area = { start: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
+export const eventsArea: Area = { start: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
+export const readingsArea: Area = { start: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
 /** The second app slot, inside fg.store (no pages on boards with one slot): src/store/slot.ts. */
-export const slotArea: Area = { addr: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
+export const slotArea: Area = { start: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
 /**
  * True when the buffer's pages are to be started afresh: its area outside
  * Storage is new, or is not the one it was last kept in (a firmware update
@@ -36,7 +36,7 @@ let size = 0;
 
 /** Gives area a the next `pages` pages from `at`. */
 function place(a: Area, pages: number): void {
-  a.addr = at;
+  a.start = at;
   a.pages = pages;
   a.pageBytes = pb;
   a.fileOffset = data ? at - data : -1;
