@@ -54,7 +54,7 @@ onEvent(function (ch, code, active, value, t) {
   const who = set.names[ch] || "channel " + ch;
   if (code === EV_REFILL) log(INFO, who + ": " + eventWords(code));
   else log(active ? WARN : INFO, (active ? "ALARM " : "Cleared: ") + who + ": " + eventWords(code));
-  if (!queueEvent(t, ch, code, active, value)) log(ERROR, "Storage full: could not keep the event");
+  if (!queueEvent(t, ch, code, active, value)) log(ERROR, "Event buffer full: the event was not kept");
 });
 
 function cycle(): void {
@@ -153,9 +153,9 @@ function openStore(): void {
     } catch (e) {
       log(ERROR, "Moving to the flash store failed: " + why(e) + ". The old files stay; it starts again at the next boot");
     }
-  if (bufferFresh && areaLosses() > 0) log(WARN, "A firmware update took the buffer's flash area: the readings kept there are lost; the buffer starts afresh");
+  if (bufferFresh && areaLosses() > 0) log(WARN, "A firmware update took the buffer's flash area: its readings are lost; the buffer starts afresh");
   const waiting = queueInit(bufferFresh);
-  if (waiting > 0) log(INFO, "Readings kept from before the restart: " + waiting);
+  if (waiting > 0) log(INFO, "Readings kept over the restart: " + waiting);
 }
 
 function main(): void {
@@ -169,7 +169,7 @@ function main(): void {
   try {
     seqInit();
   } catch (e) {
-    log(ERROR, "Sequence counter could not be read: " + why(e));
+    log(ERROR, "Frame counter not restored: " + why(e));
   }
   const r = loadSite(hw);
   site = r.site;

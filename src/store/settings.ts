@@ -135,7 +135,7 @@ function collect(): void {
 }
 
 function full(): never {
-  throw new Error("settings do not fit one page: keep the site configuration smaller");
+  throw new Error("settings outgrow a page: make the site configuration smaller");
 }
 
 /** Appends the records built since recordsBegin() to the newest page; false when they do not fit there. */
@@ -208,7 +208,7 @@ export function counterRead(id: number): number {
 }
 
 function opened(): void {
-  if (!area.pages) throw new Error("the flash store is not open");
+  if (!area.pages) throw new Error("flash store not open");
 }
 
 /** After the newest page failed to take a record for the `tries`-th time: the next page. */

@@ -72,7 +72,7 @@ export function storeOpen(end: number, outAddr: number, outBytes: number, slotBy
     // jsflash.c 398-433) to one page before the end of Storage, so that the data ends on a page boundary
     // and Storage keeps a page for itself. Written once; nothing replaces it.
     const bytes = S.getFree() - pb - FILE_HEADER_BYTES;
-    if (bytes < (SETTINGS_PAGES_MIN + 1) * pb) throw new Error("Storage has " + S.getFree() + " bytes free, too little for the store: flash the board again over USB");
+    if (bytes < (SETTINGS_PAGES_MIN + 1) * pb) throw new Error("Storage has only " + S.getFree() + " bytes free for the store: flash the board again over USB");
     S.write(FILE_STORE, MARK, 0, bytes);
     h = storeHeader();
   }
