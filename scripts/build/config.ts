@@ -119,19 +119,20 @@ const inlineOptions = {
  * Properties of the firmware's own objects that never leave the bundle: the
  * store's areas and the buffer's chains, the LoRaWAN link's state, the
  * scheduler's jobs, sensors and their contexts, sensor sets, alarms, links,
- * the AT port, a packed frame, a view of records, a downlink's answer, and
- * the board's hw (inlined by the build, read only by name). The build
+ * the AT port, a packed frame, a view of records, a frame's share of the
+ * buffer, a downlink's answer and the actions it may take, a loaded site,
+ * and the board's hw (inlined by the build, read only by name). The build
  * shortens these names as it does variables' (a property name costs its
  * bytes at every use). A name here must not be read from JSON (site,
  * identity), by a computed key, or from the interpreter's own objects.
  */
-export const INTERNAL_PROPS = /^(pages|first|area|pageBytes|fileOffset|next|base|off|last|seq|dr|sending|joins|failures|resets|period|due|measure|sample|channels|hw|names|error|maxPayload|waitFor|ready|phase|update|active|field|cmd|busy|bytes|records|health|answered|counter|result|detail|code|value|ports|modem|supply|vref|serial|shuntOhms|baud|pin|ratio|close|stats|send|start|running)$/;
+export const INTERNAL_PROPS = /^(pages|first|area|pageBytes|fileOffset|next|base|off|last|seq|dr|sending|joins|failures|resets|period|due|measure|sample|channels|hw|names|error|maxPayload|waitFor|ready|phase|update|active|field|cmd|busy|bytes|records|health|answered|counter|result|detail|code|value|ports|modem|supply|vref|serial|shuntOhms|baud|pin|ratio|close|stats|send|start|running|setInterval|setSensor|readNow|reportStatus|site|defaults|events|readings)$/;
 /**
  * Of those, the ones a probe hands to the tests or takes from them (a packed
- * frame, an answer, a view of records, a page's header, the buffer's stats, a
- * link): whole in the probes' bundles.
+ * frame, an answer, a view of records, a frame's share of the buffer, a
+ * page's header, the buffer's stats, a link): whole in the probes' bundles.
  */
-const PROBE_PROPS = ["bytes", "records", "health", "answered", "counter", "result", "detail", "code", "value", "seq", "stats", "ready", "waitFor", "maxPayload", "send", "close"];
+const PROBE_PROPS = ["bytes", "records", "health", "answered", "counter", "result", "detail", "code", "value", "seq", "stats", "ready", "waitFor", "maxPayload", "send", "close", "events", "readings"];
 
 function terserOptions(reserved: string[] = []) {
   return {
