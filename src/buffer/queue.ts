@@ -155,13 +155,13 @@ function scanChain(c: Chain): void {
   }
 }
 
-/** Newest cycle found by scanNewest. */
+/** The newest cycle, as queueInit() finds it. */
 function newestCycle(ord: number, t: number): void {
   readings.next = ord + 1;
   lastTime = t;
 }
 
-/** Newest event found by scanNewest. */
+/** The newest event, as queueInit() finds it. */
 function newestEvent(o: number, type: number): void {
   if (type === T_EVENT) events.next = ordinalAt(o) + 1;
 }
@@ -172,8 +172,7 @@ function newestEvent(o: number, type: number): void {
  * pages found are put below the base. Returns the readings waiting.
  */
 export function queueInit(fresh?: boolean): number {
-  readings.area = readingsArea;
-  events.area = eventsArea;
+  // The chains' areas are the store's own objects, which storeOpen() has set.
   layout = [];
   layoutInPage = false;
   const b = counterGet(ID.base);

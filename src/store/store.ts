@@ -5,6 +5,7 @@
  * Flash.getFree() still reports free. It checks both at every boot and
  * shares their pages out among the settings, the events and the readings.
  */
+import { APP_SLOTS } from "virtual:board";
 import type { Area } from "./pages";
 import { u32 } from "./pages";
 import { settingsInit, counterGet, counterWrite } from "./settings";
@@ -88,7 +89,8 @@ export function storeOpen(end: number, outAddr: number, outBytes: number, slotBy
   }
   const parts = storePartition(((data + size - at) / pb) | 0, out[1], (slotBytes / pb) | 0);
   place(settingsArea, parts[0]);
-  place(slotArea, parts[3]);
+  // Boards with one slot have no slot pages (slotBytes 0), nor the code for them.
+  if (APP_SLOTS > 1) place(slotArea, parts[3]);
   settingsInit(settingsArea);
   bufferFresh = false;
   if (out[1] > 0) {
