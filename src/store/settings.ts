@@ -40,14 +40,21 @@ const valB = new Float64Array(IDS);
 const stored = new Uint8Array(IDS);
 const where = new Int16Array(IDS);
 
-/** The site configuration: the newest complete version, and the one being read (page << 16 | offset per part). */
+/**
+ * The site configuration: the newest complete version, its parts, and where
+ * its part 0 is (page << 16 | offset). The parts of a version are written one
+ * after another on one page (appendSite), so a whole version is a run of
+ * records from its part 0. The newest version seen, whole or not, and the
+ * run being read.
+ */
 let siteVersion = -1;
 let siteParts = 0;
-const siteAt = new Int32Array(MAX_PARTS);
-let candVersion = -1;
-let candParts = 0;
-let candSeen = 0;
-const candAt = new Int32Array(MAX_PARTS);
+let siteAt = 0;
+let seenVersion = -1;
+let runVersion = -1;
+let runParts = 0;
+let runNext = 0;
+let runAt = 0;
 
 function later(a1: number, b1: number, a2: number, b2: number): boolean {
   return a1 > a2 || (a1 === a2 && b1 > b2);
@@ -77,20 +84,22 @@ function take(o: number, type: number): void {
     const part = readByte();
     const parts = readByte();
     if (parts > MAX_PARTS || part >= parts) return;
-    // A later copy of the version in force (made when its page was retired) is where it is now.
-    if (version === siteVersion) siteAt[part] = at;
-    if (version < candVersion) return;
-    if (version > candVersion) {
-      candVersion = version;
-      candParts = parts;
-      candSeen = 0;
+    if (version > seenVersion) seenVersion = version;
+    if (part === 0) {
+      runVersion = version;
+      runParts = parts;
+      runNext = 0;
+      runAt = at;
     }
-    candAt[part] = at;
-    candSeen |= 1 << part;
-    if (candSeen === (1 << candParts) - 1) {
-      siteVersion = candVersion;
-      siteParts = candParts;
-      for (let k = 0; k < candParts; k++) siteAt[k] = candAt[k];
+    if (version !== runVersion || parts !== runParts || part !== runNext) {
+      runVersion = -1;
+      return;
+    }
+    // A whole run takes over, also a later copy of the version in force (made when its page was retired).
+    if (++runNext === parts && version >= siteVersion) {
+      siteVersion = version;
+      siteParts = parts;
+      siteAt = runAt;
     }
   }
 }
@@ -98,7 +107,7 @@ function take(o: number, type: number): void {
 /** Reads every settings page: which are in use, and the newest value of each id. Returns whether the newest takes more records. */
 function load(): boolean {
   stored.fill(0);
-  siteVersion = candVersion = -1;
+  siteVersion = seenVersion = runVersion = -1;
   live = pagesOf(area, KIND_SETTINGS, 0);
   liveSeq = ringSeqs;
   for (let k = 0; k < live.length; k++) {
@@ -125,10 +134,8 @@ function advance(): void {
 /** Copies forward every id whose newest record is on the oldest page, then retires it (invariant 5). */
 function collect(): void {
   const old = live[0];
-  let onOld = false;
   for (let id = 0; id < IDS; id++) if (stored[id] && where[id] === old && !appendCounter(id, valA[id], valB[id])) full();
-  for (let k = 0; k < siteParts; k++) onOld = onOld || siteAt[k] >> 16 === old;
-  if (onOld && !appendSite(siteText()!, siteVersion)) full();
+  if (siteVersion >= 0 && siteAt >> 16 === old && !appendSite(siteText()!, siteVersion)) full();
   pageRetire(area, old);
   live.shift();
   liveSeq.shift();
@@ -161,6 +168,7 @@ function appendCounter(id: number, a: number, b: number): boolean {
 /** Appends all parts of a site configuration; false when the page filled before the last. */
 function appendSite(text: string, version: number): boolean {
   const parts = Math.max(1, Math.ceil(text.length / PART_BYTES));
+  let first = 0;
   for (let p = 0; p < parts; p++) {
     const chunk = text.substr(p * PART_BYTES, PART_BYTES);
     recordsBegin();
@@ -172,13 +180,13 @@ function appendSite(text: string, version: number): boolean {
     for (let i = 0; i < chunk.length; i++) putByte(chunk.charCodeAt(i));
     recordClose(at);
     if (!append()) return false;
-    // Where the parts are goes to siteAt only once all of them are written: until then the previous version counts.
-    candAt[p] = (live[live.length - 1] << 16) | (writeAt - recordsLength());
+    if (!p) first = (live[live.length - 1] << 16) | (writeAt - recordsLength());
   }
-  for (let k = 0; k < parts; k++) siteAt[k] = candAt[k];
+  // The new version counts only once all its parts are written: until then the previous one does.
+  siteAt = first;
   siteVersion = version;
   siteParts = parts;
-  if (version > candVersion) candVersion = version;
+  if (version > seenVersion) seenVersion = version;
   return true;
 }
 
@@ -233,10 +241,11 @@ export function counterWrite(id: number, a: number, b?: number): void {
 export function siteText(): string | undefined {
   if (siteVersion < 0) return undefined;
   let s = "";
-  for (let k = 0; k < siteParts; k++) {
-    const page = siteAt[k] >> 16;
-    const o = siteAt[k] & 0xffff;
-    s += pageText(area, page, o + VALUE_HEAD, pageText(area, page, o, 1).charCodeAt(0) - VALUE_HEAD - 2);
+  const page = siteAt >> 16;
+  for (let k = 0, o = siteAt & 0xffff; k < siteParts; k++) {
+    const len = pageText(area, page, o, 1).charCodeAt(0);
+    s += pageText(area, page, o + VALUE_HEAD, len - VALUE_HEAD - 2);
+    o += (len + 3) & ~3;
   }
   return s;
 }
@@ -246,6 +255,6 @@ export function siteStore(text: string): void {
   opened();
   if (text.length > SITE_MAX_BYTES) throw new Error("site configuration of " + text.length + " bytes: at most " + SITE_MAX_BYTES);
   // Above any version seen, even one a power cut left incomplete: its parts must not mix with these.
-  const version = Math.max(siteVersion, candVersion) + 1;
+  const version = seenVersion + 1;
   for (let tries = 0; !appendSite(text, version); tries++) grow(tries);
 }
