@@ -96,6 +96,57 @@ export function espruinoGate(modules: readonly string[] | undefined): Plugin {
   };
 }
 
+/**
+ * The interpreter's functions the firmware calls most, each read once into a
+ * variable of the bundle: `Math.round(` or `setTimeout(` costs its bytes at
+ * every call, a variable's name one or two letters once mangled. In each
+ * module a use becomes a name of the same length (`Math.round` → `Math_round`,
+ * `setTimeout` → `setTimeou$`), so its source map stays exact, imported from
+ * virtual:natives. The interpreter's static and global functions run
+ * detached, as `setTimeout(E.reboot, ...)` in src/main.ts relies on too. Only
+ * functions every build has: the gate still sees each one, where it is read.
+ */
+const NATIVE_ALIASES: [string, string][] = [
+  ["Math.round", "Math_round"],
+  ["Math.floor", "Math_floor"],
+  ["Math.max", "Math_max"],
+  ["Math.min", "Math_min"],
+  ["Math.pow", "Math_pow"],
+  ["setTimeout", "setTimeou$"],
+  ["clearTimeout", "clearTimeou$"],
+  ["getTime", "getTim$"],
+  ["setWatch", "setWatc$"],
+  ["clearWatch", "clearWatc$"],
+  ["isNaN", "isNa$"],
+  ["parseInt", "parseIn$"],
+];
+
+export function nativeAliases(): Plugin {
+  const alias = new Map(NATIVE_ALIASES);
+  // A use: not a property of something else, and not part of a longer name.
+  const uses = new RegExp(`(?<![\\w$.])(${NATIVE_ALIASES.map((a) => a[0].replace(".", "\\.")).join("|")})(?![\\w$])`, "g");
+  return {
+    name: "feldgate-natives",
+    resolveId(id) {
+      return id === "virtual:natives" ? "\0virtual:natives" : null;
+    },
+    load(id) {
+      return id === "\0virtual:natives" ? NATIVE_ALIASES.map((a) => `export var ${a[1]} = ${a[0]};`).join("\n") : null;
+    },
+    transform(code, id) {
+      if (id.startsWith("\0")) return null;
+      const used = new Set<string>();
+      const out = code.replace(uses, (m: string) => {
+        used.add(alias.get(m)!);
+        return alias.get(m)!;
+      });
+      if (!used.size) return null;
+      // At the end, so that nothing before it moves: imports are hoisted.
+      return { code: `${out}\nimport { ${[...used].join(", ")} } from "virtual:natives";\n`, map: null };
+    },
+  };
+}
+
 export interface BundleOptions {
   entry?: string;
   outDir?: string;
@@ -162,7 +213,7 @@ export function bundleConfig(board: Board, o: BundleOptions = {}): RollupOptions
   };
   return {
     input: o.entry ?? path.join(ROOT, "src/main.ts"),
-    plugins: [virtualModules(board), tsPlugin(o.target), terser(inlineOptions), terser(terserOptions(o.probe ? PROBE_PROPS : [])), espruinoGate(board.modules)],
+    plugins: [virtualModules(board), tsPlugin(o.target), nativeAliases(), terser(inlineOptions), terser(terserOptions(o.probe ? PROBE_PROPS : [])), espruinoGate(board.modules)],
     output,
     treeshake: { moduleSideEffects: true, propertyReadSideEffects: false },
   };
