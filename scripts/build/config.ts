@@ -112,6 +112,11 @@ const NATIVE_ALIASES: [string, string][] = [
   ["Math.max", "Math_max"],
   ["Math.min", "Math_min"],
   ["Math.pow", "Math_pow"],
+  ["Math.ceil", "Math_ceil"],
+  ["Object.assign", "Object_assign"],
+  ["Array.isArray", "Array_isArray"],
+  ["E.CRC32", "E_CRC32"],
+  ["Date.now", "Date_now"],
   ["setTimeout", "setTimeou$"],
   ["clearTimeout", "clearTimeou$"],
   ["getTime", "getTim$"],
@@ -119,6 +124,8 @@ const NATIVE_ALIASES: [string, string][] = [
   ["clearWatch", "clearWatc$"],
   ["isNaN", "isNa$"],
   ["parseInt", "parseIn$"],
+  ["pinMode", "pinMod$"],
+  ["analogRead", "analogRea$"],
 ];
 
 export function nativeAliases(): Plugin {
