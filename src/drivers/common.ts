@@ -5,10 +5,11 @@
 import type { FirmwareHw } from "../../boards/types";
 import { portById } from "../config/site";
 import { emitEvent } from "../readings/reading";
+import { fail } from "../runtime/log";
 
 /** Throws an error whose message names the configuration field. */
 export function bad(field: string, what: string): never {
-  throw new Error(field + ": " + what);
+  fail(field + ": " + what);
 }
 
 export function num(o: any, key: string, field: string, lo: number, hi: number, dflt?: number): number {

@@ -8,7 +8,7 @@
 import type { FirmwareHw } from "../../boards/types";
 import type { Site } from "../config/site";
 import type { DriverContext, Sensor } from "./driver";
-import { releaseAll } from "./common";
+import { releaseAll, bad } from "./common";
 import { why } from "../runtime/log";
 import drivers from "virtual:drivers";
 
@@ -35,7 +35,7 @@ export function buildSensors(site: Site, hw: FirmwareHw, names: string[]): Senso
     const field = "site.sensors[" + i + "]";
     const make = DRIVERS[c.kind];
     try {
-      if (!make) throw new Error(field + '.kind: unknown sensor kind "' + c.kind + '"; this firmware knows ' + Object.keys(DRIVERS).join(", "));
+      if (!make) bad(field + ".kind", 'unknown sensor kind "' + c.kind + '"; this firmware knows ' + Object.keys(DRIVERS).join(", "));
       names[ch] = c.name || c.kind;
       const s = make(c, { hw: hw, ch: ch, field: field });
       sensors.push(s);

@@ -22,3 +22,8 @@ export function log(level: number, msg: string): void {
 export function why(e: any): string {
   return e && e.message !== undefined ? e.message : String(e);
 }
+
+/** Throws an error with this message: one place for the firmware's throws, which cost their bytes each. */
+export function fail(message: string): never {
+  throw new Error(message);
+}

@@ -15,6 +15,7 @@
 import { type Area, KIND_SETTINGS, PAGE_HEAD, pageOpen, pageScan, pageRetire, pageAppend, pageText, pagesOf, ringSeqs, pageWritable } from "./pages";
 import { recordsBegin, recordsLength, recordOpen, recordClose, putByte, putU32, readByte, readU32, readFrom } from "./record";
 import { ID, SITE_MAX_BYTES } from "./storage-layout";
+import { fail } from "../runtime/log";
 
 const T_COUNTER = 16;
 const T_VALUE = 17;
@@ -124,7 +125,7 @@ function advance(): void {
   const n = live.length;
   const next = ((n ? live[n - 1] : area.pages - 1) + 1) % area.pages;
   const seq = n ? liveSeq[n - 1] + 1 : 1;
-  if (!pageOpen(area, next, KIND_SETTINGS, seq)) throw new Error("settings page " + next + " is worn out: replace the board");
+  if (!pageOpen(area, next, KIND_SETTINGS, seq)) fail("settings page " + next + " is worn out: replace the board");
   live.push(next);
   liveSeq.push(seq);
   writeAt = PAGE_HEAD;
@@ -142,7 +143,7 @@ function collect(): void {
 }
 
 function full(): never {
-  throw new Error("settings outgrow a page: make the site configuration smaller");
+  fail("settings outgrow a page: make the site configuration smaller");
 }
 
 /** Appends the records built since recordsBegin() to the newest page; false when they do not fit there. */
@@ -216,7 +217,7 @@ export function counterRead(id: number): number {
 }
 
 function opened(): void {
-  if (!area.pages) throw new Error("flash store not open");
+  if (!area.pages) fail("flash store not open");
 }
 
 /** After the newest page failed to take a record for the `tries`-th time: the next page. */
@@ -253,7 +254,7 @@ export function siteText(): string | undefined {
 /** Stores a site configuration; the previous one stays in force until every part of this one is written. */
 export function siteStore(text: string): void {
   opened();
-  if (text.length > SITE_MAX_BYTES) throw new Error("site configuration of " + text.length + " bytes: at most " + SITE_MAX_BYTES);
+  if (text.length > SITE_MAX_BYTES) fail("site configuration of " + text.length + " bytes: at most " + SITE_MAX_BYTES);
   // Above any version seen, even one a power cut left incomplete: its parts must not mix with these.
   const version = seenVersion + 1;
   for (let tries = 0; !appendSite(text, version); tries++) grow(tries);

@@ -15,6 +15,7 @@ import { counterGet, counterWrite } from "./settings";
 import { slotArea } from "./store";
 import { pageAddr } from "./pages";
 import { S, F } from "./builtin";
+import { fail } from "../runtime/log";
 
 let generation = 0;
 let written = 0;
@@ -26,7 +27,7 @@ export function slotCapacity(): number {
 
 /** Starts writing a new image of `length` bytes: the slot reads empty from here until slotCommit(). */
 export function slotBegin(length: number): void {
-  if (length <= 0 || length > slotCapacity()) throw new Error("an image of " + length + " bytes does not fit the slot's " + slotCapacity());
+  if (length <= 0 || length > slotCapacity()) fail("an image of " + length + " bytes does not fit the slot's " + slotCapacity());
   generation = counterGet(ID.slot)[0] + 1;
   written = 0;
   counterWrite(ID.slot, generation, 0);

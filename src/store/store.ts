@@ -11,6 +11,7 @@ import { u32 } from "./pages";
 import { settingsInit, counterGet, counterWrite } from "./settings";
 import { FILE_STORE, FILE_HEADER_BYTES, ID, storePartition, SETTINGS_PAGES_MIN } from "./storage-layout";
 import { S, F } from "./builtin";
+import { fail } from "../runtime/log";
 
 /** rol32(0xABCDDCBA, 1): Storage.hash's seed after the one file it hashes (jsflash.c 1169-1172, 1238-1245). */
 const HASH_SEED = 0x579bb975;
@@ -55,7 +56,7 @@ function storeHeader(): number {
   const h = (S.hash(/^fg\.store$/) ^ HASH_SEED ^ E.CRC32(FILE_STORE)) >>> 0;
   const head = E.toString(F.read(FILE_HEADER_BYTES, h));
   if (!head || (u32(head, 0) & 0xffffff) !== size || head.substr(4, FILE_STORE.length + 1) !== FILE_STORE + "\0")
-    throw new Error("fg.store is not where Storage.hash says: flash the board again over USB");
+    fail("fg.store is not where Storage.hash says: flash the board again over USB");
   return h;
 }
 
@@ -73,7 +74,7 @@ export function storeOpen(end: number, outAddr: number, outBytes: number, slotBy
     // jsflash.c 398-433) to one page before the end of Storage, so that the data ends on a page boundary
     // and Storage keeps a page for itself. Written once; nothing replaces it.
     const bytes = S.getFree() - pb - FILE_HEADER_BYTES;
-    if (bytes < (SETTINGS_PAGES_MIN + 1) * pb) throw new Error("Storage has only " + S.getFree() + " bytes free for the store: flash the board again over USB");
+    if (bytes < (SETTINGS_PAGES_MIN + 1) * pb) fail("Storage has only " + S.getFree() + " bytes free for the store: flash the board again over USB");
     S.write(FILE_STORE, MARK, 0, bytes);
     h = storeHeader();
   }
