@@ -126,6 +126,7 @@ const NATIVE_ALIASES: [string, string][] = [
   ["parseInt", "parseIn$"],
   ["pinMode", "pinMod$"],
   ["analogRead", "analogRea$"],
+  ["String", "Strin$"],
 ];
 
 export function nativeAliases(): Plugin {
