@@ -69,10 +69,11 @@ export function cborPatch(at: number, n: number): void {
   buf[at] = (buf[at] & 0xe0) | n;
 }
 
-const f32 = new Float32Array(1);
-const f64 = new Float64Array(1);
-const u8f32 = new Uint8Array(f32.buffer);
-const u8f64 = new Uint8Array(f64.buffer);
+/** A float's bytes, little-endian as typed arrays are on every board, as a half, a single and a double. */
+const raw = new Uint8Array(8);
+const u16 = new Uint16Array(raw.buffer, 0, 1);
+const f32 = new Float32Array(raw.buffer, 0, 1);
+const f64 = new Float64Array(raw.buffer, 0, 1);
 
 /** Half precision bits of x if it is exactly representable, else -1. */
 function half(x: number): number {
@@ -95,25 +96,21 @@ function half(x: number): number {
 export function cborNumber(x: number): boolean {
   if (x % 1 === 0 && Math.abs(x) < 9007199254740992) return cborInt(x);
   const h = isNaN(x) ? 0x7e00 : x === Infinity ? 0x7c00 : x === -Infinity ? 0xfc00 : half(x);
-  if (h >= 0) {
-    if (cborPos + 3 > end) return false;
-    buf[cborPos++] = 0xf9;
-    buf[cborPos++] = h >> 8;
-    buf[cborPos++] = h & 255;
-    return true;
+  // A half where it holds x exactly, else a single, else a double.
+  let n = 2;
+  if (h >= 0) u16[0] = h;
+  else {
+    f32[0] = x;
+    n = 4;
+    if (f32[0] !== x) {
+      f64[0] = x;
+      n = 8;
+    }
   }
-  f32[0] = x;
-  if (f32[0] === x) {
-    if (cborPos + 5 > end) return false;
-    buf[cborPos++] = 0xfa;
-    // Typed arrays are little-endian on every board; CBOR is big-endian.
-    for (let i = 3; i >= 0; i--) buf[cborPos++] = u8f32[i];
-    return true;
-  }
-  if (cborPos + 9 > end) return false;
-  f64[0] = x;
-  buf[cborPos++] = 0xfb;
-  for (let i = 7; i >= 0; i--) buf[cborPos++] = u8f64[i];
+  if (cborPos + 1 + n > end) return false;
+  buf[cborPos++] = n < 4 ? 0xf9 : n < 8 ? 0xfa : 0xfb;
+  // CBOR is big-endian.
+  while (n) buf[cborPos++] = raw[--n];
   return true;
 }
 
