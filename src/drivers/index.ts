@@ -27,8 +27,7 @@ export interface SensorSet {
 /** `names` is filled as sensors are made, so events raised while a sensor starts already carry its name. */
 export function buildSensors(site: Site, hw: FirmwareHw, names: string[]): SensorSet {
   const sensors: Sensor[] = [];
-  names.splice(0, names.length);
-  names.push("gateway");
+  names.splice(0, names.length, "gateway");
   let ch = 1;
   for (let i = 0; i < site.sensors.length; i++) {
     const c = site.sensors[i];
@@ -36,10 +35,11 @@ export function buildSensors(site: Site, hw: FirmwareHw, names: string[]): Senso
     const make = DRIVERS[c.kind];
     try {
       if (!make) bad(field + ".kind", 'unknown sensor kind "' + c.kind + '"; this firmware knows ' + Object.keys(DRIVERS).join(", "));
-      names[ch] = c.name || c.kind;
+      const label = c.name || c.kind;
+      names[ch] = label;
       const s = make(c, { hw: hw, ch: ch, field: field });
       sensors.push(s);
-      for (let k = 0; k < s.channels; k++) names[ch + k] = (c.name || c.kind) + (s.channels > 1 ? " " + (k + 1) : "");
+      for (let k = 0; k < s.channels; k++) names[ch + k] = label + (s.channels > 1 ? " " + (k + 1) : "");
       ch += s.channels;
     } catch (e) {
       closeSensors(sensors);
