@@ -10,7 +10,7 @@
  * Storage through E.memoryArea, which only the memory-mapped nRF52 internal
  * flash needs (jswrap_espruino.c, E.memoryArea; nrf5x/jshardware.c:2696-2702).
  */
-import { recordBytes, walk } from "./record";
+import { recordBytes, walk, readIn, readFrom, readU32 } from "./record";
 import { FILE_STORE, PAGE_HEAD_BYTES } from "./storage-layout";
 import { S, F } from "./builtin";
 
@@ -52,9 +52,11 @@ export const KIND_SETTINGS = 4;
 const w32 = new Uint32Array(1);
 const word = new Uint8Array(w32.buffer);
 
-/** The u32 (little-endian) at offset i of a page's text. */
+/** The u32 (little-endian) at offset i of a page's text, through the record reader (not while a walk reads). */
 export function u32(t: string, i: number): number {
-  return (t.charCodeAt(i) | (t.charCodeAt(i + 1) << 8) | (t.charCodeAt(i + 2) << 16) | (t.charCodeAt(i + 3) << 24)) >>> 0;
+  readIn(t);
+  readFrom(i);
+  return readU32();
 }
 
 /** Writes and reads back; false when flash did not take the bytes (an nRF52 write can fail silently). */
