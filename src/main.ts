@@ -54,7 +54,7 @@ onEvent(function (ch, code, active, value, t) {
   const who = set.names[ch] || "channel " + ch;
   if (code === EV_REFILL) log(INFO, who + ": " + eventWords(code));
   else log(active ? WARN : INFO, (active ? "ALARM " : "Cleared: ") + who + ": " + eventWords(code));
-  if (!queueEvent(t, ch, code, active, value)) log(ERROR, "Event buffer full: the event was not kept");
+  if (!queueEvent(t, ch, code, active, value)) log(ERROR, "Event buffer full: event not kept");
 });
 
 function cycle(): void {
@@ -153,7 +153,7 @@ function openStore(): void {
     } catch (e) {
       log(ERROR, "Moving to the flash store failed: " + why(e) + ". The old files stay; it starts again at the next boot");
     }
-  if (bufferFresh && areaLosses() > 0) log(WARN, "A firmware update took the buffer's flash area: its readings are lost; the buffer starts afresh");
+  if (bufferFresh && areaLosses() > 0) log(WARN, "A firmware update took the buffer's flash area: its readings are lost, the buffer starts afresh");
   const waiting = queueInit(bufferFresh);
   if (waiting > 0) log(INFO, "Readings kept over the restart: " + waiting);
 }

@@ -185,7 +185,7 @@ const inlineOptions = {
  * bytes at every use). A name here must not be read from JSON (site,
  * identity), by a computed key, or from the interpreter's own objects.
  */
-export const INTERNAL_PROPS = /^(pages|first|area|pageBytes|fileOffset|next|base|off|last|seq|dr|sending|joins|failures|resets|period|due|measure|sample|channels|hw|names|error|maxPayload|waitFor|ready|phase|update|active|field|cmd|busy|bytes|records|health|answered|counter|result|detail|code|value|ports|modem|supply|vref|serial|shuntOhms|baud|pin|ratio|close|stats|send|start|running|setInterval|setSensor|readNow|reportStatus|site|defaults|events|readings)$/;
+export const INTERNAL_PROPS = /^(pages|first|area|pageBytes|fileOffset|next|base|off|last|seq|dr|sending|joins|failures|resets|period|due|measure|sample|channels|hw|names|error|maxPayload|waitFor|ready|phase|update|active|field|cmd|busy|bytes|records|health|answered|counter|result|detail|code|value|ports|modem|supply|vref|serial|shuntOhms|baud|pin|ratio|close|stats|send|start|running|id|setInterval|setSensor|readNow|reportStatus|site|defaults|events|readings)$/;
 /**
  * Of those, the ones a probe hands to the tests or takes from them (a packed
  * frame, an answer, a view of records, a frame's share of the buffer, a

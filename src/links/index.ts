@@ -24,7 +24,7 @@ export function startLinks(site: Site, onDownlink: DownlinkHandler): Link[] {
   const links: Link[] = [];
   if (site.fairUse === true) setFairUse(FAIR_USE_MS);
   if (MODEM && hw.modem && use !== "wifi") {
-    if (!id.devEui || !id.appKey) log(ERROR, "No LoRaWAN keys stored: provision the board to join the network.");
+    if (!id.devEui || !id.appKey) log(ERROR, "No LoRaWAN keys: provision the board to join the network.");
     else {
       const keys = { devEui: id.devEui, joinEui: id.joinEui || "0000000000000000", appKey: id.appKey };
       links.push(MODEM === "rak3172" ? rak3172(hw.modem, keys, onDownlink) : wioe5(hw.modem, keys, onDownlink));

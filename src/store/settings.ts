@@ -143,7 +143,7 @@ function collect(): void {
 }
 
 function full(): never {
-  fail("settings outgrow a page: make the site configuration smaller");
+  fail("settings outgrow a page: shorten the site configuration");
 }
 
 /** Appends the records built since recordsBegin() to the newest page; false when they do not fit there. */
