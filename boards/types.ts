@@ -68,11 +68,14 @@ export interface BoardHw {
 
 /**
  * The fields of `hw` the firmware reads, and all of it that goes into the
- * bundle: the build passes id, wifi, appSlots and nativeCrypto as constants
- * of their own (virtual:board), and nothing in the firmware reads the rest.
+ * bundle: the build passes id, wifi, appSlots, nativeCrypto and the modem's
+ * kind as constants of their own (virtual:board), and nothing in the
+ * firmware reads the rest.
  */
 export const FIRMWARE_HW_KEYS = ["ports", "modem", "supply", "vref"] as const;
-export type FirmwareHw = Pick<BoardHw, (typeof FIRMWARE_HW_KEYS)[number]>;
+/** The modem as the firmware sees it: its kind is the build's MODEM constant. */
+export type FirmwareModem = Omit<ModemHw, "kind">;
+export type FirmwareHw = Omit<Pick<BoardHw, (typeof FIRMWARE_HW_KEYS)[number]>, "modem"> & { readonly modem?: FirmwareModem };
 
 /** A run of flash addresses. */
 export interface FlashArea {

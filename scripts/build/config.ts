@@ -25,7 +25,7 @@ export function virtualModules(board: Board | null): Plugin {
     // Constants as separate exports, so rollup drops code for what the board lacks.
     mods["virtual:board"] = [
       // Only the fields the firmware reads: an object's properties cost bytes whether read or not.
-      `export default ${JSON.stringify(Object.fromEntries(FIRMWARE_HW_KEYS.filter((k) => hw[k] !== undefined).map((k) => [k, hw[k]])))};`,
+      `export default ${JSON.stringify(Object.fromEntries(FIRMWARE_HW_KEYS.filter((k) => hw[k] !== undefined).map((k) => [k, k === "modem" ? { ...hw.modem, kind: undefined } : hw[k]])))};`,
       `export var BOARD_ID = ${JSON.stringify(hw.id)};`,
       `export var HAS_WIFI = ${hw.wifi};`,
       `export var MODEM = ${JSON.stringify(hw.modem ? hw.modem.kind : "")};`,

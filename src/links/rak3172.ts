@@ -5,7 +5,7 @@
  * "+EVT:RX_…" lines, the data rate read after every send (ADR stays on) for
  * the payload limit, and a modem that stops answering reset through its pin.
  */
-import type { ModemHw } from "../../boards/types";
+import type { FirmwareModem } from "../../boards/types";
 import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "./dutycycle";
 import { NOT_SENT, SENT, DELIVERED, PORT_UPLINK, type Link, type DownlinkHandler } from "./link";
@@ -19,7 +19,7 @@ function isEvent(l: string): boolean {
   return l.indexOf("+EVT:") === 0;
 }
 
-export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
+export function rak3172(m: FirmwareModem, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
   const serial = (global as any)[m.uart.serial];
   serial.setup(m.baud, { rx: m.uart.rx, tx: m.uart.tx });
   const s = loraState();

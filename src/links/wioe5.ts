@@ -6,7 +6,7 @@
  * network confirmed it and "PORT: n; RX: "…"" for a downlink. Stray "+INFO"
  * and "+LOG" lines are ignored.
  */
-import type { ModemHw } from "../../boards/types";
+import type { FirmwareModem } from "../../boards/types";
 import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "./dutycycle";
 import { NOT_SENT, SENT, DELIVERED, PORT_UPLINK, type Link, type DownlinkHandler } from "./link";
@@ -20,7 +20,7 @@ function endOf(tag: string): (l: string) => boolean {
   };
 }
 
-export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
+export function wioe5(m: FirmwareModem, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
   const serial = (global as any)[m.uart.serial];
   serial.setup(m.baud, { rx: m.uart.rx, tx: m.uart.tx });
   const s = loraState();
