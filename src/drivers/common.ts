@@ -2,8 +2,8 @@
  * What every driver shares: option checks that name the field, pin claims,
  * a median filter, a stuck detector, hysteresis alarms and 4–20 mA inputs.
  */
-import type { FirmwareHw } from "../../boards/types";
 import { portById } from "../config/site";
+import type { DriverContext } from "./driver";
 import { emitEvent } from "../readings/reading";
 import { fail } from "../runtime/log";
 
@@ -28,9 +28,14 @@ export function oneOf(o: any, key: string, field: string, allowed: string[], dfl
 
 const claimed: string[] = [];
 
-/** Takes a pin of a port for one sensor; refuses a port without it or a pin already taken. */
-export function claim(hw: FirmwareHw, portId: number, pin: "adc" | "gpio" | "gpio2" | "onewire" | "uart", field: string): string {
-  const port = portById(hw, portId);
+/**
+ * Takes a pin of the port that option `key` of a sensor's options `c` names;
+ * refuses a port without it or a pin already taken, naming the option.
+ */
+export function claim(ctx: DriverContext, c: any, key: string, pin: "adc" | "gpio" | "gpio2" | "onewire" | "uart"): string {
+  const portId = c[key];
+  const field = ctx.field + "." + key;
+  const port = portById(ctx.hw, portId);
   if (!port) return bad(field, "this board has no port " + portId);
   const p = port[pin];
   if (!p) return bad(field, "port " + portId + " has no " + pin + " connection");

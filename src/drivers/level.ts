@@ -22,7 +22,7 @@ export function createLevel(c: any, ctx: DriverContext): Sensor {
   const ch = ctx.ch;
   const tx = createTransducer(c, ctx, num(c, "median", f, 1, 15, 5));
   const rangeMm = num(c, "rangeMm", f, 100, 200000);
-  const mode = oneOf(c, "mode", f, ["stage", "depth"], "stage");
+  const stage = oneOf(c, "mode", f, ["stage", "depth"], "stage") === "stage";
   // stage: the sensor's height against the gauge datum; depth: the sensor's depth below ground.
   const datumMm = num(c, "datumMm", f, -100000, 100000, 0);
   const riseMmPerH = num(c, "riseMmPerH", f, 0, 100000, 0);
@@ -50,15 +50,15 @@ export function createLevel(c: any, ctx: DriverContext): Sensor {
     sample() {
       tx.measure(function (raw, q) {
         const above = q === Q_OK || q === Q_RANGE ? tx.scale(raw, rangeMm) : 0;
-        const v = Math.round(mode === "stage" ? datumMm + above : datumMm - above);
-        emit(ch, mode === "stage" ? QTY_STAGE_MM : QTY_DEPTH_MM, v, q);
+        const v = Math.round(stage ? datumMm + above : datumMm - above);
+        emit(ch, stage ? QTY_STAGE_MM : QTY_DEPTH_MM, v, q);
         fault(q);
         if (q !== Q_OK) return;
         const t = getTime();
         // Rising water: stage goes up, depth to water goes down.
-        const level = mode === "stage" ? v : -v;
+        const level = stage ? v : -v;
         if (riseMmPerH > 0) rise.update(rate(t, level));
-        if (highMm && mode === "stage") high.update(v);
+        if (highMm && stage) high.update(v);
         ts[head] = t;
         lv[head] = level;
         head = (head + 1) % HISTORY;

@@ -18,7 +18,7 @@ addWords(METER_QTY);
 export function createMeter(c: any, ctx: DriverContext): Sensor {
   const f = ctx.field;
   const ch = ctx.ch;
-  const pin = claim(ctx.hw, c.port, "gpio", f + ".port");
+  const pin = claim(ctx, c, "port", "gpio");
   const lpp = num(c, "litresPerPulse", f, 0.001, 10000, 1);
   const id = ID.meterBase + ch;
   // Pulses are counted; litres are derived, so a fractional litres-per-pulse loses nothing.

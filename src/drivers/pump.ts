@@ -37,26 +37,26 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
   let runPin = "";
   let clampA = 0;
   let ampsPerVolt = 0;
-  if (runBy === "contact") runPin = claim(hw, c.port, "gpio", f + ".port");
+  if (runBy === "contact") runPin = claim(ctx, c, "port", "gpio");
   else {
-    runPin = claim(hw, c.port, "adc", f + ".port");
+    runPin = claim(ctx, c, "port", "adc");
     clampA = num(c, "currentA", f, 0.1, 500, 2);
     ampsPerVolt = num(c, "ampsPerVolt", f, 0.1, 1000, 30);
   }
-  const demandPin = c.demand ? claim(hw, c.port, "gpio2", f + ".port") : "";
+  const demandPin = c.demand ? claim(ctx, c, "port", "gpio2") : "";
   let pressure: Transducer | null = null;
   let pressureMax = 0;
   if (c.pressurePort !== undefined) {
     pressure = createTransducer({ sensor: c.pressureSensor || "4-20ma", port: c.pressurePort, stuckSamples: c.stuckSamples, vMin: c.vMin, vMax: c.vMax }, { hw: hw, ch: ch, field: f + ".pressurePort" }, 3);
     pressureMax = num(c, "pressureMaxMbar", f, 100, 100000, 10000);
   }
-  const flowPin = c.flowPort !== undefined ? claim(hw, c.flowPort, "gpio", f + ".flowPort") : "";
+  const flowPin = c.flowPort !== undefined ? claim(ctx, c, "flowPort", "gpio") : "";
   const litresPerPulse = num(c, "litresPerPulse", f, 0.001, 10000, 10);
   let modbus: ModbusMaster | null = null;
   const regs: Register[] = [];
   let unit = 1;
   if (c.modbusPort !== undefined) {
-    claim(hw, c.modbusPort, "uart", f + ".modbusPort");
+    claim(ctx, c, "modbusPort", "uart");
     const p = portById(hw, c.modbusPort)!;
     const m = c.modbus || bad(f + ".modbus", "unit and registers are needed with a modbusPort");
     unit = num(m, "unit", f + ".modbus", 1, 247);

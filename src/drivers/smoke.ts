@@ -18,13 +18,12 @@ const TEST_WINDOW_S = 60;
 
 export function createSmoke(c: any, ctx: DriverContext): Sensor {
   const f = ctx.field;
-  const hw = ctx.hw;
   const ch = ctx.ch;
-  const alarmPin = claim(hw, c.port, "gpio", f + ".port");
+  const alarmPin = claim(ctx, c, "port", "gpio");
   // The fault line is fail-safe: closed (high) while the detector is powered and well.
-  const faultPin = c.faultLine === false ? "" : claim(hw, c.port, "gpio2", f + ".port");
-  const tamperPin = c.auxPort !== undefined ? claim(hw, c.auxPort, "gpio", f + ".auxPort") : "";
-  const testPin = c.auxPort !== undefined ? claim(hw, c.auxPort, "gpio2", f + ".auxPort") : "";
+  const faultPin = c.faultLine === false ? "" : claim(ctx, c, "port", "gpio2");
+  const tamperPin = c.auxPort !== undefined ? claim(ctx, c, "auxPort", "gpio") : "";
+  const testPin = c.auxPort !== undefined ? claim(ctx, c, "auxPort", "gpio2") : "";
   const alarmHigh = c.alarmActive !== "low";
   const debounce = num(c, "debounceMs", f, 5, 2000, 50);
   const smoke = alarm(ch, EV_SMOKE, 0, 0, true);

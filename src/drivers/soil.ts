@@ -19,7 +19,7 @@ export function createSoil(c: any, ctx: DriverContext): Sensor {
   const f = ctx.field;
   const hw = ctx.hw;
   const ch = ctx.ch;
-  const pin = claim(hw, c.port, "adc", f + ".port");
+  const pin = claim(ctx, c, "port", "adc");
   const dry = num(c, "dry", f, 0.1, 5, 2.8) * 1000;
   const wet = num(c, "wet", f, 0.1, 5, 1.2) * 1000;
   if (dry === wet) bad(f + ".wet", "must differ from dry");

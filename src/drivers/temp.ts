@@ -40,9 +40,8 @@ const POWER_ON_RAW = 0x0550;
 
 export function createTemp(c: any, ctx: DriverContext): Sensor {
   const f = ctx.field;
-  const hw = ctx.hw;
   const ch = ctx.ch;
-  const ow = new OneWire(claim(hw, c.port, "onewire", f + ".port"));
+  const ow = new OneWire(claim(ctx, c, "port", "onewire"));
   let roms: string[] = [];
   if (c.probes !== undefined) {
     if (!Array.isArray(c.probes) || !c.probes.length) bad(f + ".probes", "a list of probe ROM codes is needed");
@@ -55,7 +54,7 @@ export function createTemp(c: any, ctx: DriverContext): Sensor {
   const count = roms.length || num(c, "count", f, 1, 10, 1);
   const maxDc = c.maxC === undefined ? 0 : num(c, "maxC", f, -50, 120) * 10;
   const hystDc = num(c, "hystC", f, 0, 20, 1) * 10;
-  const doorPin = c.doorPort !== undefined ? claim(hw, c.doorPort, "gpio", f + ".doorPort") : "";
+  const doorPin = c.doorPort !== undefined ? claim(ctx, c, "doorPort", "gpio") : "";
   const doorOpenS = num(c, "doorOpenS", f, 1, 86400, 120);
   const warm: Alarm[] = [];
   const faults: ((q: number) => void)[] = [];

@@ -19,7 +19,7 @@ export function createTransducer(c: any, ctx: DriverContext, n: number): Transdu
   const f = ctx.field;
   const hw = ctx.hw;
   const kind = oneOf(c, "sensor", f, ["4-20ma", "voltage"]);
-  const adc = claim(hw, c.port, "adc", f + ".port");
+  const adc = claim(ctx, c, "port", "adc");
   let shunt = 0;
   let vMin = 0;
   let vMax = 0;

@@ -43,11 +43,11 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
   let mount = 0;
   let rangeMm = 0;
   if (kind === "a02yyuw") {
-    claim(hw, c.port, "uart", f + ".port");
+    claim(ctx, c, "port", "uart");
     const u = portById(hw, c.port)!.uart!;
     dist = uartUltrasonic((global as any)[u.serial], u.rx, u.tx, n, 30, 4500);
   } else if (kind === "jsn-sr04t") {
-    dist = echoUltrasonic(claim(hw, c.port, "gpio", f + ".port"), claim(hw, c.port, "gpio2", f + ".port"), n, 250, 4500);
+    dist = echoUltrasonic(claim(ctx, c, "port", "gpio"), claim(ctx, c, "port", "gpio2"), n, 250, 4500);
   } else {
     tx = createTransducer(c, ctx, n);
     if (!cal) rangeMm = num(c, "rangeMm", f, 100, 100000);
