@@ -32,8 +32,8 @@ export const H_WIFI = 18;
 /** Times the buffer's area outside Storage was found taken (sent only when not 0). */
 export const H_BUFFER_LOST = 22;
 
-/** Link in use, as key 7 sends it. */
-const LINK_CODES: { [name: string]: number } = { lorawan: 1, mqtt: 2, http: 3 };
+/** Link in use, as key 7 sends it (a board without Wi-Fi has LoRaWAN only). */
+const LINK_CODES: { [name: string]: number } = HAS_WIFI ? { lorawan: 1, mqtt: 2, http: 3 } : { lorawan: 1 };
 
 /** A link change is reported at most this often where Wi-Fi can come and go (ms of uptime). */
 const CHANGE_REPORT_MS = 3600000;
