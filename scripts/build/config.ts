@@ -105,6 +105,8 @@ export function espruinoGate(modules: readonly string[] | undefined): Plugin {
  * virtual:natives. The interpreter's static and global functions run
  * detached, as `setTimeout(E.reboot, ...)` in src/main.ts relies on too. Only
  * functions every build has: the gate still sees each one, where it is read.
+ * And `undefined`, which terser writes as `void 0` at every use: its variable
+ * is set from `[][0]`, which terser does not fold back.
  */
 const NATIVE_ALIASES: [string, string][] = [
   ["Math.round", "Math_round"],
@@ -127,6 +129,7 @@ const NATIVE_ALIASES: [string, string][] = [
   ["pinMode", "pinMod$"],
   ["analogRead", "analogRea$"],
   ["String", "Strin$"],
+  ["undefined", "undefine$"],
 ];
 
 export function nativeAliases(): Plugin {
@@ -139,7 +142,7 @@ export function nativeAliases(): Plugin {
       return id === "virtual:natives" ? "\0virtual:natives" : null;
     },
     load(id) {
-      return id === "\0virtual:natives" ? NATIVE_ALIASES.map((a) => `export var ${a[1]} = ${a[0]};`).join("\n") : null;
+      return id === "\0virtual:natives" ? NATIVE_ALIASES.map((a) => `export var ${a[1]} = ${a[0] === "undefined" ? "[][0]" : a[0]};`).join("\n") : null;
     },
     transform(code, id) {
       if (id.startsWith("\0")) return null;
