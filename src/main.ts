@@ -68,7 +68,7 @@ function cycle(): void {
     try {
       if (!queueCycle(t, cycleN, cycleChq, cycleValues, cycleQuality)) log(WARN, "Buffer full: the oldest readings were dropped");
     } catch (e) {
-      log(ERROR, "Could not store the readings: " + why(e));
+      log(ERROR, "Readings not stored: " + why(e));
     }
     log(INFO, "Waiting to be sent: " + pending() + " readings");
     sendNext();
@@ -126,7 +126,7 @@ function onDownlink(port: number, data: number[]): void {
   }
   if (port !== PORT_DOWNLINK) return;
   const r = handleDownlink(data, actions);
-  log(INFO, "Message from the platform: " + (r === 0 ? "done" : "refused (" + r + ")"));
+  log(INFO, "Platform message: " + (r === 0 ? "done" : "refused (" + r + ")"));
   sendNext();
 }
 
@@ -185,7 +185,7 @@ function main(): void {
   try {
     startSending();
   } catch (e) {
-    log(ERROR, "Links could not start: " + why(e));
+    log(ERROR, "Links not started: " + why(e));
   }
   start();
 }

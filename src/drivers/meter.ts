@@ -43,7 +43,7 @@ export function createMeter(c: any, ctx: DriverContext): Sensor {
           counterWrite(id, pulses);
           saved = pulses;
         } catch (e) {
-          log(WARN, "Could not save the meter total: " + why(e));
+          log(WARN, "Meter total not saved: " + why(e));
         }
       }
     },

@@ -44,7 +44,7 @@ export function createTemp(c: any, ctx: DriverContext): Sensor {
   const ow = new OneWire(claim(ctx, c, "port", "onewire"));
   let roms: string[] = [];
   if (c.probes !== undefined) {
-    if (!Array.isArray(c.probes) || !c.probes.length) bad(f + ".probes", "a list of probe ROM codes is needed");
+    if (!Array.isArray(c.probes) || !c.probes.length) bad(f + ".probes", "a list of ROM codes is needed");
     for (let i = 0; i < c.probes.length; i++) {
       const rom = String(c.probes[i]).toLowerCase();
       if (!isRom(rom)) bad(f + ".probes[" + i + "]", "a DS18B20 ROM code is 16 hex digits starting with 28");

@@ -5,17 +5,13 @@
 export const ERROR = 0;
 export const WARN = 1;
 export const INFO = 2;
+/** Lines for development only: not printed on the board. */
 export const DEBUG = 3;
 
-const TAGS = ["ERROR", "WARN", "INFO", "DEBUG"];
-let threshold = INFO;
-
-export function setLevel(level: number): void {
-  threshold = level;
-}
+const TAGS = ["ERROR", "WARN", "INFO"];
 
 export function log(level: number, msg: string): void {
-  if (level <= threshold) console.log(TAGS[level] + " " + msg);
+  if (level <= INFO) console.log(TAGS[level] + " " + msg);
 }
 
 /** Message of anything thrown, for a log line that keeps the cause. */

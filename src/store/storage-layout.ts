@@ -124,9 +124,8 @@ export const SLOT_BYTES = 96 * 1024;
  */
 export function storePartition(inside: number, outside: number, slot: number): number[] {
   const settings = outside > 0 ? Math.min(inside, SETTINGS_PAGES) : inside >= SETTINGS_PAGES + 4 ? SETTINGS_PAGES : SETTINGS_PAGES_MIN;
-  const rest = outside > 0 ? outside : inside - settings;
   if (inside - settings - (outside > 0 ? 0 : 8) < slot) slot = 0;
-  const buffer = outside > 0 ? outside : rest - slot;
+  const buffer = outside > 0 ? outside : inside - settings - slot;
   const events = Math.max(2, Math.floor(buffer / 16));
   return [settings, events, buffer - events, slot];
 }

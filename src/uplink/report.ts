@@ -32,8 +32,8 @@ export const H_WIFI = 18;
 /** Times the buffer's area outside Storage was found taken (sent only when not 0). */
 export const H_BUFFER_LOST = 22;
 
-/** Link in use, as key 7 sends it (a board without Wi-Fi has LoRaWAN only). */
-const LINK_CODES: { [name: string]: number } = HAS_WIFI ? { lorawan: 1, mqtt: 2, http: 3 } : { lorawan: 1 };
+/** Link in use, as key 7 sends it (a board without Wi-Fi has only LoRaWAN: 1, or 0 for none). */
+const LINK_CODES: { [name: string]: number } = { lorawan: 1, mqtt: 2, http: 3 };
 
 /** A link change is reported at most this often where Wi-Fi can come and go (ms of uptime). */
 const CHANGE_REPORT_MS = 3600000;
@@ -55,7 +55,7 @@ export function countBoot(): number {
   try {
     counterWrite(ID.boot, boots);
   } catch (e) {
-    log(WARN, "Could not record the boot count: " + why(e));
+    log(WARN, "Boot count not recorded: " + why(e));
   }
   return boots;
 }
@@ -92,7 +92,7 @@ export function reportDue(): boolean {
  */
 export function reportFigures(links: Link[], inUse: string): Health | null {
   if (!due) return null;
-  const h = [H_UPTIME_S, Math.floor(uptimeMs() / 1000), H_BOOTS, boots, H_BUFFERED, pending(), H_DROPPED, dropped, H_FIRMWARE, VERSION_CODE, H_LINK, LINK_CODES[inUse] || 0, H_STORAGE_FREE, S.getFree()];
+  const h = [H_UPTIME_S, Math.floor(uptimeMs() / 1000), H_BOOTS, boots, H_BUFFERED, pending(), H_DROPPED, dropped, H_FIRMWARE, VERSION_CODE, H_LINK, HAS_WIFI ? LINK_CODES[inUse] || 0 : +(inUse === "lorawan"), H_STORAGE_FREE, S.getFree()];
   if (MODEM) h.push(H_AIRTIME_MS, Math.round(airtimeUsedMs()));
   for (let i = 0; i < links.length; i++) {
     const st = links[i].stats();
