@@ -65,6 +65,36 @@ function storeCreate(end: number, pageBytes: number): void {
   S.write(FILE.store, MARK, 0, size);
 }
 
+/**
+ * A power cut while fg.store's header is written can leave bits of its name
+ * still set (a write only clears bits): the file then takes the store's
+ * place under another name, and Storage has no room for a second. The
+ * header is written again over the torn one, through Flash: the bits left
+ * over clear, and the file is fg.store.
+ */
+function storeRepair(end: number): void {
+  const names = S.list();
+  const want = new Uint8Array(FILE_HEADER_BYTES);
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i];
+    let torn = n !== FILE.store && n.length >= FILE.store.length;
+    for (let k = 0; torn && k < FILE.store.length; k++) torn = (n.charCodeAt(k) & FILE.store.charCodeAt(k)) === FILE.store.charCodeAt(k);
+    if (!torn) continue;
+    const size = S.read(n)!.length;
+    // storeCreate made it the last file: its header is where the files end, less its size.
+    const at = end - S.getFree() - FILE_HEADER_BYTES - ((size + 3) & ~3);
+    want.fill(0);
+    want[0] = size & 255;
+    want[1] = (size >> 8) & 255;
+    want[2] = (size >> 16) & 255;
+    for (let k = 0; k < FILE.store.length; k++) want[4 + k] = FILE.store.charCodeAt(k);
+    const head = F.read(FILE_HEADER_BYTES, at);
+    let over = head !== undefined;
+    for (let k = 0; over && k < FILE_HEADER_BYTES; k++) over = (head[k] & want[k]) === want[k];
+    if (over) F.write(want, at);
+  }
+}
+
 /** The largest page-aligned part of [addr, addr + bytes) that Flash.getFree() still reports free, as [address, pages]. */
 function freeOutside(addr: number, bytes: number, pageBytes: number): number[] {
   const free = F.getFree();
@@ -89,6 +119,10 @@ export function storeOpen(end?: number, outAddr?: number, outBytes?: number, slo
   slotBytes = slotBytes === undefined ? (APP_SLOTS > 1 ? SLOT_BYTES : 0) : slotBytes;
   const pb = F.getPage(end - 1)!.length;
   let h = storeHeader();
+  if (h < 0) {
+    storeRepair(end);
+    h = storeHeader();
+  }
   if (h < 0) {
     storeCreate(end, pb);
     h = storeHeader();
