@@ -63,6 +63,34 @@ function storeCreate(end: number, pageBytes: number): void {
   S.write(FILE.store, MARK, 0, size);
 }
 
+/**
+ * A cut while Storage wrote fg.store's header leaves a file where storeCreate
+ * put it, of its size, whose name is torn: bits it was to clear still set.
+ * Storage then counts that space as taken and finds no fg.store, so the store
+ * could never be made again. Writing the name once more clears what is left,
+ * as finishing the cut write would have. Any other file's name has a bit
+ * cleared that fg.store's keeps set, and is left alone.
+ */
+function storeRepairName(end: number, pageBytes: number): void {
+  const names = S.list();
+  for (let k = 0; k < names.length; k++) {
+    const data = S.read(names[k]);
+    if (data === undefined) continue;
+    const h = end - pageBytes - FILE_HEADER_BYTES - data.length;
+    const head = F.read(FILE_HEADER_BYTES, h);
+    if (head === undefined || (head[0] | (head[1] << 8) | (head[2] << 16) | (head[3] << 24)) !== data.length) continue;
+    const name = new Uint8Array(FILE_HEADER_BYTES - 4);
+    let torn = true;
+    for (let i = 0; i < name.length; i++) {
+      name[i] = i < FILE.store.length ? FILE.store.charCodeAt(i) : 0;
+      torn = torn && (head[4 + i] & name[i]) === name[i];
+    }
+    if (!torn) continue;
+    F.write(name, h + 4);
+    return;
+  }
+}
+
 /** The largest page-aligned part of [addr, addr + bytes) that Flash.getFree() still reports free, as [address, pages]. */
 function freeOutside(addr: number, bytes: number, pageBytes: number): number[] {
   const free = F.getFree();
@@ -86,6 +114,10 @@ export function storeOpen(end?: number, outAddr?: number, outBytes?: number): vo
   outBytes = outBytes === undefined ? BUFFER_AREA_BYTES : outBytes;
   const pb = F.getPage(end - 1)!.length;
   let h = storeHeader();
+  if (h < 0) {
+    storeRepairName(end, pb);
+    h = storeHeader();
+  }
   if (h < 0) {
     storeCreate(end, pb);
     h = storeHeader();
