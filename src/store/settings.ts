@@ -11,6 +11,10 @@
  * Records: `length(1) type(1) id(1) body crc16(2)`, word-aligned (pages.ts).
  *   counter: a(u32) b(u32)
  *   value:   version(u32) part(1) parts(1) bytes…   (a value of several records)
+ *
+ * Every site configuration written takes a version above all seen, a copy
+ * made to retire a page too, so versions follow the order of writing: read
+ * page by page in sequence, the last version found whole is the one in force.
  */
 import { type Area, type PageInfo, KIND_SETTINGS, PAGE_HEAD, pageOpen, pageScan, pageRetire, pageAppend, pageText } from "./pages";
 import { ID, SITE_MAX_BYTES } from "./storage-layout";
@@ -86,7 +90,7 @@ function take(t: string, o: number, page: number): void {
     const part = t.charCodeAt(o + 7);
     const parts = t.charCodeAt(o + 8);
     if (parts > MAX_PARTS || part >= parts) return;
-    // A later copy of the version in force (made when its page was retired) is where it is now.
+    // A later copy of the version in force (a change written again on a new page) is where it is now.
     if (version === siteVersion) siteAt[part] = (page << 16) | (o + PAGE_HEAD);
     if (version < candVersion) return;
     if (version > candVersion) {
@@ -146,7 +150,8 @@ function collect(): void {
   for (let id = 0; id < IDS; id++) if (stored[id] && where[id] === old && !appendCounter(id, valA[id], valB[id])) full();
   let onOld = false;
   for (let k = 0; k < siteParts; k++) onOld = onOld || siteAt[k] >> 16 === old;
-  if (onOld && !appendSite(siteText()!, siteVersion)) full();
+  // A new version: one written after a newer, incomplete one must still be found as the newest whole one.
+  if (onOld && !appendSite(siteText()!, nextSiteVersion())) full();
   pageRetire(area, old);
   live.shift();
   liveSeq.shift();
@@ -177,6 +182,11 @@ function appendCounter(id: number, a: number, b: number): boolean {
   if (!append(13)) return false;
   where[id] = live[live.length - 1];
   return true;
+}
+
+/** Above any version seen, even one a power cut left incomplete: its parts must not mix with a new one's. */
+function nextSiteVersion(): number {
+  return Math.max(siteVersion, candVersion) + 1;
 }
 
 /** Appends all parts of a site configuration; false when the page filled before the last. */
@@ -264,9 +274,8 @@ export function siteText(): string | undefined {
 export function siteStore(text: string): void {
   if (!area.pages) throw new Error("the flash store is not open");
   if (text.length > SITE_MAX_BYTES) throw new Error("site configuration of " + text.length + " bytes: at most " + SITE_MAX_BYTES);
-  // Above any version seen, even one a power cut left incomplete: its parts must not mix with these.
-  const version = Math.max(siteVersion, candVersion) + 1;
-  for (let tries = 0; !appendSite(text, version); tries++) {
+  // Asked again after each new page: retiring a page may have copied the one in force forward as a new version.
+  for (let tries = 0; !appendSite(text, nextSiteVersion()); tries++) {
     if (tries > area.pages) full();
     advance();
   }
