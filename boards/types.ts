@@ -66,6 +66,14 @@ export interface BoardHw {
   readonly nativeCrypto: boolean;
 }
 
+/**
+ * The fields of `hw` the firmware reads, and all of it that goes into the
+ * bundle: the build passes id, wifi, appSlots and nativeCrypto as constants
+ * of their own (virtual:board), and nothing in the firmware reads the rest.
+ */
+export const FIRMWARE_HW_KEYS = ["ports", "modem", "supply", "vref"] as const;
+export type FirmwareHw = Pick<BoardHw, (typeof FIRMWARE_HW_KEYS)[number]>;
+
 /** A run of flash addresses. */
 export interface FlashArea {
   readonly addr: number;

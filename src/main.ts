@@ -5,7 +5,7 @@
  * sender packs frames and hands them to the links; downlinks come back
  * through uplink/downlink.ts.
  */
-import hw, { BULK_ACKS, MIGRATES } from "virtual:board";
+import hw, { BOARD_ID, BULK_ACKS, MIGRATES, STORAGE_END, BUFFER_AREA_ADDR, BUFFER_AREA_BYTES, APP_SLOTS } from "virtual:board";
 import { VERSION } from "virtual:build";
 import { log, why, ERROR, WARN, INFO } from "./runtime/log";
 import { every, start, reschedule } from "./runtime/scheduler";
@@ -19,6 +19,7 @@ import { SAMPLE_MAX_MS } from "./drivers/driver";
 import { queueInit, queueCycle, queueEvent, pending, MAX_COLS } from "./buffer/queue";
 import { migrate } from "./buffer/migrate";
 import { storeOpen, bufferFresh, areaLosses } from "./store/store";
+import { SLOT_BYTES } from "./store/storage-layout";
 import { seqInit } from "./uplink/seq";
 import { startSender, sendNext, framesSent, onAck } from "./uplink/sender";
 import { countBoot, requestReport } from "./uplink/report";
@@ -144,7 +145,7 @@ function startSending(): void {
 
 /** Opens the flash store, moves a gateway of the old layout into it, and reads the buffer back. */
 function openStore(): void {
-  storeOpen();
+  storeOpen(STORAGE_END, BUFFER_AREA_ADDR, BUFFER_AREA_BYTES, APP_SLOTS > 1 ? SLOT_BYTES : 0);
   if (MIGRATES)
     try {
       const moved = migrate();
@@ -152,13 +153,13 @@ function openStore(): void {
     } catch (e) {
       log(ERROR, "Moving to the flash store failed: " + why(e) + ". The old files stay; it starts again at the next boot");
     }
-  if (bufferFresh && areaLosses() > 0) log(WARN, "The buffer's flash area was taken by a firmware update: readings kept there are lost; the buffer starts afresh");
+  if (bufferFresh && areaLosses() > 0) log(WARN, "A firmware update took the buffer's flash area: the readings kept there are lost; the buffer starts afresh");
   const waiting = queueInit(bufferFresh);
   if (waiting > 0) log(INFO, "Readings kept from before the restart: " + waiting);
 }
 
 function main(): void {
-  log(INFO, "feldgate " + VERSION + " starting on " + hw.id + " (Espruino " + process.env.VERSION + ")");
+  log(INFO, "feldgate " + VERSION + " starting on " + BOARD_ID + " (Espruino " + process.env.VERSION + ")");
   try {
     openStore();
   } catch (e) {

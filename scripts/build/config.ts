@@ -8,6 +8,7 @@ import type { OutputOptions, Plugin, RollupOptions } from "rollup";
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
 import { boards, type Board } from "../../boards/index";
+import { FIRMWARE_HW_KEYS } from "../../boards/types";
 import { checkBundle, formatViolation } from "./gate";
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
@@ -16,13 +17,15 @@ const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"))
 /** virtual:board and virtual:build: what one board's firmware knows about its hardware and build. */
 export function virtualModules(board: Board | null): Plugin {
   const mods: Record<string, string> = {
-    "virtual:build": `export var VERSION = ${JSON.stringify(pkg.version)};`,
+    // The version as text, and as the health report sends it: major·10000 + minor·100 + patch.
+    "virtual:build": `export var VERSION = ${JSON.stringify(pkg.version)};\nexport var VERSION_CODE = ${pkg.version.split(".").reduce((n, x, i) => n + +x * [10000, 100, 1][i], 0)};`,
   };
   if (board) {
     const hw = board.hw;
     // Constants as separate exports, so rollup drops code for what the board lacks.
     mods["virtual:board"] = [
-      `export default ${JSON.stringify(hw)};`,
+      // Only the fields the firmware reads: an object's properties cost bytes whether read or not.
+      `export default ${JSON.stringify(Object.fromEntries(FIRMWARE_HW_KEYS.filter((k) => hw[k] !== undefined).map((k) => [k, hw[k]])))};`,
       `export var BOARD_ID = ${JSON.stringify(hw.id)};`,
       `export var HAS_WIFI = ${hw.wifi};`,
       `export var MODEM = ${JSON.stringify(hw.modem ? hw.modem.kind : "")};`,
@@ -110,12 +113,23 @@ const inlineOptions = {
   format: { ascii_only: true, comments: false },
 };
 
+/**
+ * Properties of the firmware's own objects that never leave the bundle: the
+ * store's areas and the buffer's chains, the LoRaWAN link's state, the
+ * scheduler's jobs, sensors and their contexts, alarms, links and the AT
+ * port. The build shortens these names as it
+ * does variables' (a property name costs its bytes at every use). A name
+ * here must not be read from JSON (site, identity, board), from the
+ * interpreter's own objects, or across a probe to the tests.
+ */
+export const INTERNAL_PROPS = /^(pages|first|area|pageBytes|fileOffset|next|base|off|last|dr|sending|joins|failures|resets|period|due|measure|sample|channels|maxPayload|waitFor|ready|phase|update|field|cmd|busy)$/;
+
 const terserOptions = {
   ecma: 5 as const,
   // The interpreter hoists neither functions nor var: declarations go to the top of each function,
   // and no function with variables is inlined (terser would put its var after the return).
   compress: { passes: 3, toplevel: true, pure_getters: true, unsafe_math: false, hoist_funs: true, hoist_vars: true, inline: 2 },
-  mangle: { toplevel: true },
+  mangle: { toplevel: true, properties: { regex: INTERNAL_PROPS, builtins: true } },
   format: { ascii_only: true, comments: false },
 };
 

@@ -12,8 +12,8 @@ import { counterRead, counterWrite } from "../store/settings";
 import { queueInit, queueCycle, queueEvent, queueSkipTo } from "./queue";
 import { T_LAYOUT, T_CYCLE, T_EVENT, RECORD_HEAD, readIn, readByte, readU32, readVarint, readFrom, unzigzag } from "./format";
 import { recordCrcOk } from "../store/record";
+import { S } from "../store/builtin";
 
-const S = require("Storage");
 const OLD_FILES = /^fg\.[tqe]\./;
 const OLD_PREFIXES = ["fg.t", "fg.q", "fg.e"];
 

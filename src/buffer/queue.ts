@@ -18,13 +18,13 @@
 import { ID } from "../store/storage-layout";
 import { counterGet, counterWrite } from "../store/settings";
 import { readingsArea, eventsArea } from "../store/store";
-import { type Area, type PageInfo, KIND_READINGS, KIND_EVENTS, PAGE_HEAD, pageHead, pageScan, pageOpen, pageAppend, pageText } from "../store/pages";
+import { type Area, KIND_READINGS, KIND_EVENTS, PAGE_HEAD, pagesOf, ringSeqs, pageScan, pageWritable, pageOpen, pageAppend, pageText } from "../store/pages";
 import { REC_READING, REC_EVENT, type RecordView } from "../frame/view";
+import { MAX_RECORD } from "../store/record";
 import {
   T_LAYOUT,
   T_CYCLE,
   T_EVENT,
-  recordBytes,
   recordsBegin,
   recordsLength,
   putByte,
@@ -73,7 +73,6 @@ function chain(area: Area, kind: number): Chain {
 
 const readings = chain(readingsArea, KIND_READINGS);
 const events = chain(eventsArea, KIND_EVENTS);
-const info: PageInfo = { kind: 0, seq: 0, end: 0, writable: false };
 /** Layout of the newest readings page: channel << 8 | quantity, per column; and whether that page holds it. */
 let layout: number[] = [];
 let layoutInPage = false;
@@ -94,42 +93,39 @@ let sentCycle = 0;
 let sentWindow = 0;
 let sentInWindow = 0;
 let sentEvents = 0;
-let dropped = 0;
+/** Readings dropped because the buffer was full, in all. */
+export let dropped = 0;
 
 /** The records of page p (after its header), as a view of flash. */
 function body(c: Chain, p: number): string {
   return pageText(c.area, p, PAGE_HEAD, c.area.pageBytes - PAGE_HEAD);
 }
 
-/** Reads a layout record's columns, the read position after its ordinal and time. */
-function readLayout(): number[] {
-  const n = readByte();
-  const cols: number[] = [];
-  for (let k = 0; k < n; k++) cols.push((readByte() << 8) | readByte());
-  return cols;
-}
-
 /**
- * Walks page p of the readings, calling fn(ordinal, time) for each
- * cycle with the read position at its values; fn returns false to stop.
- * Layout records set `walkLayout`.
+ * Walks page p of the readings, calling fn(ordinal, time) for each cycle
+ * with the read position at its values; fn returns false to stop. Layout
+ * records set `walkLayout`. No closure is made per walk.
  */
 let walkLayout: number[] = [];
-function walkCycles(p: number, fn: (ordinal: number, t: number) => boolean): number {
-  let ord = 0;
-  let t = 0;
-  return walk(body(readings, p), function (o, type) {
-    if (type === T_LAYOUT) {
-      ord = ordinalAt(o);
-      t = readU32();
-      walkLayout = readLayout();
-      return true;
-    }
-    if (type !== T_CYCLE) return true;
+let walkOrd = 0;
+let walkTime = 0;
+let walkFn: (ordinal: number, t: number) => boolean | void;
+function walkCycles(p: number, fn: (ordinal: number, t: number) => boolean | void): void {
+  walkOrd = walkTime = 0;
+  walkFn = fn;
+  walk(body(readings, p), cycleRecord);
+}
+function cycleRecord(o: number, type: number): boolean | void {
+  if (type === T_LAYOUT) {
+    walkOrd = ordinalAt(o);
+    walkTime = readU32();
+    walkLayout = [];
+    for (let k = readByte(); k > 0; k--) walkLayout.push((readByte() << 8) | readByte());
+  } else if (type === T_CYCLE) {
     readFrom(o + 2);
-    t += unzigzag(readVarint());
-    return fn(ord++, t);
-  });
+    walkTime += unzigzag(readVarint());
+    return walkFn(walkOrd++, walkTime);
+  }
 }
 
 // ------------------------------------------------------------------ start-up
@@ -140,55 +136,34 @@ function walkCycles(p: number, fn: (ordinal: number, t: number) => boolean): num
  * Pages before a gap are old copies a power cut left; they are free.
  */
 function scanChain(c: Chain): void {
-  const idx: number[] = [];
-  const seqs: number[] = [];
-  for (let i = 0; i < c.area.pages; i++) {
-    if (pageHead(c.area, i, info).kind !== c.kind || info.seq < c.base) continue;
-    let k = idx.length;
-    while (k > 0 && seqs[k - 1] > info.seq) k--;
-    idx.splice(k, 0, i);
-    seqs.splice(k, 0, info.seq);
-  }
-  let from = idx.length - 1;
-  while (from > 0 && seqs[from - 1] === seqs[from] - 1 && (idx[from - 1] + 1) % c.area.pages === idx[from]) from--;
+  const a = c.area;
+  const idx = pagesOf(a, c.kind, c.base);
+  const seqs = ringSeqs;
+  const n = idx.length;
+  let from = n - 1;
+  while (from > 0 && seqs[from - 1] === seqs[from] - 1 && (idx[from - 1] + 1) % a.pages === idx[from]) from--;
   c.pages = idx.slice(Math.max(from, 0));
   c.first = [];
-  c.last = idx.length ? idx[idx.length - 1] : c.area.pages - 1;
-  c.seq = idx.length ? seqs[seqs.length - 1] : c.base;
-  c.off = c.area.pageBytes;
-  for (let k = 0; k < c.pages.length; k++) {
-    // Every page begins with a record that carries an ordinal: a layout, or an event.
-    let f = -1;
-    walk(pageText(c.area, c.pages[k], PAGE_HEAD, 240), function (o) {
-      f = ordinalAt(o);
-      return false;
-    });
-    c.first.push(f);
+  c.last = n ? idx[n - 1] : a.pages - 1;
+  c.seq = n ? seqs[n - 1] : c.base;
+  c.off = a.pageBytes;
+  // Every page begins with a record that carries an ordinal: a layout, or an event.
+  for (let k = 0; k < c.pages.length; k++) c.first.push(walk(pageText(a, c.pages[k], PAGE_HEAD, MAX_RECORD)) ? ordinalAt(0) : -1);
+  if (n) {
+    const end = pageScan(a, idx[n - 1]);
+    if (pageWritable) c.off = end;
   }
-  if (c.pages.length && pageScan(c.area, c.pages[c.pages.length - 1], info).writable) c.off = info.end;
 }
 
-/** The ordinal after the newest record of a chain, and for readings its layout and time. */
-function scanNewest(c: Chain): void {
-  c.next = 0;
-  for (let k = c.pages.length - 1; k >= 0 && !c.next; k--) {
-    if (c === readings) {
-      walkLayout = [];
-      walkCycles(c.pages[k], function (ord, t) {
-        c.next = ord + 1;
-        lastTime = t;
-        return true;
-      });
-      if (k === c.pages.length - 1) {
-        layout = walkLayout;
-        layoutInPage = walkLayout.length > 0;
-      }
-    } else
-      walk(body(c, c.pages[k]), function (o, type) {
-        if (type === T_EVENT) c.next = ordinalAt(o) + 1;
-        return true;
-      });
-  }
+/** Newest cycle found by scanNewest. */
+function newestCycle(ord: number, t: number): void {
+  readings.next = ord + 1;
+  lastTime = t;
+}
+
+/** Newest event found by scanNewest. */
+function newestEvent(o: number, type: number): void {
+  if (type === T_EVENT) events.next = ordinalAt(o) + 1;
 }
 
 /**
@@ -202,8 +177,8 @@ export function queueInit(fresh?: boolean): number {
   layout = [];
   layoutInPage = false;
   const b = counterGet(ID.base);
-  readings.base = b ? b[0] : 0;
-  events.base = b ? b[1] : 0;
+  readings.base = b[0];
+  events.base = b[1];
   scanChain(events);
   scanChain(readings);
   if (fresh) {
@@ -213,18 +188,23 @@ export function queueInit(fresh?: boolean): number {
     scanChain(events);
     scanChain(readings);
   }
-  scanNewest(events);
-  scanNewest(readings);
+  // The ordinal after the newest record of each chain, and the readings' layout and time.
+  events.next = readings.next = 0;
+  for (let k = events.pages.length - 1; k >= 0 && !events.next; k--) walk(body(events, events.pages[k]), newestEvent);
+  for (let k = readings.pages.length - 1; k >= 0 && !readings.next; k--) {
+    walkLayout = [];
+    walkCycles(readings.pages[k], newestCycle);
+    if (k === readings.pages.length - 1) {
+      layout = walkLayout;
+      layoutInPage = walkLayout.length > 0;
+    }
+  }
   const a = counterGet(ID.readingsDelivered);
-  if (a) {
-    deliveredCycle = a[0];
-    deliveredWindow = a[1] >>> 16;
-    deliveredInWindow = a[1] & 0xffff;
-  } else deliveredCycle = deliveredWindow = deliveredInWindow = 0;
-  const e = counterGet(ID.eventsDelivered);
-  deliveredEvents = e ? e[0] : 0;
-  const d = counterGet(ID.readingsDropped);
-  dropped = d ? d[0] : 0;
+  deliveredCycle = a[0];
+  deliveredWindow = a[1] >>> 16;
+  deliveredInWindow = a[1] & 0xffff;
+  deliveredEvents = counterGet(ID.eventsDelivered)[0];
+  dropped = counterGet(ID.readingsDropped)[0];
   // Ordinals continue past everything delivered, even when its pages are gone.
   if (readings.next < deliveredCycle) readings.next = deliveredCycle;
   if (events.next < deliveredEvents) events.next = deliveredEvents;
@@ -248,9 +228,8 @@ function openPage(c: Chain): boolean {
       dropOldestReadings();
     }
     c.last = at;
-    c.seq++;
     // A page that does not take its header is worn: the next one is tried.
-    if (!pageOpen(c.area, at, c.kind, c.seq)) continue;
+    if (!pageOpen(c.area, at, c.kind, ++c.seq)) continue;
     c.pages.push(at);
     c.first.push(-1);
     c.off = PAGE_HEAD;
@@ -259,16 +238,20 @@ function openPage(c: Chain): boolean {
   return false;
 }
 
+/** Readings of the oldest page that are lost, counted by dropOldestReadings. */
+let lost = 0;
+let lostBefore = 0;
+function countLost(ord: number): void {
+  if (ord >= deliveredCycle && ord < lostBefore) lost += deliveredCycle === ord ? walkLayout.length - deliveredInWindow : walkLayout.length;
+}
+
 function dropOldestReadings(): void {
-  const nextFirst = readings.first.length > 1 && readings.first[1] >= 0 ? readings.first[1] : readings.next;
-  let lost = 0;
-  walkCycles(readings.pages[0], function (ord) {
-    if (ord >= deliveredCycle && ord < nextFirst) lost += deliveredCycle === ord ? walkLayout.length - deliveredInWindow : walkLayout.length;
-    return true;
-  });
+  lostBefore = readings.first.length > 1 && readings.first[1] >= 0 ? readings.first[1] : readings.next;
+  lost = 0;
+  walkCycles(readings.pages[0], countLost);
   // The position moves past the page before the page is opened again: a cut in between loses nothing more.
-  if (deliveredCycle < nextFirst) {
-    deliveredCycle = nextFirst;
+  if (deliveredCycle < lostBefore) {
+    deliveredCycle = lostBefore;
     deliveredWindow = 0;
     deliveredInWindow = 0;
     counterWrite(ID.readingsDelivered, deliveredCycle, 0);
@@ -276,42 +259,50 @@ function dropOldestReadings(): void {
   if (sentCycle < deliveredCycle) queueRewind();
   dropped += lost;
   counterWrite(ID.readingsDropped, dropped);
-  readings.pages.shift();
-  readings.first.shift();
+  dropPage(readings);
 }
 
-/** Appends the records written since recordsBegin() to the newest page of a chain. */
-function append(c: Chain, ordinal: number): boolean {
-  const at = pageAppend(c.area, c.pages[c.pages.length - 1], c.off, recordBytes, 0, recordsLength());
-  // A write that did not read back ends the page (invariant 2): the caller opens the next.
-  if (at < 0) {
-    c.off = c.area.pageBytes;
-    return false;
+/**
+ * Appends the records built since recordsBegin() to the newest page of a
+ * chain, opening the next page when it is full: `t` set, they are one
+ * cycle's, built again to begin with its layout, as a new page must.
+ */
+function append(c: Chain, ordinal: number, t?: number, n?: number, val?: Int32Array | number[], q?: Uint8Array | number[]): boolean {
+  for (let tries = 0; tries < 3; tries++) {
+    if (tries) {
+      if (!openPage(c)) return false;
+      if (t !== undefined) cycleRecords(true, ordinal, t, n!, val!, q!);
+    }
+    const k = c.pages.length - 1;
+    // A write that did not read back ends the page (invariant 2): the next one is opened.
+    const at = k < 0 ? -1 : pageAppend(c.area, c.pages[k], c.off, recordsLength());
+    if (at >= 0) {
+      c.off = at;
+      if (c.first[k] < 0) c.first[k] = ordinal;
+      return true;
+    }
+    if (k >= 0 && c.off + recordsLength() <= c.area.pageBytes) c.off = c.area.pageBytes;
   }
-  c.off = at;
-  if (c.first[c.first.length - 1] < 0) c.first[c.first.length - 1] = ordinal;
-  return true;
+  return false;
 }
 
-function fits(c: Chain): boolean {
-  return c.pages.length > 0 && c.off + recordsLength() <= c.area.pageBytes;
-}
-
-function putLayout(ordinal: number, t: number): void {
-  const at = recordOpen(T_LAYOUT);
-  putU32(ordinal);
-  putU32(t);
-  putByte(layout.length);
-  for (let i = 0; i < layout.length; i++) {
-    putByte(layout[i] >> 8);
-    putByte(layout[i]);
+/** Builds a cycle's records: a layout first when it changed or the page is new (it carries the ordinal and time). */
+function cycleRecords(withLayout: boolean, ordinal: number, t: number, n: number, val: Int32Array | number[], q: Uint8Array | number[]): void {
+  recordsBegin();
+  let at: number;
+  if (withLayout) {
+    at = recordOpen(T_LAYOUT);
+    putU32(ordinal);
+    putU32(t);
+    putByte(layout.length);
+    for (let i = 0; i < layout.length; i++) {
+      putByte(layout[i] >> 8);
+      putByte(layout[i]);
+    }
+    recordClose(at);
   }
-  recordClose(at);
-}
-
-function putCycle(dt: number, n: number, val: Int32Array | number[], q: Uint8Array | number[]): void {
-  const at = recordOpen(T_CYCLE);
-  putVarint(zigzag(dt));
+  at = recordOpen(T_CYCLE);
+  putVarint(zigzag(withLayout ? 0 : t - lastTime));
   for (let i = 0; i < n; i++) {
     // zigzag(value) · 2 + (quality not ok); a failed reading adds its quality.
     putVarint(zigzag(q[i] >= 2 ? 0 : val[i]) * 2 + (q[i] ? 1 : 0));
@@ -319,32 +310,17 @@ function putCycle(dt: number, n: number, val: Int32Array | number[], q: Uint8Arr
   }
   recordClose(at);
 }
-
-/** Builds a cycle's records: a layout first when it changed or the page is new (it carries the ordinal and time). */
-function cycleRecords(withLayout: boolean, ordinal: number, t: number, n: number, val: Int32Array | number[], q: Uint8Array | number[]): void {
-  recordsBegin();
-  if (withLayout) putLayout(ordinal, t);
-  putCycle(withLayout ? 0 : t - lastTime, n, val, q);
-}
-
 /** Stores one cycle's readings. Returns false when they could not be kept (and counts them dropped). */
 export function queueCycle(t: number, n: number, chq: number[], val: Int32Array | number[], q: Uint8Array | number[]): boolean {
   if (!readings.area.pages) return false;
   if (n > MAX_COLS) n = MAX_COLS;
   t = Math.floor(t);
-  let same = layout.length === n;
-  for (let i = 0; same && i < n; i++) same = layout[i] === chq[i];
+  const same = layout.length === n && sameCols(layout, chq, n);
   const ordinal = readings.next;
   if (!same) layout = chq.slice(0, n);
   cycleRecords(!same || !layoutInPage, ordinal, t, n, val, q);
-  let ok = fits(readings) && append(readings, ordinal);
-  for (let tries = 0; !ok && tries < 2; tries++) {
-    // A new page begins with the layout, so its cycles can be read on their own.
-    if (!openPage(readings)) break;
-    cycleRecords(true, ordinal, t, n, val, q);
-    ok = append(readings, ordinal);
-  }
-  if (!ok) {
+  // A new page begins with the layout, so its cycles can be read on their own.
+  if (!append(readings, ordinal, t, n, val, q)) {
     dropped += n;
     counterWrite(ID.readingsDropped, dropped);
     return false;
@@ -381,12 +357,7 @@ export function queueEvent(t: number, ch: number, code: number, active: number, 
   putByte(active);
   putVarint(zigzag(value));
   recordClose(at);
-  let ok = fits(events) && append(events, events.next);
-  for (let tries = 0; !ok && tries < 2; tries++) {
-    if (!openPage(events)) break;
-    ok = append(events, events.next);
-  }
-  if (!ok) return false;
+  if (!append(events, events.next)) return false;
   events.next++;
   return true;
 }
@@ -413,8 +384,8 @@ let viewEvents = 0;
 let viewWindow = 0;
 let viewCols = 1;
 
-function sameLayout(a: number[], b: ArrayLike<number>, n: number): boolean {
-  if (a.length !== n) return false;
+/** Whether the first n columns of two layouts are the same. */
+function sameCols(a: ArrayLike<number>, b: ArrayLike<number>, n: number): boolean {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }
@@ -425,57 +396,59 @@ function pageIndexFor(c: Chain, ordinal: number): number {
   return idx;
 }
 
-/** Loads cycles from.. into the window; returns how many (stops at a change of layout). */
-function loadWindow(from: number, max: number): number {
-  let got = 0;
-  windowCols = 0;
-  for (let pi = pageIndexFor(readings, from); pi >= 0 && pi < readings.pages.length && got < max; pi++) {
-    let stop = false;
-    walkCycles(readings.pages[pi], function (ord, t) {
-      if (ord < from + got) return true;
-      if (ord !== from + got || got >= max) return false;
-      if (got === 0) windowLayout = walkLayout;
-      else if (!sameLayout(walkLayout, windowLayout, walkLayout.length)) {
-        stop = true;
-        return false;
-      }
-      windowTimes[got] = t;
-      const n = walkLayout.length;
-      windowCols = n;
-      for (let k = 0; k < n; k++) {
-        const x = readVarint();
-        const bad = x % 2;
-        windowValues[got * MAX_COLS + k] = unzigzag(Math.floor(x / 2));
-        windowQuality[got * MAX_COLS + k] = bad ? readByte() : 0;
-      }
-      got++;
-      return true;
-    });
-    if (stop) break;
+/** loadWindow's walk: the first cycle wanted, how many at most, how many so far, and whether a change of layout ended it. */
+let winFrom = 0;
+let winMax = 0;
+let winGot = 0;
+let winStop = false;
+
+function windowCycle(ord: number, t: number): boolean | void {
+  const got = winGot;
+  if (ord < winFrom + got) return;
+  if (ord !== winFrom + got || got >= winMax) return false;
+  const n = walkLayout.length;
+  if (got === 0) windowLayout = walkLayout;
+  else if (!sameCols(walkLayout, windowLayout, n)) {
+    winStop = true;
+    return false;
   }
-  return got;
+  windowTimes[got] = t;
+  windowCols = n;
+  for (let k = 0; k < n; k++) {
+    const x = readVarint();
+    windowValues[got * MAX_COLS + k] = unzigzag(Math.floor(x / 2));
+    windowQuality[got * MAX_COLS + k] = x % 2 ? readByte() : 0;
+  }
+  winGot++;
 }
 
-/** Events not yet sent, oldest first, into the view. */
-function loadEvents(max: number): number {
-  let n = 0;
-  for (let pi = Math.max(0, pageIndexFor(events, sentEvents)); pi < events.pages.length && n < max; pi++) {
-    walk(body(events, events.pages[pi]), function (o, type) {
-      if (type !== T_EVENT) return true;
-      const ord = ordinalAt(o);
-      if (ord < sentEvents + n) return true;
-      if (ord !== sentEvents + n || n >= max) return false;
-      view.t[n] = readU32();
-      view.ch[n] = readByte();
-      view.code[n] = readByte();
-      view.q[n] = readByte();
-      view.value[n] = unzigzag(readVarint());
-      view.kind[n] = REC_EVENT;
-      n++;
-      return true;
-    });
-  }
-  return n;
+/** Loads cycles from.. into the window; returns how many (stops at a change of layout). */
+function loadWindow(from: number, max: number): number {
+  winFrom = from;
+  winMax = max;
+  winGot = 0;
+  winStop = false;
+  windowCols = 0;
+  for (let pi = pageIndexFor(readings, from); !winStop && pi >= 0 && pi < readings.pages.length && winGot < max; pi++) walkCycles(readings.pages[pi], windowCycle);
+  return winGot;
+}
+
+/** Events put into the view so far. */
+let viewN = 0;
+
+function viewEvent(o: number, type: number): boolean | void {
+  if (type !== T_EVENT) return;
+  const n = viewN;
+  const ord = ordinalAt(o);
+  if (ord < sentEvents + n) return;
+  if (ord !== sentEvents + n || n >= VIEW) return false;
+  view.t[n] = readU32();
+  view.ch[n] = readByte();
+  view.code[n] = readByte();
+  view.q[n] = readByte();
+  view.value[n] = unzigzag(readVarint());
+  view.kind[n] = REC_EVENT;
+  viewN++;
 }
 
 /**
@@ -485,7 +458,10 @@ function loadEvents(max: number): number {
  * until the next call; nothing moves until queueSent() and queueDelivered().
  */
 export function queueView(): RecordView {
-  const ne = loadEvents(VIEW);
+  // Events not yet sent, oldest first.
+  viewN = 0;
+  for (let pi = Math.max(0, pageIndexFor(events, sentEvents)); pi < events.pages.length && viewN < VIEW; pi++) walk(body(events, events.pages[pi]), viewEvent);
+  const ne = viewN;
   let k = sentWindow;
   let n = ne;
   let cols = 1;
@@ -581,14 +557,18 @@ export function queueDelivered(to: number[]): void {
  * The page being written stays in use until it is full.
  */
 function release(): void {
-  while (readings.pages.length > 1 && readings.first[1] >= 0 && readings.first[1] <= deliveredCycle) {
-    readings.pages.shift();
-    readings.first.shift();
-  }
-  while (events.pages.length > 1 && events.first[1] >= 0 && events.first[1] <= deliveredEvents) {
-    events.pages.shift();
-    events.first.shift();
-  }
+  releaseChain(readings, deliveredCycle);
+  releaseChain(events, deliveredEvents);
+}
+
+function releaseChain(c: Chain, upTo: number): void {
+  while (c.pages.length > 1 && c.first[1] >= 0 && c.first[1] <= upTo) dropPage(c);
+}
+
+/** The chain's oldest page is no longer in use. */
+function dropPage(c: Chain): void {
+  c.pages.shift();
+  c.first.shift();
 }
 
 /** Readings not yet delivered (events not counted). */

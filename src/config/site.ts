@@ -5,10 +5,11 @@
  * refused with a message that names the field, and the gateway then runs
  * with no sensors rather than with a guess.
  */
-import type { BoardHw, SensorPort } from "../../boards/types";
-import { FILE } from "../store/storage-layout";
+import type { FirmwareHw, SensorPort } from "../../boards/types";
+import { FILE_SITE } from "../store/storage-layout";
 import { siteText, siteStore } from "../store/settings";
 import { BULK_ACKS } from "virtual:board";
+import { S } from "../store/builtin";
 
 export interface SensorConf {
   readonly kind: string;
@@ -24,7 +25,7 @@ export interface Site {
   /** Links to use: "lorawan", "wifi" or "both" (the default), and which to prefer. */
   readonly link?: string;
   readonly prefer?: string;
-  /** Hold LoRaWAN to The Things Network's fair use: 30 s of uplink airtime a day. */
+  /** Hold LoRaWAN to The Things Network's fair use: 30 s of uplink airtime a day (when true, and only then). */
   readonly fairUse?: boolean;
   /** LoRaWAN delivery: "each" frame confirmed (the default), or routine frames unconfirmed and acknowledged in "bulk" by the platform. */
   readonly acks?: string;
@@ -41,7 +42,7 @@ export interface SiteResult {
 
 export const DEFAULT_SITE: Site = { name: "unconfigured", interval: 900, sensors: [] };
 
-export function portById(hw: BoardHw, id: number): SensorPort | undefined {
+export function portById(hw: FirmwareHw, id: number): SensorPort | undefined {
   for (let i = 0; i < hw.ports.length; i++) if (hw.ports[i].id === id) return hw.ports[i];
   return undefined;
 }
@@ -51,7 +52,7 @@ function isInt(v: any, lo: number, hi: number): boolean {
 }
 
 /** Checks a parsed configuration. Returns the first problem as "field: what is wrong", or "". */
-export function checkSite(raw: any, hw: BoardHw): string {
+export function checkSite(raw: any, hw: FirmwareHw): string {
   if (!raw || typeof raw !== "object") return "site: not a JSON object";
   if (raw.v !== 1) return "site.v: format version must be 1";
   if (typeof raw.name !== "string" || !raw.name.length || raw.name.length > 40) return "site.name: 1 to 40 characters";
@@ -72,18 +73,18 @@ export function checkSite(raw: any, hw: BoardHw): string {
   return "";
 }
 
-export function loadSite(hw: BoardHw): SiteResult {
+export function loadSite(hw: FirmwareHw): SiteResult {
   let raw: any;
+  let error = "";
   try {
     const stored = siteText();
-    raw = stored === undefined ? require("Storage").readJSON(FILE.site, false) : JSON.parse(stored);
+    raw = stored === undefined ? S.readJSON(FILE_SITE, false) : JSON.parse(stored);
   } catch (e) {
-    return { site: DEFAULT_SITE, error: "site: stored configuration is not valid JSON", defaults: false };
+    error = "site: stored configuration is not valid JSON";
   }
-  if (raw === undefined) return { site: DEFAULT_SITE, error: "", defaults: true };
-  const error = checkSite(raw, hw);
-  if (error) return { site: DEFAULT_SITE, error: error, defaults: false };
-  return { site: { name: raw.name, interval: raw.interval, sensors: raw.sensors, link: raw.link, prefer: raw.prefer, fairUse: raw.fairUse === true, acks: raw.acks }, error: "", defaults: false };
+  const none = !error && raw === undefined;
+  if (!error && !none) error = checkSite(raw, hw);
+  return { site: error || none ? DEFAULT_SITE : siteChanged(raw, raw.interval, raw.sensors), error: error, defaults: none };
 }
 
 /** The site as stored, with a new interval or sensor list and every other field kept. */

@@ -2,7 +2,8 @@
  * What every driver shares: option checks that name the field, pin claims,
  * a median filter, a stuck detector, hysteresis alarms and 4–20 mA inputs.
  */
-import type { BoardHw, SensorPort } from "../../boards/types";
+import type { FirmwareHw } from "../../boards/types";
+import { portById } from "../config/site";
 import { emitEvent } from "../readings/reading";
 
 /** Throws an error whose message names the configuration field. */
@@ -27,9 +28,8 @@ export function oneOf(o: any, key: string, field: string, allowed: string[], dfl
 const claimed: string[] = [];
 
 /** Takes a pin of a port for one sensor; refuses a port without it or a pin already taken. */
-export function claim(hw: BoardHw, portId: number, pin: "adc" | "gpio" | "gpio2" | "onewire" | "uart", field: string): string {
-  let port: SensorPort | undefined;
-  for (let i = 0; i < hw.ports.length; i++) if (hw.ports[i].id === portId) port = hw.ports[i];
+export function claim(hw: FirmwareHw, portId: number, pin: "adc" | "gpio" | "gpio2" | "onewire" | "uart", field: string): string {
+  const port = portById(hw, portId);
   if (!port) return bad(field, "this board has no port " + portId);
   const p = port[pin];
   if (!p) return bad(field, "port " + portId + " has no " + pin + " connection");
@@ -42,11 +42,6 @@ export function claim(hw: BoardHw, portId: number, pin: "adc" | "gpio" | "gpio2"
 /** All sensors were closed: every pin is free again. */
 export function releaseAll(): void {
   claimed.splice(0, claimed.length);
-}
-
-export function portOf(hw: BoardHw, portId: number): SensorPort {
-  for (let i = 0; i < hw.ports.length; i++) if (hw.ports[i].id === portId) return hw.ports[i];
-  throw new Error("no port " + portId);
 }
 
 /** Median of the first n values, sorted in place: no allocation. */
@@ -65,64 +60,55 @@ export function median(a: number[], n: number): number {
 
 /**
  * A live analog or echo signal always wanders by a step or more; one that
- * repeats the exact raw value `limit` times in a row is stuck.
+ * repeats the exact raw value `limit` times in a row is stuck. The detector
+ * answers, for each raw value, whether it makes the signal stuck. A closure,
+ * as drivers are (docs/architecture.md): fewer JsVars than a class instance.
  */
-export class StuckDetector {
-  private last = NaN;
-  private same = 0;
-  constructor(private readonly limit: number) {}
-  /** True when this raw value makes the signal stuck. */
-  update(raw: number): boolean {
-    if (raw === this.last) this.same++;
+export function stuckDetector(limit: number): (raw: number) => boolean {
+  let last = NaN;
+  let same = 0;
+  return function (raw) {
+    if (raw === last) same++;
     else {
-      this.same = 1;
-      this.last = raw;
+      same = 1;
+      last = raw;
     }
-    return this.limit > 0 && this.same >= this.limit;
-  }
+    return limit > 0 && same >= limit;
+  };
+}
+
+/** An alarm: whether it is raised, and how it moves. */
+export interface Alarm {
+  active: boolean;
+  /** Raised when the value passes `limit`, cleared only when it is back by `band`. */
+  update(v: number): void;
+  /** Raise or clear on a condition that is already debounced by the caller. */
+  set(on: boolean, v: number): void;
 }
 
 /**
  * An alarm with hysteresis: raised when the value passes `limit`, cleared
  * only when it is back by `band` — no flapping around the limit.
  */
-export class Alarm {
-  active = false;
-  constructor(
-    private readonly ch: number,
-    private readonly code: number,
-    private readonly limit: number,
-    private readonly band: number,
-    private readonly above: boolean,
-  ) {}
-  update(v: number): void {
-    const over = this.above ? v > this.limit : v < this.limit;
-    const back = this.above ? v <= this.limit - this.band : v >= this.limit + this.band;
-    if (!this.active && over) {
-      this.active = true;
-      emitEvent(this.ch, this.code, 1, v);
-    } else if (this.active && back) {
-      this.active = false;
-      emitEvent(this.ch, this.code, 0, v);
-    }
-  }
-  /** Raise or clear on a condition that is already debounced by the caller. */
-  set(on: boolean, v: number): void {
-    if (on !== this.active) {
-      this.active = on;
-      emitEvent(this.ch, this.code, on ? 1 : 0, v);
-    }
-  }
+export function alarm(ch: number, code: number, limit: number, band: number, above: boolean): Alarm {
+  const a: Alarm = {
+    active: false,
+    update: function (v) {
+      if (a.active ? (above ? v <= limit - band : v >= limit + band) : above ? v > limit : v < limit) a.set(!a.active, v);
+    },
+    set: function (on, v) {
+      if (on !== a.active) {
+        a.active = on;
+        emitEvent(ch, code, on ? 1 : 0, v);
+      }
+    },
+  };
+  return a;
 }
 
 /** NAMUR NE 43: below 3.6 mA the loop is open (sensor unplugged or broken wire), above 21 mA it is shorted. */
 export const MA_OPEN = 3.6;
 export const MA_SHORT = 21;
-
-/** Loop current in mA from an ADC reading across the port's shunt. */
-export function milliamps(hw: BoardHw, adcFraction: number, shuntOhms: number): number {
-  return ((adcFraction * hw.vref) / shuntOhms) * 1000;
-}
 
 /** Takes n ADC readings spaced `gapMs` apart, then calls done with their median. */
 export function sampleAdc(pin: string, n: number, gapMs: number, buf: number[], done: (median: number, last: number) => void): void {
@@ -138,14 +124,13 @@ export function sampleAdc(pin: string, n: number, gapMs: number, buf: number[], 
   one();
 }
 
-/** Raises EV_SENSOR_FAULT when a channel stops giving good readings, and clears it when they return. */
-export class QualityWatch {
-  private bad = false;
-  constructor(private readonly ch: number, private readonly code: number) {}
-  update(q: number): void {
-    if ((q !== 0) !== this.bad) {
-      this.bad = q !== 0;
-      emitEvent(this.ch, this.code, this.bad ? 1 : 0, q);
+/** Raises EV_SENSOR_FAULT when a channel stops giving good readings, and clears it when they return: call it with each reading's quality. */
+export function qualityWatch(ch: number, code: number): (q: number) => void {
+  let bad = false;
+  return function (q) {
+    if ((q !== 0) !== bad) {
+      bad = q !== 0;
+      emitEvent(ch, code, bad ? 1 : 0, q);
     }
-  }
+  };
 }

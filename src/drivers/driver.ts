@@ -4,13 +4,11 @@
  * each cycle, and closed. It emits its readings (src/readings/reading.ts) and
  * keeps its state private.
  */
-import type { BoardHw } from "../../boards/types";
+import type { FirmwareHw } from "../../boards/types";
 
 /** A sensor on the gateway, in the style of ECMA-419: made from options, sampled, closed. */
 export interface Sensor {
-  /** First channel; a sensor with several probes uses ch, ch + 1, … */
-  readonly ch: number;
-  /** Channels it uses. */
+  /** Channels it uses: from the context's ch on, ch + 1, … for a sensor with several probes. */
   readonly channels: number;
   /** Reads now and emits its readings within SAMPLE_MAX_MS. */
   sample(): void;
@@ -19,7 +17,7 @@ export interface Sensor {
 }
 
 export interface DriverContext {
-  readonly hw: BoardHw;
+  readonly hw: FirmwareHw;
   readonly ch: number;
   /** "site.sensors[2]": prefix for the field names in error messages. */
   readonly field: string;

@@ -2,14 +2,14 @@
  * The gateway's own readings on channel 0: supply voltage and the
  * temperature inside its box.
  */
-import type { BoardHw } from "../../boards/types";
+import type { FirmwareHw } from "../../boards/types";
 import { emit, Q_OK, Q_RANGE, Q_NO_ANSWER } from "../readings/reading";
 import { QTY_SUPPLY_MV, QTY_BOARD_TEMP_DC } from "../readings/quantities";
 
 /** Below this the divider reads nothing: it is not fitted, or the input is broken. */
 const SUPPLY_MIN_MV = 500;
 
-export function readGateway(hw: BoardHw): void {
+export function readGateway(hw: FirmwareHw): void {
   if (hw.supply) {
     const mv = Math.round(analogRead(hw.supply.pin) * hw.vref * hw.supply.ratio * 1000);
     emit(0, QTY_SUPPLY_MV, mv, mv < SUPPLY_MIN_MV ? Q_RANGE : Q_OK);

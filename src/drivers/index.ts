@@ -5,7 +5,7 @@
  * sampled each cycle. Any sensor whose options are wrong refuses the whole
  * configuration: a half-configured site would report a misleading picture.
  */
-import type { BoardHw } from "../../boards/types";
+import type { FirmwareHw } from "../../boards/types";
 import type { Site } from "../config/site";
 import type { DriverContext, Sensor } from "./driver";
 import { releaseAll } from "./common";
@@ -24,7 +24,7 @@ export interface SensorSet {
   error: string;
 }
 /** `names` is filled as sensors are made, so events raised while a sensor starts already carry its name. */
-export function buildSensors(site: Site, hw: BoardHw, names: string[]): SensorSet {
+export function buildSensors(site: Site, hw: FirmwareHw, names: string[]): SensorSet {
   const sensors: Sensor[] = [];
   names.splice(0, names.length);
   names.push("gateway");

@@ -4,12 +4,15 @@
  * groundwater well reports the depth from the ground to the water. Alarms:
  * high water, and a rate of rise for heavy-rain early warning. See level.md.
  */
-import { num, oneOf, Alarm, QualityWatch } from "./common";
+import { num, oneOf, alarm, qualityWatch } from "./common";
 import { type DriverContext, type Sensor } from "./driver";
 import { createTransducer } from "./transducer";
 import { emit, Q_OK, Q_RANGE } from "../readings/reading";
-import { QTY_STAGE_MM, QTY_DEPTH_MM } from "../readings/quantities";
-import { EV_RISE_RATE, EV_HIGH_WATER, EV_SENSOR_FAULT } from "../readings/events";
+import { QTY_STAGE_MM, QTY_DEPTH_MM, LEVEL_QTY, addWords } from "../readings/quantities";
+import { EV_RISE_RATE, EV_HIGH_WATER, EV_SENSOR_FAULT, LEVEL_EVENTS } from "../readings/events";
+
+// The words of what this driver emits, for the log lines.
+addWords(LEVEL_QTY, LEVEL_EVENTS);
 
 /** Samples kept for the rate of rise: with 15-minute readings, 4 hours. */
 const HISTORY = 16;
@@ -26,9 +29,9 @@ export function createLevel(c: any, ctx: DriverContext): Sensor {
   const windowS = num(c, "riseWindowS", f, 300, 86400, 3600);
   const highMm = num(c, "highMm", f, -100000, 200000, 0);
   const hyst = num(c, "hystMm", f, 0, 10000, 50);
-  const rise = new Alarm(ch, EV_RISE_RATE, riseMmPerH, riseMmPerH / 4, true);
-  const high = new Alarm(ch, EV_HIGH_WATER, highMm, hyst, true);
-  const fault = new QualityWatch(ch, EV_SENSOR_FAULT);
+  const rise = alarm(ch, EV_RISE_RATE, riseMmPerH, riseMmPerH / 4, true);
+  const high = alarm(ch, EV_HIGH_WATER, highMm, hyst, true);
+  const fault = qualityWatch(ch, EV_SENSOR_FAULT);
   const ts: number[] = [];
   const lv: number[] = [];
   let head = 0;
@@ -43,14 +46,13 @@ export function createLevel(c: any, ctx: DriverContext): Sensor {
   }
 
   return {
-    ch: ch,
     channels: 1,
     sample() {
       tx.measure(function (raw, q) {
         const above = q === Q_OK || q === Q_RANGE ? tx.scale(raw, rangeMm) : 0;
         const v = Math.round(mode === "stage" ? datumMm + above : datumMm - above);
         emit(ch, mode === "stage" ? QTY_STAGE_MM : QTY_DEPTH_MM, v, q);
-        fault.update(q);
+        fault(q);
         if (q !== Q_OK) return;
         const t = getTime();
         // Rising water: stage goes up, depth to water goes down.

@@ -7,10 +7,13 @@
 import { claim, num } from "./common";
 import { type DriverContext, type Sensor } from "./driver";
 import { emit, Q_OK } from "../readings/reading";
-import { QTY_TOTAL_L, QTY_FLOW_LPH } from "../readings/quantities";
+import { QTY_TOTAL_L, QTY_FLOW_LPH, METER_QTY, addWords } from "../readings/quantities";
 import { counterRead, counterWrite } from "../store/settings";
 import { ID } from "../store/storage-layout";
 import { log, WARN, why } from "../runtime/log";
+
+// The words of what this driver emits, for the log lines.
+addWords(METER_QTY);
 
 export function createMeter(c: any, ctx: DriverContext): Sensor {
   const f = ctx.field;
@@ -27,7 +30,6 @@ export function createMeter(c: any, ctx: DriverContext): Sensor {
   pinMode(pin, "input_pullup");
   const watch = setWatch(function () { pulses++; }, pin, { edge: "falling", repeat: true, debounce: num(c, "debounceMs", f, 1, 500, 10) });
   return {
-    ch: ch,
     channels: 1,
     sample() {
       const t = getTime();

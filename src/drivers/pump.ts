@@ -4,14 +4,19 @@
  * time and starts, and registers of the pump controller over Modbus RTU.
  * Alarms: fails to start, dry run, pressure loss, too many starts. See pump.md.
  */
-import { claim, num, oneOf, portOf, bad, Alarm, QualityWatch, sampleAdc } from "./common";
+import { claim, num, oneOf, bad, alarm, qualityWatch, sampleAdc } from "./common";
+import { portById } from "../config/site";
 import { type DriverContext, type Sensor } from "./driver";
 import { createTransducer, type Transducer } from "./transducer";
 import { modbusMaster, type ModbusMaster } from "./modbus";
 import { emit, Q_OK, Q_RANGE } from "../readings/reading";
-import { QTY_RUNNING, QTY_PRESSURE_MBAR, QTY_FLOW_LPH, QTY_TOTAL_L, QTY_RUN_MIN, QTY_STARTS } from "../readings/quantities";
-import { EV_FAIL_START, EV_DRY_RUN, EV_PRESSURE_LOSS, EV_SHORT_CYCLE, EV_SENSOR_FAULT } from "../readings/events";
+import { QTY_RUNNING, QTY_PRESSURE_MBAR, QTY_FLOW_LPH, QTY_TOTAL_L, QTY_RUN_MIN, QTY_STARTS, PUMP_QTY, METER_QTY, addWords } from "../readings/quantities";
+import { EV_FAIL_START, EV_DRY_RUN, EV_PRESSURE_LOSS, EV_SHORT_CYCLE, EV_SENSOR_FAULT, PUMP_EVENTS } from "../readings/events";
 import { log, WARN } from "../runtime/log";
+
+// The words of what this driver emits, for the log lines.
+addWords(PUMP_QTY, PUMP_EVENTS);
+addWords(METER_QTY);
 
 const QTY_BY_NAME: { [k: string]: number } = { pressure: QTY_PRESSURE_MBAR, flow: QTY_FLOW_LPH, total: QTY_TOTAL_L, running: QTY_RUNNING, runMinutes: QTY_RUN_MIN, starts: QTY_STARTS };
 
@@ -52,7 +57,7 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
   let unit = 1;
   if (c.modbusPort !== undefined) {
     claim(hw, c.modbusPort, "uart", f + ".modbusPort");
-    const p = portOf(hw, c.modbusPort);
+    const p = portById(hw, c.modbusPort)!;
     const m = c.modbus || bad(f + ".modbus", "unit and registers are needed with a modbusPort");
     unit = num(m, "unit", f + ".modbus", 1, 247);
     if (!Array.isArray(m.registers) || !m.registers.length) bad(f + ".modbus.registers", "a list of registers is needed");
@@ -86,11 +91,11 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
   let demandTimer = 0;
   const watches: number[] = [];
   let poller = 0;
-  const dry = new Alarm(ch, EV_DRY_RUN, 0, 0, true);
-  const failStart = new Alarm(ch, EV_FAIL_START, 0, 0, true);
-  const shortCycle = new Alarm(ch, EV_SHORT_CYCLE, maxStarts, 1, true);
-  const loss = new Alarm(ch, EV_PRESSURE_LOSS, lossMbar, Math.max(100, lossMbar / 5), false);
-  const fault = new QualityWatch(ch, EV_SENSOR_FAULT);
+  const dry = alarm(ch, EV_DRY_RUN, 0, 0, true);
+  const failStart = alarm(ch, EV_FAIL_START, 0, 0, true);
+  const shortCycle = alarm(ch, EV_SHORT_CYCLE, maxStarts, 1, true);
+  const loss = alarm(ch, EV_PRESSURE_LOSS, lossMbar, Math.max(100, lossMbar / 5), false);
+  const fault = qualityWatch(ch, EV_SENSOR_FAULT);
   const adcBuf: number[] = [];
 
   function setRunning(on: boolean): void {
@@ -163,7 +168,7 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
       if (q !== Q_OK) log(WARN, "Pump controller on channel " + ch + ": " + cause);
       const v = w ? (r.words === 2 ? w[0] * 65536 + w[1] : w[0]) : 0;
       emit(ch, r.qty, Math.round(v * r.scale), q);
-      fault.update(q);
+      fault(q);
       readRegisters(i + 1);
     });
   }
@@ -191,7 +196,7 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
       pressure.measure(function (raw, q) {
         const mbar = q === Q_OK || q === Q_RANGE ? Math.round(pressure!.scale(raw, pressureMax)) : 0;
         emit(ch, QTY_PRESSURE_MBAR, mbar, q);
-        fault.update(q);
+        fault(q);
         if (q === Q_OK && lossMbar > 0) loss.update(mbar);
         readRegisters(0);
       });
@@ -199,7 +204,6 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
   }
 
   return {
-    ch: ch,
     channels: 1,
     sample() {
       // With a clamp, the run state is read first so the reading is current.

@@ -4,11 +4,14 @@
  * an optional second port. An alarm is sent at once; a periodic state reading
  * is the heartbeat that makes a dead detector visible. See smoke.md.
  */
-import { claim, num, Alarm } from "./common";
+import { claim, num, alarm } from "./common";
 import { type DriverContext, type Sensor } from "./driver";
 import { emit, Q_OK } from "../readings/reading";
-import { QTY_SMOKE } from "../readings/quantities";
-import { EV_SMOKE, EV_SMOKE_TEST, EV_TAMPER, EV_DETECTOR_FAULT } from "../readings/events";
+import { QTY_SMOKE, SMOKE_QTY, addWords } from "../readings/quantities";
+import { EV_SMOKE, EV_SMOKE_TEST, EV_TAMPER, EV_DETECTOR_FAULT, SMOKE_EVENTS } from "../readings/events";
+
+// The words of what this driver emits, for the log lines.
+addWords(SMOKE_QTY, SMOKE_EVENTS);
 
 /** An alarm within this time of a press of the test button is the test, not a fire. */
 const TEST_WINDOW_S = 60;
@@ -24,10 +27,10 @@ export function createSmoke(c: any, ctx: DriverContext): Sensor {
   const testPin = c.auxPort !== undefined ? claim(hw, c.auxPort, "gpio2", f + ".auxPort") : "";
   const alarmHigh = c.alarmActive !== "low";
   const debounce = num(c, "debounceMs", f, 5, 2000, 50);
-  const smoke = new Alarm(ch, EV_SMOKE, 0, 0, true);
-  const test = new Alarm(ch, EV_SMOKE_TEST, 0, 0, true);
-  const tamper = new Alarm(ch, EV_TAMPER, 0, 0, true);
-  const fault = new Alarm(ch, EV_DETECTOR_FAULT, 0, 0, true);
+  const smoke = alarm(ch, EV_SMOKE, 0, 0, true);
+  const test = alarm(ch, EV_SMOKE_TEST, 0, 0, true);
+  const tamper = alarm(ch, EV_TAMPER, 0, 0, true);
+  const fault = alarm(ch, EV_DETECTOR_FAULT, 0, 0, true);
   const watches: number[] = [];
   let testAt = -1e9;
 
@@ -59,7 +62,6 @@ export function createSmoke(c: any, ctx: DriverContext): Sensor {
   if (faultPin && digitalRead(faultPin) === 0) fault.set(true, 0);
 
   return {
-    ch: ch,
     channels: 1,
     sample() {
       let state = 0;

@@ -4,11 +4,14 @@
  * checked with the Dallas CRC-8. Alarms: too warm (with hysteresis), and a
  * door contact left open. See temp.md.
  */
-import { claim, num, bad, Alarm, QualityWatch } from "./common";
+import { claim, num, bad, alarm, qualityWatch, type Alarm } from "./common";
 import { type DriverContext, type Sensor } from "./driver";
 import { emit, Q_OK, Q_NO_ANSWER, Q_CHECKSUM, Q_RANGE } from "../readings/reading";
-import { QTY_TEMP_DC } from "../readings/quantities";
-import { EV_OVER_TEMP, EV_DOOR_OPEN, EV_SENSOR_FAULT } from "../readings/events";
+import { QTY_TEMP_DC, TEMP_QTY, addWords } from "../readings/quantities";
+import { EV_OVER_TEMP, EV_DOOR_OPEN, EV_SENSOR_FAULT, TEMP_EVENTS } from "../readings/events";
+
+// The words of what this driver emits, for the log lines.
+addWords(TEMP_QTY, TEMP_EVENTS);
 
 /** Dallas/Maxim CRC-8 (polynomial x^8 + x^5 + x^4 + 1, reflected 0x8C). */
 export function crc8(b: number[], n: number): number {
@@ -27,9 +30,7 @@ export function crc8(b: number[], n: number): number {
 
 /** 16 lower-case hex digits, family code 28 (DS18B20). */
 function isRom(r: string): boolean {
-  if (r.length !== 16 || r.indexOf("28") !== 0) return false;
-  for (let i = 0; i < 16; i++) if ("0123456789abcdef".indexOf(r.charAt(i)) < 0) return false;
-  return true;
+  return r.length === 16 && !!/^28[0-9a-f]*$/.exec(r);
 }
 
 /** 12-bit conversion time. */
@@ -57,12 +58,12 @@ export function createTemp(c: any, ctx: DriverContext): Sensor {
   const doorPin = c.doorPort !== undefined ? claim(hw, c.doorPort, "gpio", f + ".doorPort") : "";
   const doorOpenS = num(c, "doorOpenS", f, 1, 86400, 120);
   const warm: Alarm[] = [];
-  const faults: QualityWatch[] = [];
+  const faults: ((q: number) => void)[] = [];
   for (let i = 0; i < count; i++) {
-    warm.push(new Alarm(ch + i, EV_OVER_TEMP, maxDc, hystDc, true));
-    faults.push(new QualityWatch(ch + i, EV_SENSOR_FAULT));
+    warm.push(alarm(ch + i, EV_OVER_TEMP, maxDc, hystDc, true));
+    faults.push(qualityWatch(ch + i, EV_SENSOR_FAULT));
   }
-  const door = new Alarm(ch, EV_DOOR_OPEN, 0, 0, true);
+  const door = alarm(ch, EV_DOOR_OPEN, 0, 0, true);
   let doorTimer = 0;
   let doorWatch = 0;
   if (doorPin) {
@@ -116,12 +117,11 @@ export function createTemp(c: any, ctx: DriverContext): Sensor {
 
   function report(i: number, dc: number, q: number): void {
     emit(ch + i, QTY_TEMP_DC, dc, q);
-    faults[i].update(q);
+    faults[i](q);
     if (q === Q_OK && maxDc) warm[i].update(dc);
   }
 
   return {
-    ch: ch,
     channels: count,
     sample() {
       if (roms.length < count) discover();

@@ -3,7 +3,8 @@
  * port's shunt, or a voltage output. Reports the raw signal (loop µA or input
  * mV, median of n) and what it means on the transducer's range.
  */
-import { claim, num, oneOf, portOf, bad, sampleAdc, milliamps, StuckDetector, MA_OPEN, MA_SHORT } from "./common";
+import { claim, num, oneOf, bad, sampleAdc, stuckDetector, MA_OPEN, MA_SHORT } from "./common";
+import { portById } from "../config/site";
 import { type DriverContext } from "./driver";
 import { Q_OK, Q_RANGE, Q_STUCK, Q_NO_ANSWER } from "../readings/reading";
 
@@ -22,21 +23,21 @@ export function createTransducer(c: any, ctx: DriverContext, n: number): Transdu
   let shunt = 0;
   let vMin = 0;
   let vMax = 0;
-  if (kind === "4-20ma") shunt = portOf(hw, c.port).shuntOhms || bad(f + ".port", "port " + c.port + " has no 4-20 mA shunt");
+  if (kind === "4-20ma") shunt = portById(hw, c.port)!.shuntOhms || bad(f + ".port", "port " + c.port + " has no 4-20 mA shunt");
   else {
     vMin = num(c, "vMin", f, 0, 5, 0) * 1000;
     vMax = num(c, "vMax", f, 0.1, 5, 3) * 1000;
   }
-  const stuck = new StuckDetector(num(c, "stuckSamples", f, 0, 10000, 96));
+  const stuck = stuckDetector(num(c, "stuckSamples", f, 0, 10000, 96));
   const buf: number[] = [];
   return {
     measure(done) {
       sampleAdc(adc, n, 50, buf, function (frac, last) {
-        if (kind === "voltage") return done(Math.round(frac * hw.vref * 1000), stuck.update(last) ? Q_STUCK : Q_OK);
-        const ua = Math.round(milliamps(hw, frac, shunt) * 1000);
+        if (kind === "voltage") return done(Math.round(frac * hw.vref * 1000), stuck(last) ? Q_STUCK : Q_OK);
+        const ua = Math.round(((frac * hw.vref) / shunt) * 1000 * 1000);
         if (ua < MA_OPEN * 1000) return done(0, Q_NO_ANSWER);
         if (ua > MA_SHORT * 1000) return done(ua, Q_RANGE);
-        done(ua, stuck.update(last) ? Q_STUCK : Q_OK);
+        done(ua, stuck(last) ? Q_STUCK : Q_OK);
       });
     },
     scale(raw, range) {

@@ -4,13 +4,17 @@
  * low level (with hysteresis), a fall faster than the herd drinks (leak or a
  * broken float valve), and a refill notice. See trough.md.
  */
-import { bad, claim, num, oneOf, portOf, Alarm, QualityWatch, StuckDetector } from "./common";
+import { bad, claim, num, oneOf, alarm, qualityWatch, stuckDetector } from "./common";
+import { portById } from "../config/site";
 import { type DriverContext, type Sensor } from "./driver";
 import { createTransducer, type Transducer } from "./transducer";
 import { uartUltrasonic, echoUltrasonic, type DistanceSensor } from "./ultrasonic";
 import { emit, emitEvent, Q_OK, Q_RANGE, Q_STUCK } from "../readings/reading";
-import { QTY_LEVEL_MM, QTY_FILL_PERMILLE, QTY_VOLUME_L } from "../readings/quantities";
-import { EV_LEVEL_LOW, EV_LEAK, EV_REFILL, EV_SENSOR_FAULT } from "../readings/events";
+import { QTY_LEVEL_MM, QTY_FILL_PERMILLE, QTY_VOLUME_L, TROUGH_QTY, addWords } from "../readings/quantities";
+import { EV_LEVEL_LOW, EV_LEAK, EV_REFILL, EV_SENSOR_FAULT, TROUGH_EVENTS } from "../readings/events";
+
+// The words of what this driver emits, for the log lines.
+addWords(TROUGH_QTY, TROUGH_EVENTS);
 
 export function createTrough(c: any, ctx: DriverContext): Sensor {
   const f = ctx.field;
@@ -27,12 +31,12 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
   else lpm = num(c, "litresPerMm", f, 0.001, 1000);
   const cal = c.cal;
   if (cal !== undefined && (typeof cal !== "object" || typeof cal.empty !== "number" || typeof cal.full !== "number" || cal.empty === cal.full))
-    bad(f + ".cal", "two different raw readings, { empty, full }, are needed");
+    bad(f + ".cal", "two different raw readings { empty, full } are needed");
   const lowPermille = num(c, "lowPct", f, 0, 100, 30) * 10;
   const hystPermille = num(c, "hystPct", f, 0, 50, 5) * 10;
   const leakMmPerH = num(c, "leakMmPerH", f, 0, 10000, 0);
   const refillMm = num(c, "refillMm", f, 0, 5000, 50);
-  const stuck = new StuckDetector(num(c, "stuckSamples", f, 0, 10000, 96));
+  const stuck = stuckDetector(num(c, "stuckSamples", f, 0, 10000, 96));
 
   let dist: DistanceSensor | null = null;
   let tx: Transducer | null = null;
@@ -40,7 +44,7 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
   let rangeMm = 0;
   if (kind === "a02yyuw") {
     claim(hw, c.port, "uart", f + ".port");
-    const u = portOf(hw, c.port).uart!;
+    const u = portById(hw, c.port)!.uart!;
     dist = uartUltrasonic((global as any)[u.serial], u.rx, u.tx, n, 30, 4500);
   } else if (kind === "jsn-sr04t") {
     dist = echoUltrasonic(claim(hw, c.port, "gpio", f + ".port"), claim(hw, c.port, "gpio2", f + ".port"), n, 250, 4500);
@@ -50,9 +54,9 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
   }
   if (dist && !cal) mount = num(c, "mount", f, 100, 10000);
 
-  const low = new Alarm(ch, EV_LEVEL_LOW, lowPermille, hystPermille, false);
-  const leak = new Alarm(ch, EV_LEAK, leakMmPerH, leakMmPerH / 5, true);
-  const fault = new QualityWatch(ch, EV_SENSOR_FAULT);
+  const low = alarm(ch, EV_LEVEL_LOW, lowPermille, hystPermille, false);
+  const leak = alarm(ch, EV_LEAK, leakMmPerH, leakMmPerH / 5, true);
+  const fault = qualityWatch(ch, EV_SENSOR_FAULT);
   let prevLevel = -1;
   let prevT = 0;
 
@@ -65,7 +69,7 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
 
   function report(raw: number, q: number): void {
     // Echo distances are checked for sticking here; ADC inputs on their raw steps, below.
-    if (dist && q === Q_OK && stuck.update(raw)) q = Q_STUCK;
+    if (dist && q === Q_OK && stuck(raw)) q = Q_STUCK;
     let mm = 0;
     if (q === Q_OK || q === Q_RANGE) {
       mm = Math.round(level(raw));
@@ -75,7 +79,7 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
     emit(ch, QTY_LEVEL_MM, mm, q);
     emit(ch, QTY_FILL_PERMILLE, Math.round((mm / depth) * 1000), q);
     emit(ch, QTY_VOLUME_L, Math.round(mm * lpm), q);
-    fault.update(q);
+    fault(q);
     if (q !== Q_OK) return;
     low.update(Math.round((mm / depth) * 1000));
     const t = getTime();
@@ -89,7 +93,6 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
   }
 
   return {
-    ch: ch,
     channels: 1,
     sample() {
       if (dist) dist.measure(report);

@@ -6,22 +6,19 @@
  */
 
 let buf: Uint8Array = new Uint8Array(0);
-let pos = 0;
+/** Where the next byte goes (read it, set it with cborRewind). */
+export let cborPos = 0;
 let end = 0;
 
 /** Starts writing at buffer[0], up to `limit` bytes. */
 export function cborBegin(b: Uint8Array, limit: number): void {
   buf = b;
-  pos = 0;
+  cborPos = 0;
   end = limit < b.length ? limit : b.length;
 }
 
-export function cborPos(): number {
-  return pos;
-}
-
 export function cborRewind(p: number): void {
-  pos = p;
+  cborPos = p;
 }
 
 /** Bytes an integer takes. */
@@ -32,36 +29,13 @@ export function intSize(v: number): number {
 
 function head(major: number, n: number): boolean {
   const size = intSize(n);
-  if (pos + size > end) return false;
-  const m = major << 5;
-  if (n < 24) buf[pos++] = m | n;
-  else if (n < 256) {
-    buf[pos++] = m | 24;
-    buf[pos++] = n;
-  } else if (n < 65536) {
-    buf[pos++] = m | 25;
-    buf[pos++] = n >> 8;
-    buf[pos++] = n & 255;
-  } else if (n < 4294967296) {
-    buf[pos++] = m | 26;
-    buf[pos++] = (n >>> 24) & 255;
-    buf[pos++] = (n >>> 16) & 255;
-    buf[pos++] = (n >>> 8) & 255;
-    buf[pos++] = n & 255;
-  } else {
-    // Up to 2^53: the high word by division, as the interpreter's bit operators are 32-bit.
-    const hi = Math.floor(n / 4294967296);
-    const lo = n - hi * 4294967296;
-    buf[pos++] = m | 27;
-    buf[pos++] = 0;
-    buf[pos++] = 0;
-    buf[pos++] = (hi >> 8) & 255;
-    buf[pos++] = hi & 255;
-    buf[pos++] = (lo >>> 24) & 255;
-    buf[pos++] = (lo >>> 16) & 255;
-    buf[pos++] = (lo >>> 8) & 255;
-    buf[pos++] = lo & 255;
-  }
+  if (cborPos + size > end) return false;
+  // n itself below 24, else 24, 25, 26 or 27 for the 1, 2, 4 or 8 bytes that follow.
+  buf[cborPos++] = (major << 5) | (size < 2 ? n : size < 4 ? 22 + size : size < 6 ? 26 : 27);
+  // Big-endian, by division: the interpreter's bit operators are 32-bit, and n goes up to 2^53.
+  let d = 1;
+  for (let k = 2; k < size; k++) d *= 256;
+  for (let k = 1; k < size; k++, d /= 256) buf[cborPos++] = Math.floor(n / d) % 256;
   return true;
 }
 
@@ -79,14 +53,14 @@ export function cborMap(n: number): boolean {
 }
 
 export function cborNull(): boolean {
-  if (pos >= end) return false;
-  buf[pos++] = 0xf6;
+  if (cborPos >= end) return false;
+  buf[cborPos++] = 0xf6;
   return true;
 }
 
 export function cborBool(v: boolean): boolean {
-  if (pos >= end) return false;
-  buf[pos++] = v ? 0xf5 : 0xf4;
+  if (cborPos >= end) return false;
+  buf[cborPos++] = v ? 0xf5 : 0xf4;
   return true;
 }
 
@@ -122,30 +96,30 @@ export function cborNumber(x: number): boolean {
   if (x % 1 === 0 && Math.abs(x) < 9007199254740992) return cborInt(x);
   const h = isNaN(x) ? 0x7e00 : x === Infinity ? 0x7c00 : x === -Infinity ? 0xfc00 : half(x);
   if (h >= 0) {
-    if (pos + 3 > end) return false;
-    buf[pos++] = 0xf9;
-    buf[pos++] = h >> 8;
-    buf[pos++] = h & 255;
+    if (cborPos + 3 > end) return false;
+    buf[cborPos++] = 0xf9;
+    buf[cborPos++] = h >> 8;
+    buf[cborPos++] = h & 255;
     return true;
   }
   f32[0] = x;
   if (f32[0] === x) {
-    if (pos + 5 > end) return false;
-    buf[pos++] = 0xfa;
+    if (cborPos + 5 > end) return false;
+    buf[cborPos++] = 0xfa;
     // Typed arrays are little-endian on every board; CBOR is big-endian.
-    for (let i = 3; i >= 0; i--) buf[pos++] = u8f32[i];
+    for (let i = 3; i >= 0; i--) buf[cborPos++] = u8f32[i];
     return true;
   }
-  if (pos + 9 > end) return false;
+  if (cborPos + 9 > end) return false;
   f64[0] = x;
-  buf[pos++] = 0xfb;
-  for (let i = 7; i >= 0; i--) buf[pos++] = u8f64[i];
+  buf[cborPos++] = 0xfb;
+  for (let i = 7; i >= 0; i--) buf[cborPos++] = u8f64[i];
   return true;
 }
 
 /** A short ASCII text string. */
 export function cborText(s: string): boolean {
-  if (pos + intSize(s.length) + s.length > end || !head(3, s.length)) return false;
-  for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i) & 127;
+  if (cborPos + intSize(s.length) + s.length > end || !head(3, s.length)) return false;
+  for (let i = 0; i < s.length; i++) buf[cborPos++] = s.charCodeAt(i) & 127;
   return true;
 }

@@ -35,17 +35,13 @@ export interface Packed {
   answered: boolean;
 }
 
-let outerAt = 0;
+/** Blocks in the frame so far. */
 let blocks = 0;
 
-function openFrame(seq: number, age: number): boolean {
-  outerAt = cborPos();
-  blocks = 0;
-  return cborArray(0) && cborInt(FRAME_VERSION) && cborInt(seq) && cborInt(age);
-}
-
-function closeFrame(): void {
-  cborPatch(outerAt, 3 + blocks);
+/** Closes the frame (nothing when it could not be opened): its outer array, at 0, holds the header and the blocks. */
+function packed(records: number, health: number, answered: boolean): Packed {
+  if (cborPos) cborPatch(0, 3 + blocks);
+  return { bytes: cborPos, records: records, health: health, answered: answered };
 }
 
 /**
@@ -61,21 +57,25 @@ function closeFrame(): void {
 export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: number, v: RecordView, health: Health | null, answer: Answer | null, ackAsk: number): Packed {
   cborBegin(out, maxLen);
   const base = v.n ? v.t[0] : now;
-  if (!openFrame(seq, Math.max(0, Math.round(now - base)))) return { bytes: 0, records: 0, health: 0, answered: false };
+  blocks = 0;
+  if (!(cborArray(0) && cborInt(FRAME_VERSION) && cborInt(seq) && cborInt(Math.max(0, Math.round(now - base))))) {
+    cborRewind(0);
+    return packed(0, 0, false);
+  }
   let i = 0;
-  let good = cborPos();
+  let good = cborPos;
   // A downlink's answer goes first of all, in a notes block of its own; the
   // reason for a refusal goes with it where the frame has room for it.
   let answered = false;
   if (answer && answer.counter >= 0) {
-    const at = cborPos();
+    const at = cborPos;
     for (let withDetail = answer.detail ? 1 : 0; !answered && withDetail >= 0; withDetail--) {
       cborRewind(at);
       answered = cborMap(1) && cborInt(NOTE_STATUS) && cborMap(2 + withDetail) && cborInt(STATUS_COUNTER) && cborInt(answer.counter) && cborInt(STATUS_RESULT) && cborInt(answer.result) && (!withDetail || (cborInt(STATUS_DETAIL) && cborText(answer.detail)));
     }
     if (answered) blocks++;
     else cborRewind(at);
-    good = cborPos();
+    good = cborPos;
   }
   if (BULK_ACKS && ackAsk > 0) {
     // Three bytes: they fit every payload a frame is built for.
@@ -83,19 +83,19 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
     cborInt(NOTE_ACK);
     cborInt(ackAsk);
     blocks++;
-    good = cborPos();
+    good = cborPos;
   }
   // Notes: health, then events. Health figures that do not fit go in the next frame.
   const events = countEvents(v);
   let hn = 0;
   if (health || events) {
-    const notesAt = cborPos();
+    const notesAt = cborPos;
     let ok = cborMap((health ? 1 : 0) + (events ? 1 : 0));
     if (ok && health) {
-      const hAt = cborPos() + 1;
+      const hAt = cborPos + 1;
       ok = cborInt(NOTE_HEALTH) && cborMap(0);
       for (let k = 0; ok && k < health.length; k += 2) {
-        const mark = cborPos();
+        const mark = cborPos;
         if (cborInt(health[k]) && cborNumber(health[k + 1])) hn++;
         else {
           cborRewind(mark);
@@ -104,13 +104,13 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
       }
       if (hn) cborPatch(hAt, hn);
     }
-    const healthEnd = cborPos();
+    const healthEnd = cborPos;
     let m = 0;
     if (ok && events) {
-      const evAt = cborPos() + 1;
+      const evAt = cborPos + 1;
       ok = cborInt(NOTE_EVENTS) && cborArray(0);
       while (ok && i < v.n && v.kind[i] === REC_EVENT && m < MAX_ITEMS) {
-        const mark = cborPos();
+        const mark = cborPos;
         const off = Math.round(v.t[i] - base);
         if (cborArray(5) && cborInt(v.ch[i]) && cborInt(off) && cborInt(v.code[i]) && cborInt(v.q[i]) && cborInt(v.value[i])) {
           m++;
@@ -129,11 +129,10 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
         cborPatch(notesAt, 1);
         blocks++;
       } else cborRewind(notesAt);
-      closeFrame();
-      return { bytes: cborPos(), records: 0, health: hn, answered: answered };
+      return packed(0, hn, answered);
     }
     blocks++;
-    good = cborPos();
+    good = cborPos;
   }
   // Readings: groups by channel; within a group, entries by quantity.
   let groupAt = -1;
@@ -145,7 +144,7 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
     if (ch !== groupCh || items + 2 > MAX_ITEMS) {
       if (groupAt >= 0) cborPatch(groupAt, items);
       if (blocks + 1 > MAX_BLOCKS) break;
-      const mark = cborPos();
+      const mark = cborPos;
       if (!(cborArray(0) && cborInt(ch))) {
         cborRewind(mark);
         groupAt = -1;
@@ -168,11 +167,10 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
     }
     items += 2;
     i += took;
-    good = cborPos();
+    good = cborPos;
   }
   if (groupAt >= 0) cborPatch(groupAt, items);
-  closeFrame();
-  return { bytes: cborPos(), records: i, health: hn, answered: answered };
+  return packed(i, hn, answered);
 }
 
 function countEvents(v: RecordView): number {
@@ -187,7 +185,7 @@ function countEvents(v: RecordView): number {
  * not even one fits.
  */
 function entry(v: RecordView, i: number, base: number): number {
-  const start = cborPos();
+  const start = cborPos;
   const qty = v.code[i];
   const off = Math.round(v.t[i] - base);
   if (v.q[i] !== 0) {

@@ -6,6 +6,11 @@
  */
 const f64 = new DataView(new ArrayBuffer(8));
 
+/** What cannot be read: truncated, too deep, of a kind not read, or followed by more bytes. The caller refuses the downlink whole. */
+function malformed(): never {
+  throw new Error("malformed CBOR");
+}
+
 /** A small CBOR reader: integers, floats, text, booleans, arrays and maps of them. Throws on anything else. */
 export function cborDecode(b: number[]): any {
   let p = 0;
@@ -13,13 +18,13 @@ export function cborDecode(b: number[]): any {
   function arg(info: number): number {
     if (info < 24) return info;
     let n = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : 0;
-    if (!n || p + n > b.length) throw new Error("bad length");
+    if (!n || p + n > b.length) malformed();
     let v = 0;
     while (n--) v = v * 256 + b[p++];
     return v;
   }
   function item(): any {
-    if (p >= b.length || ++depth > 4) throw new Error("truncated");
+    if (p >= b.length || ++depth > 4) malformed();
     const ib = b[p++];
     const major = ib >> 5;
     if (major === 7) {
@@ -27,7 +32,7 @@ export function cborDecode(b: number[]): any {
       if (ib === 0xf4) return false;
       if (ib === 0xf5) return true;
       const size = ib === 0xfa ? 4 : ib === 0xfb ? 8 : 0;
-      if (!size || p + size > b.length) throw new Error("unsupported");
+      if (!size || p + size > b.length) malformed();
       for (let i = 0; i < size; i++) f64.setUint8(i, b[p++]);
       return size === 4 ? f64.getFloat32(0) : f64.getFloat64(0);
     }
@@ -36,7 +41,7 @@ export function cborDecode(b: number[]): any {
     if (major === 0) out = n;
     else if (major === 1) out = -1 - n;
     else if (major === 3) {
-      if (p + n > b.length) throw new Error("truncated");
+      if (p + n > b.length) malformed();
       out = "";
       for (let i = 0; i < n; i++) out += String.fromCharCode(b[p++]);
     } else if (major === 4) {
@@ -48,12 +53,12 @@ export function cborDecode(b: number[]): any {
         const k = item();
         out[k] = item();
       }
-    } else throw new Error("unsupported");
+    } else malformed();
     depth--;
     return out;
   }
   const v = item();
-  if (p !== b.length) throw new Error("trailing bytes");
+  if (p !== b.length) malformed();
   return v;
 }
 

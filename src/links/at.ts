@@ -2,7 +2,7 @@
  * AT-command line transport on a serial port, for LoRaWAN modems: one command
  * at a time, its reply lines gathered until a final status line, asynchronous
  * event lines ("+EVT:…", "+INFO…") handed on. Lines that fit nothing (noise,
- * a modem rebooting, the wrong baud rate) are counted and dropped.
+ * a modem rebooting, the wrong baud rate) are dropped.
  */
 
 /** done(status, lines): status is the final line ("OK", "AT_ERROR", …) or "TIMEOUT". */
@@ -12,9 +12,6 @@ export interface AtPort {
   /** `final`, where given, decides which line ends this command's reply. */
   cmd(line: string, timeoutMs: number, done: AtDone, final?: (line: string) => boolean): void;
   busy(): boolean;
-  /** Lines that were neither a reply nor an event. */
-  garbage(): number;
-  close(): void;
 }
 
 /** Longest line kept; anything longer is noise. */
@@ -26,7 +23,6 @@ export function atPort(serial: any, isFinal: (line: string) => boolean, isEvent:
   let done: AtDone | null = null;
   let endsWith: ((l: string) => boolean) | null = null;
   let timer = 0;
-  let junk = 0;
   function finish(status: string): void {
     if (timer) clearTimeout(timer);
     timer = 0;
@@ -39,15 +35,9 @@ export function atPort(serial: any, isFinal: (line: string) => boolean, isEvent:
   function line(l: string): void {
     if (!l.length) return;
     if (isEvent(l)) return onEvent(l);
-    if (!done) {
-      junk++;
-      return;
-    }
-    if (endsWith ? endsWith(l) : isFinal(l)) {
-      lines.push(l);
-      return finish(l);
-    }
+    if (!done) return;
     lines.push(l);
+    if (endsWith ? endsWith(l) : isFinal(l)) finish(l);
   }
   function onData(d: string): void {
     buf += d;
@@ -56,10 +46,7 @@ export function atPort(serial: any, isFinal: (line: string) => boolean, isEvent:
       line(buf.substr(0, i).replace("\r", "").trim());
       buf = buf.substr(i + 1);
     }
-    if (buf.length > MAX_LINE) {
-      junk++;
-      buf = "";
-    }
+    if (buf.length > MAX_LINE) buf = "";
   }
   serial.on("data", onData);
   return {
@@ -76,13 +63,6 @@ export function atPort(serial: any, isFinal: (line: string) => boolean, isEvent:
     },
     busy() {
       return done !== null;
-    },
-    garbage() {
-      return junk;
-    },
-    close() {
-      serial.removeListener("data", onData);
-      if (timer) clearTimeout(timer);
     },
   };
 }

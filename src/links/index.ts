@@ -3,7 +3,7 @@
  * preference (site.link: "lorawan", "wifi", or "both" with site.prefer).
  * A link that cannot be made is logged and left out: readings are kept whatever happens here.
  */
-import hw, { MODEM, HAS_WIFI } from "virtual:board";
+import hw, { BOARD_ID, MODEM, HAS_WIFI } from "virtual:board";
 import type { Site } from "../config/site";
 import { readIdentity, tlsFiles } from "../config/identity";
 import { log, ERROR } from "../runtime/log";
@@ -22,9 +22,9 @@ export function startLinks(site: Site, onDownlink: DownlinkHandler): Link[] {
   const id = readIdentity();
   const use = site.link || "both";
   const links: Link[] = [];
-  if (site.fairUse) setFairUse(FAIR_USE_MS);
+  if (site.fairUse === true) setFairUse(FAIR_USE_MS);
   if (MODEM && hw.modem && use !== "wifi") {
-    if (!id.devEui || !id.appKey) log(ERROR, "No LoRaWAN keys stored: provision the board before it can join the network.");
+    if (!id.devEui || !id.appKey) log(ERROR, "No LoRaWAN keys stored: provision the board to join the network.");
     else {
       const keys = { devEui: id.devEui, joinEui: id.joinEui || "0000000000000000", appKey: id.appKey };
       links.push(MODEM === "rak3172" ? rak3172(hw.modem, keys, onDownlink) : wioe5(hw.modem, keys, onDownlink));
@@ -35,7 +35,7 @@ export function startLinks(site: Site, onDownlink: DownlinkHandler): Link[] {
     const m = id.mqtt;
     const h = id.http;
     const link = m
-      ? mqttLink({ host: m.host, port: m.port || (m.tls ? 8883 : 1883), clientId: m.clientId || "feldgate-" + (id.devEui || hw.id), user: m.user, pass: m.pass, keepalive: m.keepalive || 60, clean: m.clean === true, prefix: "feldgate/" + (m.clientId || id.devEui || hw.id), tls: m.tls ? tlsFiles() : undefined }, onDownlink, wifi)
+      ? mqttLink({ host: m.host, port: m.port || (m.tls ? 8883 : 1883), clientId: m.clientId || "feldgate-" + (id.devEui || BOARD_ID), user: m.user, pass: m.pass, keepalive: m.keepalive || 60, clean: m.clean === true, prefix: "feldgate/" + (m.clientId || id.devEui || BOARD_ID), tls: m.tls ? tlsFiles() : undefined }, onDownlink, wifi)
       : httpLink({ host: h.host, port: h.port || (h.tls ? 443 : 80), path: h.path || "/", tls: h.tls ? tlsFiles() : undefined }, wifi);
     if (site.prefer === "wifi") links.unshift(link);
     else links.push(link);

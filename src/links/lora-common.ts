@@ -25,9 +25,9 @@ export function unhex(h: string): number[] {
   return out;
 }
 
-/** A modem driver's state: 0 starting, 1 joining, 2 joined; the data rate; a send under way; counters for the health report. */
+/** A modem driver's state: its phase (0 starting, 1 joining, 2 joined), the data rate, a send under way; counters for the health report. */
 export interface LoraState {
-  state: number;
+  phase: number;
   dr: number;
   sending: boolean;
   joins: number;
@@ -36,7 +36,7 @@ export interface LoraState {
 }
 
 export function loraState(): LoraState {
-  return { state: 0, dr: 0, sending: false, joins: 0, failures: 0, resets: 0 };
+  return { phase: 0, dr: 0, sending: false, joins: 0, failures: 0, resets: 0 };
 }
 
 /** The link as the sender sees it: ready when joined and idle, payload and duty cycle from the data rate. */
@@ -44,7 +44,7 @@ export function loraLink(s: LoraState, at: AtPort, send: Link["send"]): Link {
   return {
     name: "lorawan",
     ready() {
-      return s.state === 2 && !s.sending && !at.busy();
+      return s.phase === 2 && !s.sending && !at.busy();
     },
     maxPayload() {
       return MAX_PAYLOAD[s.dr];
@@ -55,12 +55,12 @@ export function loraLink(s: LoraState, at: AtPort, send: Link["send"]): Link {
     send(bytes, n, confirmed, done) {
       send(bytes, n, confirmed, function (r) {
         // A failure that sent the modem back to setup was counted there.
-        if (r === NOT_SENT && s.state) s.failures++;
+        if (r === NOT_SENT && s.phase) s.failures++;
         done(r);
       });
     },
     stats() {
-      return [s.state, s.joins, s.failures, s.resets];
+      return [s.phase, s.joins, s.failures, s.resets];
     },
   };
 }

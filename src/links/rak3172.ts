@@ -57,7 +57,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
 
   function reset(): void {
     s.failures++;
-    s.state = 0;
+    s.phase = 0;
     cfm = -1;
     s.sending = false;
     if (m.reset) {
@@ -86,7 +86,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
   }
 
   function join(): void {
-    s.state = 1;
+    s.phase = 1;
     // A join request at DR0 is about 1.5 s of airtime: the duty cycle holds it back too.
     const air = airtimeMs(10, 12);
     const wait = waitMs(Date.now(), air);
@@ -105,7 +105,7 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
           streak = 0;
           log(INFO, "LoRaWAN: joined the network");
           readDr(function () {
-            s.state = 2;
+            s.phase = 2;
           });
           return true;
         }
@@ -145,13 +145,13 @@ export function rak3172(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler)
       const finish = function (r: number): void {
         s.sending = false;
         // ADR may have moved the data rate: read it before the next frame is sized.
-        if (s.state === 2) readDr(function () {});
+        if (s.phase === 2) readDr(function () {});
         done(r);
       };
       const go = function (): void {
         at.cmd("AT+SEND=" + PORT_UPLINK + ":" + hex(bytes, n), 3000, function (st) {
           if (st === "AT_NO_NETWORK_JOINED") {
-            s.state = 1;
+            s.phase = 1;
             s.sending = false;
             join();
             return done(NOT_SENT);

@@ -39,7 +39,7 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
   function fail(why: string): void {
     log(WARN, "LoRaWAN modem: " + why);
     s.failures++;
-    s.state = 0;
+    s.phase = 0;
     s.sending = false;
     if (m.reset) {
       s.resets++;
@@ -65,7 +65,7 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
   }
 
   function join(): void {
-    s.state = 1;
+    s.phase = 1;
     const air = airtimeMs(10, 12);
     const wait = waitMs(Date.now(), air);
     if (wait > 0) {
@@ -87,7 +87,7 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
       streak = 0;
       log(INFO, "LoRaWAN: joined the network");
       readDr(function () {
-        s.state = 2;
+        s.phase = 2;
       });
     }, endOf("JOIN"));
   }
@@ -128,7 +128,7 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
           if (l.indexOf(": Start") >= 0 && !confirmed) r = SENT;
           if (l.indexOf("ACK Received") >= 0 && confirmed) r = DELIVERED;
           if (l.indexOf("Please join network first") >= 0 || l.indexOf("Not joined") >= 0) {
-            s.state = 1;
+            s.phase = 1;
             join();
           }
           // +CMSGHEX: PORT: 11; RX: "0102"
@@ -136,7 +136,7 @@ export function wioe5(m: ModemHw, keys: LoraKeys, onDownlink: DownlinkHandler): 
           const x = l.indexOf('RX: "');
           if (p >= 0 && x > p) onDownlink(parseInt(l.substr(p + 6), 10), unhex(l.substr(x + 5, l.length - x - 6)));
         }
-        if (s.state === 2) readDr(function () {});
+        if (s.phase === 2) readDr(function () {});
         done(r);
       }, endOf(tag));
     },

@@ -4,6 +4,8 @@
  * simulated board's tests.
  */
 import { queueInit, queueCycle, queueEvent, queueView, queueTaken, queueSent, queueDelivered, queueRewind, queueStats, pending, type Taken } from "../buffer/queue";
+import { APP_SLOTS } from "virtual:board";
+import { SLOT_BYTES } from "../store/storage-layout";
 import { storeOpen, bufferFresh, areaLosses } from "../store/store";
 import { migrate } from "../buffer/migrate";
 import { siteStore, siteText } from "../store/settings";
@@ -33,7 +35,8 @@ function writePattern(length: number, chunk: number, seed: number): boolean {
 (global as any).fgQ = {
   /** Boots the buffer as the firmware does: the store (with the geometry of the board under test), the migration, the buffer. */
   init: function (end: number, outAddr: number, outBytes: number, slotBytes?: number) {
-    storeOpen(end, outAddr, outBytes, slotBytes);
+    // The slot defaults to the board's, as the firmware opens it (src/main.ts).
+    storeOpen(end, outAddr, outBytes, slotBytes === undefined ? (APP_SLOTS > 1 ? SLOT_BYTES : 0) : slotBytes);
     migrate();
     return queueInit(bufferFresh);
   },

@@ -2,7 +2,8 @@
  * Test probe, never flashed: the flash store's page layer on the simulated
  * board's flash, for the power-cut tests (test/store-pages.test.ts).
  */
-import { pageOpen, pageScan, pageAppend, type Area, type PageInfo } from "../store/pages";
+import { pageOpen, pageScan, pageAppend, pageHead, pageSeq, pageWritable, type Area } from "../store/pages";
+import { recordsBegin, recordsLength, putByte } from "../store/record";
 
 /** Pages at an address outside any Storage file, read as the DK reads its outside area. */
 function area(addr: number, pageBytes: number): Area {
@@ -13,10 +14,17 @@ function area(addr: number, pageBytes: number): Area {
   open: function (addr: number, kind: number, seq: number): boolean {
     return pageOpen(area(addr, 4096), 0, kind, seq);
   },
-  scan: function (addr: number, pageBytes: number): PageInfo {
-    return pageScan(area(addr, pageBytes), 0, { kind: 0, seq: 0, end: 0, writable: false });
+  scan: function (addr: number, pageBytes: number): { kind: number; seq: number; end: number; writable: boolean } {
+    const a = area(addr, pageBytes);
+    const end = pageScan(a, 0);
+    const writable = pageWritable;
+    return { kind: pageHead(a, 0), seq: pageSeq, end: end, writable: writable };
   },
+  /** Appends one record as given, padded with 0xFF to a whole word as the store's writers pad it. */
   append: function (addr: number, pageBytes: number, at: number, bytes: number[]): number {
-    return pageAppend(area(addr, pageBytes), 0, at, new Uint8Array(bytes), 0, bytes.length);
+    recordsBegin();
+    for (let i = 0; i < bytes.length; i++) putByte(bytes[i]);
+    while (recordsLength() & 3) putByte(0xff);
+    return pageAppend(area(addr, pageBytes), 0, at, recordsLength());
   },
 };

@@ -19,13 +19,15 @@ export const EV_OVER_TEMP = 14;
 export const EV_DOOR_OPEN = 15;
 export const EV_SENSOR_FAULT = 16; // a sensor stopped giving good readings
 
-const WORDS: { [code: number]: string } = {
-  1: "water level low", 2: "leak or broken float valve", 3: "refilled", 4: "pump did not start",
-  5: "pump running dry", 6: "pressure lost", 7: "pump starting too often", 8: "SMOKE ALARM",
-  9: "smoke detector test", 10: "detector tampered with", 11: "detector fault or battery low",
-  12: "water rising fast", 13: "high water", 14: "too warm", 15: "door open", 16: "sensor fault",
-};
+/** Words of each event for the log lines: the one every driver raises here, those of each driver added with its quantities (addWords in quantities.ts). */
+export const EVENT_WORDS: { [code: number]: string } = { 16: "sensor fault" };
+
+export const TROUGH_EVENTS = { 1: "water level low", 2: "leak or broken float valve", 3: "refilled" };
+export const PUMP_EVENTS = { 4: "pump did not start", 5: "pump running dry", 6: "pressure lost", 7: "pump starting too often" };
+export const SMOKE_EVENTS = { 8: "SMOKE ALARM", 9: "smoke detector test", 10: "detector tampered with", 11: "detector fault or battery low" };
+export const LEVEL_EVENTS = { 12: "water rising fast", 13: "high water" };
+export const TEMP_EVENTS = { 14: "too warm", 15: "door open" };
 
 export function eventWords(code: number): string {
-  return WORDS[code] || "event " + code;
+  return EVENT_WORDS[code] || "event " + code;
 }

@@ -4,6 +4,8 @@
  * once published never changes meaning (docs/frame-format.md). The decoders
  * carry the same table; a test holds them together.
  */
+import { EVENT_WORDS } from "./events";
+
 export const QTY_SUPPLY_MV = 1; // supply voltage, mV
 export const QTY_BOARD_TEMP_DC = 2; // temperature inside the gateway, 0.1 °C
 export const QTY_LEVEL_MM = 3; // liquid level above the bottom, mm
@@ -21,27 +23,55 @@ export const QTY_TEMP_DC = 14; // temperature, 0.1 °C
 export const QTY_SOIL_PERMILLE = 15; // soil moisture, 0.1 % of the dry–wet span
 export const QTY_DEPTH_MM = 16; // groundwater depth below ground, mm
 
-/** [unit, divisor, decimals, words] for the device's own log lines. */
-const FORMAT: { [code: number]: [string, number, number, string] } = {
+/** [unit, divisor, decimals, words, and for a quantity whose values have words of their own, what gives them]. */
+type Format = [string, number, number, string, ((value: number) => string)?];
+type Formats = { [code: number]: Format };
+
+/**
+ * How the device's own log lines show each quantity. The gateway's own
+ * quantities are here; those of each driver go in when its module is in the
+ * bundle (addWords), so a bundle carries the words of its own drivers only.
+ */
+const FORMAT: Formats = {
   1: ["V", 1000, 2, "supply"],
   2: ["\u00b0C", 10, 1, "inside the box"],
+};
+
+export const TROUGH_QTY: Formats = {
   3: ["mm", 1, 0, "level"],
   4: ["%", 10, 1, "full"],
   5: ["L", 1, 0, "holds"],
-  6: ["", 1, 0, "running"],
-  7: ["bar", 1000, 2, "pressure"],
+};
+export const METER_QTY: Formats = {
   8: ["L/h", 1, 0, "flow"],
   9: ["L", 1, 0, "total"],
+};
+export const PUMP_QTY: Formats = {
+  6: ["", 1, 0, "running", function (v) {
+    return v ? "running" : "stopped";
+  }],
+  7: ["bar", 1000, 2, "pressure"],
   10: ["min", 1, 0, "run time"],
   11: ["", 1, 0, "starts"],
-  12: ["", 1, 0, "smoke"],
+};
+const SMOKE_WORDS = ["quiet", "ALARM", "fault", "test"];
+export const SMOKE_QTY: Formats = {
+  12: ["", 1, 0, "smoke", function (v) {
+    return "smoke " + (SMOKE_WORDS[v] || v);
+  }],
+};
+export const LEVEL_QTY: Formats = {
   13: ["m", 1000, 3, "water level"],
-  14: ["\u00b0C", 10, 1, "temperature"],
-  15: ["%", 10, 1, "soil moisture"],
   16: ["m", 1000, 3, "depth to water"],
 };
+export const TEMP_QTY: Formats = { 14: ["\u00b0C", 10, 1, "temperature"] };
+export const SOIL_QTY: Formats = { 15: ["%", 10, 1, "soil moisture"] };
 
-const SMOKE_WORDS = ["quiet", "ALARM", "fault", "test"];
+/** A driver's quantities and events, for the log lines: called once by the driver's module. */
+export function addWords(q: Formats, ev?: { [code: number]: string }): void {
+  Object.assign(FORMAT, q);
+  if (ev) Object.assign(EVENT_WORDS, ev);
+}
 
 export function qtyWord(qty: number): string {
   const f = FORMAT[qty];
@@ -51,7 +81,6 @@ export function qtyWord(qty: number): string {
 export function describe(qty: number, value: number): string {
   const f = FORMAT[qty];
   if (!f) return "quantity " + qty + " = " + value;
-  if (qty === QTY_RUNNING) return value ? "running" : "stopped";
-  if (qty === QTY_SMOKE) return "smoke " + (SMOKE_WORDS[value] || value);
+  if (f[4]) return f[4](value);
   return f[3] + " " + (value / f[1]).toFixed(f[2]) + (f[0] ? " " + f[0] : "");
 }

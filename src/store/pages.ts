@@ -10,11 +10,9 @@
  * Storage through E.memoryArea, which only the memory-mapped nRF52 internal
  * flash needs (jswrap_espruino.c, E.memoryArea; nrf5x/jshardware.c:2696-2702).
  */
-import { MAX_RECORD, recordCrcOk } from "./record";
-import { FILE, PAGE_HEAD_BYTES } from "./storage-layout";
-
-const F = require("Flash");
-const S = require("Storage");
+import { recordBytes, walk } from "./record";
+import { FILE_STORE, PAGE_HEAD_BYTES } from "./storage-layout";
+import { S, F } from "./builtin";
 
 /** A run of store pages: its flash address, pages, page size, and where it starts in fg.store's data (-1: outside Storage). */
 export interface Area {
@@ -31,7 +29,8 @@ export function pageAddr(a: Area, i: number): number {
 
 /** Bytes of page i from offset `off`, as a string that views flash (no copy). */
 export function pageText(a: Area, i: number, off: number, len: number): string {
-  return a.fileOffset >= 0 ? S.read(FILE.store, a.fileOffset + i * a.pageBytes + off, len)! : E.memoryArea(a.addr + i * a.pageBytes + off, len);
+  off += i * a.pageBytes;
+  return a.fileOffset >= 0 ? S.read(FILE_STORE, a.fileOffset + off, len)! : E.memoryArea(a.addr + off, len);
 }
 
 /** Bytes of the page header: state word (magic | kind), then the page's sequence number. */
@@ -49,12 +48,12 @@ export const KIND_READINGS = 1;
 export const KIND_EVENTS = 2;
 export const KIND_SETTINGS = 4;
 
-const word = new Uint8Array(4);
-/** A record padded to whole words. */
-const scratch = new Uint8Array(MAX_RECORD);
-const wordView = new DataView(word.buffer);
+/** One word as flash takes it (every Espruino target is little-endian). */
+const w32 = new Uint32Array(1);
+const word = new Uint8Array(w32.buffer);
 
-function u32(t: string, i: number): number {
+/** The u32 (little-endian) at offset i of a page's text. */
+export function u32(t: string, i: number): number {
   return (t.charCodeAt(i) | (t.charCodeAt(i + 1) << 8) | (t.charCodeAt(i + 2) << 16) | (t.charCodeAt(i + 3) << 24)) >>> 0;
 }
 
@@ -70,20 +69,10 @@ function writeChecked(bytes: Uint8Array, addr: number): boolean {
 export function pageOpen(a: Area, i: number, kind: number, seq: number): boolean {
   const addr = pageAddr(a, i);
   F.erasePage(addr);
-  wordView.setUint32(0, seq >>> 0, true);
+  w32[0] = seq;
   if (!writeChecked(word, addr + 4)) return false;
-  wordView.setUint32(0, MAGIC + kind, true);
+  w32[0] = MAGIC + kind;
   return writeChecked(word, addr);
-}
-
-/** A page as found: its kind (0 free or not the store's), sequence, and where its valid records end. */
-export interface PageInfo {
-  kind: number;
-  seq: number;
-  /** Offset after the last valid record (PAGE_HEAD when none). */
-  end: number;
-  /** Records may be appended at `end`: everything after it reads erased. */
-  writable: boolean;
 }
 
 /**
@@ -92,52 +81,66 @@ export interface PageInfo {
  * power cut tears leaves bytes of 0x00 and 0xFF there, never a valid state.
  */
 export function pageRetire(a: Area, i: number): void {
-  wordView.setUint32(0, 0, true);
+  w32[0] = 0;
   F.write(word, pageAddr(a, i));
 }
 
-/** Reads a page's header only: its kind (0 when free) and sequence. */
-export function pageHead(a: Area, i: number, info: PageInfo): PageInfo {
-  const h = pageText(a, i, 0, PAGE_HEAD);
-  const state = u32(h, 0);
-  const kind = state & 0xffff;
-  info.kind = state >>> 16 === MAGIC >>> 16 && (kind === KIND_READINGS || kind === KIND_EVENTS || kind === KIND_SETTINGS) ? kind : 0;
-  info.seq = u32(h, 4);
-  info.end = PAGE_HEAD;
-  info.writable = false;
-  return info;
-}
+/** The sequence number of the page pageHead() read last. */
+export let pageSeq = 0;
+/** Whether records may be appended where the page pageScan() read last ends: everything after its records reads erased. */
+export let pageWritable = false;
 
-/** Reads a page's header and walks its records up to the first that fails (invariant 2). */
-export function pageScan(a: Area, i: number, info: PageInfo): PageInfo {
-  if (!pageHead(a, i, info).kind) return info;
-  const body = pageText(a, i, PAGE_HEAD, a.pageBytes - PAGE_HEAD);
-  let o = 0;
-  for (;;) {
-    const len = o < body.length ? body.charCodeAt(o) : 0xff;
-    if (len === 0xff || len < 4 || o + len > body.length || !recordCrcOk(body, o, len)) break;
-    o += (len + 3) & ~3;
-  }
-  info.end = PAGE_HEAD + o;
-  // Appending is safe only where everything after the last good record is erased.
-  let erased = true;
-  for (let k = o; erased && k < body.length; k++) erased = body.charCodeAt(k) === 0xff;
-  info.writable = erased;
-  return info;
+/** Reads a page's header only: returns its kind (0 when free or not the store's); its sequence goes to pageSeq. */
+export function pageHead(a: Area, i: number): number {
+  const h = pageText(a, i, 0, PAGE_HEAD);
+  const k = u32(h, 0) - MAGIC;
+  pageSeq = u32(h, 4);
+  return k === KIND_READINGS || k === KIND_EVENTS || k === KIND_SETTINGS ? k : 0;
 }
 
 /**
- * Appends records (bytes[from..from + len), the first byte the record's length) at
- * offset `at` of page i, padded with 0xFF to a whole word. Returns the next
- * offset, or -1 when it does not fit or did not read back: the page is then
- * full, and the record goes into the next one.
+ * Walks a page's records up to the first that fails (invariant 2), calling
+ * fn(offset after the header, type) for each, as walk() does. Returns the
+ * offset after the last valid record (PAGE_HEAD when none, or when the page
+ * is free) and sets pageWritable.
  */
-export function pageAppend(a: Area, i: number, at: number, bytes: Uint8Array, from: number, len: number): number {
-  const padded = (len + 3) & ~3;
-  if (at + padded > a.pageBytes || padded > scratch.length) return -1;
-  // One scratch buffer for every record: a view of it costs a JsVar, a new buffer its bytes.
-  const rec = new Uint8Array(scratch.buffer, 0, padded);
-  rec.fill(0xff);
-  for (let k = 0; k < len; k++) rec[k] = bytes[from + k];
-  return writeChecked(rec, pageAddr(a, i) + at) ? at + padded : -1;
+export function pageScan(a: Area, i: number, fn?: (o: number, type: number) => boolean | void): number {
+  pageWritable = false;
+  if (!pageHead(a, i)) return PAGE_HEAD;
+  const body = pageText(a, i, PAGE_HEAD, a.pageBytes - PAGE_HEAD);
+  const o = walk(body, fn);
+  // Appending is safe only where everything after the last good record is erased.
+  let k = o;
+  while (k < body.length && body.charCodeAt(k) === 0xff) k++;
+  pageWritable = k >= body.length;
+  return PAGE_HEAD + o;
+}
+
+/** Sequence numbers of the pages pagesOf() found last, in its order. */
+export let ringSeqs: number[] = [];
+
+/** The pages of area a open as `kind` with a sequence from `min` on, oldest first; their sequences go to ringSeqs. */
+export function pagesOf(a: Area, kind: number, min: number): number[] {
+  const idx: number[] = [];
+  ringSeqs = [];
+  for (let i = 0; i < a.pages; i++) {
+    if (pageHead(a, i) !== kind || pageSeq < min) continue;
+    let k = idx.length;
+    while (k > 0 && ringSeqs[k - 1] > pageSeq) k--;
+    idx.splice(k, 0, i);
+    ringSeqs.splice(k, 0, pageSeq);
+  }
+  return idx;
+}
+
+/**
+ * Appends the records in recordBytes[0..len), padded to whole words as
+ * recordClose() leaves them, at offset `at` of page i. Returns the next
+ * offset, or -1 when they do not fit or did not read back: the page is then
+ * full, and the records go into the next one.
+ */
+export function pageAppend(a: Area, i: number, at: number, len: number): number {
+  if (at + len > a.pageBytes) return -1;
+  // A view of the records costs one JsVar; a copy would cost their bytes.
+  return writeChecked(new Uint8Array(recordBytes.buffer, 0, len), pageAddr(a, i) + at) ? at + len : -1;
 }

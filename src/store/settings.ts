@@ -8,7 +8,7 @@
  * only then is the oldest page retired (invariant 5). One page's live records
  * always fit a fresh page, so the copy never runs out of room.
  *
- * Records: `length(1) type(1) id(1) body crc16(2)`, word-aligned (pages.ts).
+ * Records: `length(1) type(1) id(1) body crc16(2)`, word-aligned (record.ts).
  *   counter: a(u32) b(u32)
  *   value:   version(u32) part(1) parts(1) bytes…   (a value of several records)
  *
@@ -16,7 +16,8 @@
  * made to retire a page too, so versions follow the order of writing: read
  * page by page in sequence, the last version found whole is the one in force.
  */
-import { type Area, type PageInfo, KIND_SETTINGS, PAGE_HEAD, pageOpen, pageScan, pageRetire, pageAppend, pageText } from "./pages";
+import { type Area, KIND_SETTINGS, PAGE_HEAD, pageOpen, pageScan, pageRetire, pageAppend, pageText, pagesOf, ringSeqs, pageWritable } from "./pages";
+import { recordsBegin, recordsLength, recordOpen, recordClose, putByte, putU32, readByte, readU32, readFrom } from "./record";
 import { ID, SITE_MAX_BYTES } from "./storage-layout";
 
 const T_COUNTER = 16;
@@ -27,16 +28,15 @@ const IDS = 72;
 const VALUE_HEAD = 9;
 /** A part's bytes: its record, padded to a word, stays within MAX_RECORD (record.ts). */
 const PART_BYTES = 228;
-const MAX_PARTS = Math.ceil(SITE_MAX_BYTES / PART_BYTES);
+/** Parts of the largest site configuration: SITE_MAX_BYTES / PART_BYTES, rounded up. */
+const MAX_PARTS = 5;
 
 let area: Area = { addr: 0, pages: 0, pageBytes: 0, fileOffset: 0 };
-/** Settings pages in use, oldest first, their sequence numbers and where their records end. */
+/** Settings pages in use, oldest first, and their sequence numbers. */
 let live: number[] = [];
 let liveSeq: number[] = [];
-let liveEnd: number[] = [];
 /** Write offset in the newest page. */
 let writeAt = 0;
-const info: PageInfo = { kind: 0, seq: 0, end: 0, writable: false };
 
 /** Counters: value (a, b), whether one is stored, and the page holding its newest record. */
 const valA = new Float64Array(IDS);
@@ -53,52 +53,43 @@ let candParts = 0;
 let candSeen = 0;
 const candAt = new Int32Array(MAX_PARTS);
 
-const rec = new Uint8Array(VALUE_HEAD + PART_BYTES + 2);
-
-function u32(t: string, i: number): number {
-  return (t.charCodeAt(i) | (t.charCodeAt(i + 1) << 8) | (t.charCodeAt(i + 2) << 16) | (t.charCodeAt(i + 3) << 24)) >>> 0;
-}
-
-function put32(i: number, v: number): void {
-  rec[i] = v & 255;
-  rec[i + 1] = (v >>> 8) & 255;
-  rec[i + 2] = (v >>> 16) & 255;
-  rec[i + 3] = (v >>> 24) & 255;
-}
-
 function later(a1: number, b1: number, a2: number, b2: number): boolean {
   return a1 > a2 || (a1 === a2 && b1 > b2);
 }
 
-/** Takes in the record at offset o of a page's text. */
-function take(t: string, o: number, page: number): void {
-  const type = t.charCodeAt(o + 1);
-  const id = t.charCodeAt(o + 2);
+/** The page take() reads. */
+let takePage = 0;
+
+/** Takes in the record at offset o (after the page header) of the page being read. */
+function take(o: number, type: number): void {
+  readFrom(o + 2);
+  const id = readByte();
+  const at = (takePage << 16) | (o + PAGE_HEAD);
   if (id >= IDS) return;
   if (type === T_COUNTER) {
-    const a = u32(t, o + 3);
-    const b = u32(t, o + 7);
+    const a = readU32();
+    const b = readU32();
     // The largest value wins; its newest copy is the one that counts for retiring pages.
     if (!stored[id] || !later(valA[id], valB[id], a, b)) {
       valA[id] = a;
       valB[id] = b;
       stored[id] = 1;
-      where[id] = page;
+      where[id] = takePage;
     }
   } else if (type === T_VALUE && id === ID.site) {
-    const version = u32(t, o + 3);
-    const part = t.charCodeAt(o + 7);
-    const parts = t.charCodeAt(o + 8);
+    const version = readU32();
+    const part = readByte();
+    const parts = readByte();
     if (parts > MAX_PARTS || part >= parts) return;
     // A later copy of the version in force (a change written again on a new page) is where it is now.
-    if (version === siteVersion) siteAt[part] = (page << 16) | (o + PAGE_HEAD);
+    if (version === siteVersion) siteAt[part] = at;
     if (version < candVersion) return;
     if (version > candVersion) {
       candVersion = version;
       candParts = parts;
       candSeen = 0;
     }
-    candAt[part] = (page << 16) | (o + PAGE_HEAD);
+    candAt[part] = at;
     candSeen |= 1 << part;
     if (candSeen === (1 << candParts) - 1) {
       siteVersion = candVersion;
@@ -108,47 +99,38 @@ function take(t: string, o: number, page: number): void {
   }
 }
 
-/** Reads every settings page: which are in use, and the newest value of each id. */
-function load(): void {
-  live = [];
-  liveSeq = [];
-  liveEnd = [];
+/** Reads every settings page: which are in use, and the newest value of each id. Returns whether the newest takes more records. */
+function load(): boolean {
   stored.fill(0);
   siteVersion = candVersion = -1;
-  for (let i = 0; i < area.pages; i++) {
-    if (pageScan(area, i, info).kind !== KIND_SETTINGS) continue;
-    let k = live.length;
-    while (k > 0 && liveSeq[k - 1] > info.seq) k--;
-    live.splice(k, 0, i);
-    liveSeq.splice(k, 0, info.seq);
-    // A page that is not writable past its records ends at the page's end: nothing more goes there.
-    liveEnd.splice(k, 0, info.writable ? info.end : -info.end);
-  }
+  live = pagesOf(area, KIND_SETTINGS, 0);
+  liveSeq = ringSeqs;
   for (let k = 0; k < live.length; k++) {
-    const end = Math.abs(liveEnd[k]);
-    const t = end > PAGE_HEAD ? pageText(area, live[k], PAGE_HEAD, end - PAGE_HEAD) : "";
-    for (let o = 0; o < t.length; o += (t.charCodeAt(o) + 3) & ~3) take(t, o, live[k]);
-    writeAt = liveEnd[k] < 0 ? area.pageBytes : end;
+    takePage = live[k];
+    writeAt = pageScan(area, takePage, take);
+    // A page that is not writable past its records ends at the page's end: nothing more goes there.
+    if (!pageWritable) writeAt = area.pageBytes;
   }
+  return live.length > 0 && pageWritable;
 }
 
 /** Opens the page after the newest; when no page is left free, copies the oldest page's live records over and retires it. */
 function advance(): void {
-  const newest = live.length ? live[live.length - 1] : area.pages - 1;
-  const next = (newest + 1) % area.pages;
-  const seq = live.length ? liveSeq[liveSeq.length - 1] + 1 : 1;
-  if (!pageOpen(area, next, KIND_SETTINGS, seq)) throw new Error("settings page " + next + " does not take writes: the flash is worn; replace the board");
+  const n = live.length;
+  const next = ((n ? live[n - 1] : area.pages - 1) + 1) % area.pages;
+  const seq = n ? liveSeq[n - 1] + 1 : 1;
+  if (!pageOpen(area, next, KIND_SETTINGS, seq)) throw new Error("settings page " + next + " is worn out: replace the board");
   live.push(next);
   liveSeq.push(seq);
   writeAt = PAGE_HEAD;
-  if (live.length >= area.pages) collect();
+  if (n + 1 >= area.pages) collect();
 }
 
 /** Copies forward every id whose newest record is on the oldest page, then retires it (invariant 5). */
 function collect(): void {
   const old = live[0];
-  for (let id = 0; id < IDS; id++) if (stored[id] && where[id] === old && !appendCounter(id, valA[id], valB[id])) full();
   let onOld = false;
+  for (let id = 0; id < IDS; id++) if (stored[id] && where[id] === old && !appendCounter(id, valA[id], valB[id])) full();
   for (let k = 0; k < siteParts; k++) onOld = onOld || siteAt[k] >> 16 === old;
   // A new version: one written after a newer, incomplete one must still be found as the newest whole one.
   if (onOld && !appendSite(siteText()!, nextSiteVersion())) full();
@@ -161,25 +143,22 @@ function full(): never {
   throw new Error("settings do not fit one page: keep the site configuration smaller");
 }
 
-/** Appends the record in rec[0..len) to the newest page; false when it does not fit there. */
-function append(len: number): boolean {
-  if (!live.length) return false;
-  const at = pageAppend(area, live[live.length - 1], writeAt, rec, 0, len);
+/** Appends the records built since recordsBegin() to the newest page; false when they do not fit there. */
+function append(): boolean {
+  const at = live.length ? pageAppend(area, live[live.length - 1], writeAt, recordsLength()) : -1;
   if (at < 0) return false;
   writeAt = at;
   return true;
 }
 
 function appendCounter(id: number, a: number, b: number): boolean {
-  rec[0] = 13;
-  rec[1] = T_COUNTER;
-  rec[2] = id;
-  put32(3, a);
-  put32(7, b);
-  const c = E.CRC32(new Uint8Array(rec.buffer, 0, 11));
-  rec[11] = c & 255;
-  rec[12] = (c >>> 8) & 255;
-  if (!append(13)) return false;
+  recordsBegin();
+  const at = recordOpen(T_COUNTER);
+  putByte(id);
+  putU32(a);
+  putU32(b);
+  recordClose(at);
+  if (!append()) return false;
   where[id] = live[live.length - 1];
   return true;
 }
@@ -194,20 +173,17 @@ function appendSite(text: string, version: number): boolean {
   const parts = Math.max(1, Math.ceil(text.length / PART_BYTES));
   for (let p = 0; p < parts; p++) {
     const chunk = text.substr(p * PART_BYTES, PART_BYTES);
-    const len = VALUE_HEAD + chunk.length + 2;
-    rec[0] = len;
-    rec[1] = T_VALUE;
-    rec[2] = ID.site;
-    put32(3, version);
-    rec[7] = p;
-    rec[8] = parts;
-    for (let i = 0; i < chunk.length; i++) rec[VALUE_HEAD + i] = chunk.charCodeAt(i);
-    const c = E.CRC32(new Uint8Array(rec.buffer, 0, len - 2));
-    rec[len - 2] = c & 255;
-    rec[len - 1] = (c >>> 8) & 255;
-    if (!append(len)) return false;
+    recordsBegin();
+    const at = recordOpen(T_VALUE);
+    putByte(ID.site);
+    putU32(version);
+    putByte(p);
+    putByte(parts);
+    for (let i = 0; i < chunk.length; i++) putByte(chunk.charCodeAt(i));
+    recordClose(at);
+    if (!append()) return false;
     // Where the parts are goes to siteAt only once all of them are written: until then the previous version counts.
-    candAt[p] = (live[live.length - 1] << 16) | (writeAt - ((len + 3) & ~3));
+    candAt[p] = (live[live.length - 1] << 16) | (writeAt - recordsLength());
   }
   for (let k = 0; k < parts; k++) siteAt[k] = candAt[k];
   siteVersion = version;
@@ -223,18 +199,17 @@ function appendSite(text: string, version: number): boolean {
  */
 export function settingsInit(a: Area): void {
   area = a;
-  load();
+  const writable = load();
   if (live.length >= area.pages) {
-    const n = live[live.length - 1];
-    pageOpen(area, n, KIND_SETTINGS, liveSeq[liveSeq.length - 1]);
+    pageOpen(area, live[live.length - 1], KIND_SETTINGS, liveSeq[liveSeq.length - 1]);
     load();
     collect();
-  } else if (!live.length || liveEnd[live.length - 1] < 0) advance();
+  } else if (!writable) advance();
 }
 
-/** The counter's value [a, b], or null when none was stored. */
-export function counterGet(id: number): number[] | null {
-  return stored[id] ? [valA[id], valB[id]] : null;
+/** The counter's value [a, b], [0, 0] when none was stored. */
+export function counterGet(id: number): number[] {
+  return stored[id] ? [valA[id], valB[id]] : [0, 0];
 }
 
 /** The counter's first word, or -1 when none was stored. */
@@ -242,16 +217,23 @@ export function counterRead(id: number): number {
   return stored[id] ? valA[id] : -1;
 }
 
+function opened(): void {
+  if (!area.pages) throw new Error("the flash store is not open");
+}
+
+/** After the newest page failed to take a record for the `tries`-th time: the next page. */
+function grow(tries: number): void {
+  if (tries > area.pages) full();
+  advance();
+}
+
 /** Stores a counter's value. Counters only grow: a value not above the stored one writes nothing. */
 export function counterWrite(id: number, a: number, b?: number): void {
-  if (!area.pages) throw new Error("the flash store is not open");
+  opened();
   a = a >>> 0;
   b = (b || 0) >>> 0;
   if (stored[id] && !later(a, b, valA[id], valB[id])) return;
-  for (let tries = 0; !appendCounter(id, a, b); tries++) {
-    if (tries > area.pages) full();
-    advance();
-  }
+  for (let tries = 0; !appendCounter(id, a, b); tries++) grow(tries);
   valA[id] = a;
   valB[id] = b;
   stored[id] = 1;
@@ -264,19 +246,15 @@ export function siteText(): string | undefined {
   for (let k = 0; k < siteParts; k++) {
     const page = siteAt[k] >> 16;
     const o = siteAt[k] & 0xffff;
-    const len = pageText(area, page, o, 1).charCodeAt(0);
-    s += pageText(area, page, o + VALUE_HEAD, len - VALUE_HEAD - 2);
+    s += pageText(area, page, o + VALUE_HEAD, pageText(area, page, o, 1).charCodeAt(0) - VALUE_HEAD - 2);
   }
   return s;
 }
 
 /** Stores a site configuration; the previous one stays in force until every part of this one is written. */
 export function siteStore(text: string): void {
-  if (!area.pages) throw new Error("the flash store is not open");
+  opened();
   if (text.length > SITE_MAX_BYTES) throw new Error("site configuration of " + text.length + " bytes: at most " + SITE_MAX_BYTES);
   // Asked again after each new page: retiring a page may have copied the one in force forward as a new version.
-  for (let tries = 0; !appendSite(text, nextSiteVersion()); tries++) {
-    if (tries > area.pages) full();
-    advance();
-  }
+  for (let tries = 0; !appendSite(text, nextSiteVersion()); tries++) grow(tries);
 }

@@ -10,13 +10,11 @@
  * This is the store's part of updates: what the updater writes and checks
  * before any image is run.
  */
-import { ID, FILE } from "./storage-layout";
+import { ID, FILE_STORE } from "./storage-layout";
 import { counterGet, counterWrite } from "./settings";
 import { slotArea } from "./store";
 import { pageAddr } from "./pages";
-
-const F = require("Flash");
-const S = require("Storage");
+import { S, F } from "./builtin";
 
 let generation = 0;
 let written = 0;
@@ -29,8 +27,7 @@ export function slotCapacity(): number {
 /** Starts writing a new image of `length` bytes: the slot reads empty from here until slotCommit(). */
 export function slotBegin(length: number): void {
   if (length <= 0 || length > slotCapacity()) throw new Error("an image of " + length + " bytes does not fit the slot's " + slotCapacity());
-  const g = counterGet(ID.slot);
-  generation = (g ? g[0] : 0) + 1;
+  generation = counterGet(ID.slot)[0] + 1;
   written = 0;
   counterWrite(ID.slot, generation, 0);
 }
@@ -54,7 +51,7 @@ export function slotWrite(bytes: Uint8Array): boolean {
 
 /** The image is whole when its CRC-32 over what flash holds is `crc`: then it is recorded, CRC first, length last. */
 export function slotCommit(crc: number): boolean {
-  if (!written || (E.CRC32(S.read(FILE.store, slotArea.fileOffset, written)!) >>> 0) !== crc >>> 0) return false;
+  if (!written || (E.CRC32(S.read(FILE_STORE, slotArea.fileOffset, written)!) >>> 0) !== crc >>> 0) return false;
   counterWrite(ID.slotCrc, generation, crc >>> 0);
   counterWrite(ID.slot, generation, written);
   return true;
@@ -64,7 +61,7 @@ export function slotCommit(crc: number): boolean {
 export function slotImage(): string | undefined {
   const g = counterGet(ID.slot);
   const c = counterGet(ID.slotCrc);
-  if (!g || !g[1] || !c || c[0] !== g[0]) return undefined;
-  const image = S.read(FILE.store, slotArea.fileOffset, g[1])!;
+  if (!g[1] || c[0] !== g[0]) return undefined;
+  const image = S.read(FILE_STORE, slotArea.fileOffset, g[1])!;
   return (E.CRC32(image) >>> 0) === c[1] ? image : undefined;
 }

@@ -4,6 +4,14 @@
  * Plain constants only: the Node-side tools import this file too.
  */
 
+/**
+ * Storage file names the firmware opens, as plain constants: the build
+ * inlines these, not an object's properties.
+ */
+export const FILE_STORE = "fg.store";
+export const FILE_SITE = "fg.site";
+export const FILE_IDENTITY = "fg.id";
+
 /** Storage file names (28 characters at most, 27 for a StorageFile). */
 export const FILE = {
   /** Loader the interpreter runs at power-on; it picks an app slot. */
@@ -13,15 +21,15 @@ export const FILE = {
   /** Which slot runs, and whether it is compressed (JSON), written by the flasher. */
   bootCtl: "fg.boot",
   /** Device identity and keys (JSON), written by provisioning. */
-  identity: "fg.id",
+  identity: FILE_IDENTITY,
   /** TLS for MQTT and HTTPS, written by provisioning: the CA certificate, the gateway's certificate and its private key (DER). */
   tlsCa: "fg.tls.ca",
   tlsCert: "fg.tls.crt",
   tlsKey: "fg.tls.key",
   /** Site configuration (JSON) as provisioned; a downlink's change goes into the store. */
-  site: "fg.site",
+  site: FILE_SITE,
   /** The flash store: one file, created once, whose pages the firmware writes through require("Flash"). */
-  store: "fg.store",
+  store: FILE_STORE,
 } as const;
 
 /**

@@ -5,13 +5,11 @@
  * Flash.getFree() still reports free. It checks both at every boot and
  * shares their pages out among the settings, the events and the readings.
  */
-import { STORAGE_END, BUFFER_AREA_ADDR, BUFFER_AREA_BYTES, APP_SLOTS } from "virtual:board";
 import type { Area } from "./pages";
+import { u32 } from "./pages";
 import { settingsInit, counterGet, counterWrite } from "./settings";
-import { FILE, FILE_HEADER_BYTES, ID, storePartition, SETTINGS_PAGES_MIN, SLOT_BYTES } from "./storage-layout";
-
-const S = require("Storage");
-const F = require("Flash");
+import { FILE_STORE, FILE_HEADER_BYTES, ID, storePartition, SETTINGS_PAGES_MIN } from "./storage-layout";
+import { S, F } from "./builtin";
 
 /** rol32(0xABCDDCBA, 1): Storage.hash's seed after the one file it hashes (jsflash.c 1169-1172, 1238-1245). */
 const HASH_SEED = 0x579bb975;
@@ -30,11 +28,19 @@ export const slotArea: Area = { addr: 0, pages: 0, pageBytes: 0, fileOffset: -1 
  */
 export let bufferFresh = false;
 
-function setArea(a: Area, addr: number, pages: number, pageBytes: number, fileOffset: number): void {
-  a.addr = addr;
+/** Where place() puts the next area, the page size, fg.store's data address (0: the next area is outside Storage) and its size. */
+let at = 0;
+let pb = 0;
+let data = 0;
+let size = 0;
+
+/** Gives area a the next `pages` pages from `at`. */
+function place(a: Area, pages: number): void {
+  a.addr = at;
   a.pages = pages;
-  a.pageBytes = pageBytes;
-  a.fileOffset = fileOffset;
+  a.pageBytes = pb;
+  a.fileOffset = data ? at - data : -1;
+  at += pages * pb;
 }
 
 /**
@@ -42,27 +48,14 @@ function setArea(a: Area, addr: number, pages: number, pageBytes: number, fileOf
  * the header itself (size word and name); -1 when there is no fg.store.
  */
 function storeHeader(): number {
-  const data = S.read(FILE.store);
-  if (data === undefined) return -1;
-  const h = (S.hash(/^fg\.store$/) ^ HASH_SEED ^ E.CRC32(FILE.store)) >>> 0;
-  const head = F.read(FILE_HEADER_BYTES, h);
-  let ok = head !== undefined && (head[0] | (head[1] << 8) | (head[2] << 16)) === data.length && head[4 + FILE.store.length] === 0;
-  for (let i = 0; ok && i < FILE.store.length; i++) ok = head[4 + i] === FILE.store.charCodeAt(i);
-  if (!ok) throw new Error("fg.store's header is not where Storage.hash says: the store is left alone. Flash the board again over USB");
+  const d = S.read(FILE_STORE);
+  if (d === undefined) return -1;
+  size = d.length;
+  const h = (S.hash(/^fg\.store$/) ^ HASH_SEED ^ E.CRC32(FILE_STORE)) >>> 0;
+  const head = E.toString(F.read(FILE_HEADER_BYTES, h));
+  if (!head || (u32(head, 0) & 0xffffff) !== size || head.substr(4, FILE_STORE.length + 1) !== FILE_STORE + "\0")
+    throw new Error("fg.store is not where Storage.hash says: flash the board again over USB");
   return h;
-}
-
-/**
- * Creates fg.store from where Storage puts the next file (its free space is
- * counted from the end of the last file: jsflash.c 398-433) to one page
- * before the end of Storage, so that its data ends on a page boundary and
- * Storage keeps a page for itself. Written once; nothing replaces it.
- */
-function storeCreate(end: number, pageBytes: number): void {
-  const at = end - S.getFree();
-  const size = end - pageBytes - at - FILE_HEADER_BYTES;
-  if (size < (SETTINGS_PAGES_MIN + 1) * pageBytes) throw new Error("Storage has " + S.getFree() + " bytes free, too little for the store: flash the board again over USB");
-  S.write(FILE.store, MARK, 0, size);
 }
 
 /**
@@ -77,84 +70,77 @@ function storeRepair(end: number): void {
   const want = new Uint8Array(FILE_HEADER_BYTES);
   for (let i = 0; i < names.length; i++) {
     const n = names[i];
-    let torn = n !== FILE.store && n.length >= FILE.store.length;
-    for (let k = 0; torn && k < FILE.store.length; k++) torn = (n.charCodeAt(k) & FILE.store.charCodeAt(k)) === FILE.store.charCodeAt(k);
+    let torn = n !== FILE_STORE && n.length >= FILE_STORE.length;
+    for (let k = 0; torn && k < FILE_STORE.length; k++) torn = (n.charCodeAt(k) & FILE_STORE.charCodeAt(k)) === FILE_STORE.charCodeAt(k);
     if (!torn) continue;
-    const size = S.read(n)!.length;
-    // storeCreate made it the last file: its header is where the files end, less its size.
-    const at = end - S.getFree() - FILE_HEADER_BYTES - ((size + 3) & ~3);
+    const len = S.read(n)!.length;
+    // The store was made the last file: its header is where the files end, less its size.
+    const h = end - S.getFree() - FILE_HEADER_BYTES - ((len + 3) & ~3);
     want.fill(0);
-    want[0] = size & 255;
-    want[1] = (size >> 8) & 255;
-    want[2] = (size >> 16) & 255;
-    for (let k = 0; k < FILE.store.length; k++) want[4 + k] = FILE.store.charCodeAt(k);
-    const head = F.read(FILE_HEADER_BYTES, at);
+    want[0] = len & 255;
+    want[1] = (len >> 8) & 255;
+    want[2] = (len >> 16) & 255;
+    for (let k = 0; k < FILE_STORE.length; k++) want[4 + k] = FILE_STORE.charCodeAt(k);
+    const head = F.read(FILE_HEADER_BYTES, h);
     let over = head !== undefined;
     for (let k = 0; over && k < FILE_HEADER_BYTES; k++) over = (head[k] & want[k]) === want[k];
-    if (over) F.write(want, at);
+    if (over) F.write(want, h);
   }
-}
-
-/** The largest page-aligned part of [addr, addr + bytes) that Flash.getFree() still reports free, as [address, pages]. */
-function freeOutside(addr: number, bytes: number, pageBytes: number): number[] {
-  const free = F.getFree();
-  let best = [0, 0];
-  for (let i = 0; i < free.length; i++) {
-    const lo = ((Math.max(addr, free[i].addr) + pageBytes - 1) / pageBytes | 0) * pageBytes;
-    const hi = (Math.min(addr + bytes, free[i].addr + free[i].length) / pageBytes | 0) * pageBytes;
-    if (hi - lo > best[1] * pageBytes) best = [lo, (hi - lo) / pageBytes | 0];
-  }
-  return best;
 }
 
 /**
- * Finds or creates the store and reads its settings. Arguments default to
- * the board's (tests on other boards pass theirs). Throws with what to do
- * when the store cannot be used; it then writes nothing.
+ * Finds or creates the store and reads its settings: `end` is where Storage
+ * ends, [outAddr, outAddr + outBytes) the flash area outside Storage the
+ * buffer may own (0 bytes: none), slotBytes the room for an app slot.
+ * Throws with what to do when the store cannot be used; it then writes nothing.
  */
-export function storeOpen(end?: number, outAddr?: number, outBytes?: number, slotBytes?: number): void {
-  end = end || STORAGE_END;
-  outAddr = outAddr === undefined ? BUFFER_AREA_ADDR : outAddr;
-  outBytes = outBytes === undefined ? BUFFER_AREA_BYTES : outBytes;
-  slotBytes = slotBytes === undefined ? (APP_SLOTS > 1 ? SLOT_BYTES : 0) : slotBytes;
-  const pb = F.getPage(end - 1)!.length;
+export function storeOpen(end: number, outAddr: number, outBytes: number, slotBytes: number): void {
+  pb = F.getPage(end - 1)!.length;
   let h = storeHeader();
   if (h < 0) {
     storeRepair(end);
     h = storeHeader();
   }
   if (h < 0) {
-    storeCreate(end, pb);
+    // From where Storage puts the next file (its free space is counted from the end of the last file:
+    // jsflash.c 398-433) to one page before the end of Storage, so that the data ends on a page boundary
+    // and Storage keeps a page for itself. Written once; nothing replaces it.
+    const bytes = S.getFree() - pb - FILE_HEADER_BYTES;
+    if (bytes < (SETTINGS_PAGES_MIN + 1) * pb) throw new Error("Storage has " + S.getFree() + " bytes free, too little for the store: flash the board again over USB");
+    S.write(FILE_STORE, MARK, 0, bytes);
     h = storeHeader();
   }
-  const data = h + FILE_HEADER_BYTES;
-  const first = ((data + pb - 1) / pb | 0) * pb;
-  const inside = ((data + S.read(FILE.store)!.length - first) / pb) | 0;
-  const out = outBytes > 0 ? freeOutside(outAddr, outBytes, pb) : [0, 0];
-  const parts = storePartition(inside, out[1], (slotBytes / pb) | 0);
-  setArea(settingsArea, first, parts[0], pb, first - data);
-  setArea(slotArea, first + parts[0] * pb, parts[3], pb, first - data + parts[0] * pb);
-  const after = parts[0] + parts[3];
+  data = h + FILE_HEADER_BYTES;
+  at = ((data + pb - 1) / pb | 0) * pb;
+  // The largest page-aligned part of the outside area that Flash.getFree() still reports free: [address, pages].
+  let out = [0, 0];
+  const free = outBytes > 0 ? F.getFree() : [];
+  for (let i = 0; i < free.length; i++) {
+    const lo = ((Math.max(outAddr, free[i].addr) + pb - 1) / pb | 0) * pb;
+    const hi = (Math.min(outAddr + outBytes, free[i].addr + free[i].length) / pb | 0) * pb;
+    if (hi - lo > out[1] * pb) out = [lo, (hi - lo) / pb | 0];
+  }
+  const parts = storePartition(((data + size - at) / pb) | 0, out[1], (slotBytes / pb) | 0);
+  place(settingsArea, parts[0]);
+  place(slotArea, parts[3]);
   settingsInit(settingsArea);
   bufferFresh = false;
   if (out[1] > 0) {
-    setArea(eventsArea, out[0], parts[1], pb, -1);
-    setArea(readingsArea, out[0] + parts[1] * pb, parts[2], pb, -1);
+    at = out[0];
+    data = 0;
     // The area as last used: (generation, page number << 16 | pages). A new generation is a lost buffer.
     const was = counterGet(ID.area);
     const now = ((out[0] / pb) << 16 | out[1]) >>> 0;
-    if (!was || was[1] !== now) {
+    if (was[1] !== now) {
       bufferFresh = true;
-      counterWrite(ID.area, (was ? was[0] : 0) + 1, now);
+      counterWrite(ID.area, was[0] + 1, now);
     }
-  } else {
-    setArea(eventsArea, first + after * pb, parts[1], pb, first - data + after * pb);
-    setArea(readingsArea, first + (after + parts[1]) * pb, parts[2], pb, first - data + (after + parts[1]) * pb);
   }
+  place(eventsArea, parts[1]);
+  place(readingsArea, parts[2]);
 }
 
 /** Times the buffer's area outside Storage was found gone or changed. */
 export function areaLosses(): number {
-  const g = counterGet(ID.area);
-  return g ? g[0] - 1 : 0;
+  return Math.max(0, counterGet(ID.area)[0] - 1);
 }

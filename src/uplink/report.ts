@@ -4,17 +4,18 @@
  * is due. A report goes out at start, once a day, when the platform asks, and
  * when a link goes up or down; the sender carries it in its next frames.
  */
-import { VERSION } from "virtual:build";
+import { VERSION_CODE } from "virtual:build";
 import { MODEM, HAS_WIFI, BUFFER_AREA_BYTES } from "virtual:board";
 import { uptimeMs } from "../runtime/scheduler";
 import { log, WARN, why } from "../runtime/log";
 import { counterRead, counterWrite } from "../store/settings";
 import { ID } from "../store/storage-layout";
-import { pending, queueStats } from "../buffer/queue";
+import { pending, dropped } from "../buffer/queue";
 import { areaLosses } from "../store/store";
 import { airtimeUsedMs } from "../links/dutycycle";
 import type { Link } from "../links/link";
 import type { Health } from "../frame/view";
+import { S } from "../store/builtin";
 
 /** Health keys the firmware sends (3, 8, 9, 11 and 13 are the codec's alone: older frames or measured elsewhere). */
 export const H_UPTIME_S = 1;
@@ -91,8 +92,7 @@ export function reportDue(): boolean {
  */
 export function reportFigures(links: Link[], inUse: string): Health | null {
   if (!due) return null;
-  const v = VERSION.split(".");
-  const h = [H_UPTIME_S, Math.floor(uptimeMs() / 1000), H_BOOTS, boots, H_BUFFERED, pending(), H_DROPPED, queueStats()[2], H_FIRMWARE, +v[0] * 10000 + +v[1] * 100 + +v[2], H_LINK, LINK_CODES[inUse] || 0, H_STORAGE_FREE, require("Storage").getFree()];
+  const h = [H_UPTIME_S, Math.floor(uptimeMs() / 1000), H_BOOTS, boots, H_BUFFERED, pending(), H_DROPPED, dropped, H_FIRMWARE, VERSION_CODE, H_LINK, LINK_CODES[inUse] || 0, H_STORAGE_FREE, S.getFree()];
   if (MODEM) h.push(H_AIRTIME_MS, Math.round(airtimeUsedMs()));
   for (let i = 0; i < links.length; i++) {
     const st = links[i].stats();
