@@ -106,7 +106,9 @@ export function storeOpen(end: number, outAddr: number, outBytes: number, slotBy
     // jsflash.c 398-433) to one page before the end of Storage, so that the data ends on a page boundary
     // and Storage keeps a page for itself. Written once; nothing replaces it.
     const bytes = S.getFree() - pb - FILE_HEADER_BYTES;
-    if (bytes < (SETTINGS_PAGES_MIN + 1) * pb) throw new Error("Storage has " + S.getFree() + " bytes free, too little for the store: flash the board again over USB");
+    // Its pages are those wholly inside its data: the settings need two, and without an area outside Storage the buffer four more.
+    const first = ((end - S.getFree() + FILE_HEADER_BYTES + pb - 1) / pb | 0) * pb;
+    if (end - pb - first < (SETTINGS_PAGES_MIN + (outBytes > 0 ? 0 : 4)) * pb) throw new Error("Storage has " + S.getFree() + " bytes free, too little for the store: flash the board again over USB");
     S.write(FILE_STORE, MARK, 0, bytes);
     h = storeHeader();
   }
