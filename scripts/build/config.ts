@@ -103,6 +103,8 @@ export interface BundleOptions {
   target?: string;
   /** Write the output (default true). */
   write?: boolean;
+  /** A test probe: the properties it shares with the tests keep their names. */
+  probe?: boolean;
 }
 
 /** A first pass that may inline constants: hoisted var declarations hide them from terser's constant folding. */
@@ -116,22 +118,27 @@ const inlineOptions = {
 /**
  * Properties of the firmware's own objects that never leave the bundle: the
  * store's areas and the buffer's chains, the LoRaWAN link's state, the
- * scheduler's jobs, sensors and their contexts, alarms, links and the AT
- * port. The build shortens these names as it
- * does variables' (a property name costs its bytes at every use). A name
- * here must not be read from JSON (site, identity, board), from the
- * interpreter's own objects, or across a probe to the tests.
+ * scheduler's jobs, sensors and their contexts, sensor sets, alarms, links,
+ * the AT port, a packed frame, a view of records, a downlink's answer, and
+ * the board's hw (inlined by the build, read only by name). The build
+ * shortens these names as it does variables' (a property name costs its
+ * bytes at every use). A name here must not be read from JSON (site,
+ * identity), by a computed key, or from the interpreter's own objects.
  */
-export const INTERNAL_PROPS = /^(pages|first|area|pageBytes|fileOffset|next|base|off|last|dr|sending|joins|failures|resets|period|due|measure|sample|channels|maxPayload|waitFor|ready|phase|update|field|cmd|busy)$/;
+export const INTERNAL_PROPS = /^(pages|first|area|pageBytes|fileOffset|next|base|off|last|seq|dr|sending|joins|failures|resets|period|due|measure|sample|channels|hw|names|error|maxPayload|waitFor|ready|phase|update|active|field|cmd|busy|bytes|records|health|answered|counter|result|detail|code|value|ports|modem|supply|vref|serial|shuntOhms|baud|pin|ratio)$/;
+/** Of those, the ones a probe hands to the tests or takes from them (a packed frame, an answer, a view of records, a page's header): whole in the probes' bundles. */
+const PROBE_PROPS = ["bytes", "records", "health", "answered", "counter", "result", "detail", "code", "value", "seq"];
 
-const terserOptions = {
-  ecma: 5 as const,
-  // The interpreter hoists neither functions nor var: declarations go to the top of each function,
-  // and no function with variables is inlined (terser would put its var after the return).
-  compress: { passes: 3, toplevel: true, pure_getters: true, unsafe_math: false, hoist_funs: true, hoist_vars: true, inline: 2 },
-  mangle: { toplevel: true, properties: { regex: INTERNAL_PROPS, builtins: true } },
-  format: { ascii_only: true, comments: false },
-};
+function terserOptions(reserved: string[] = []) {
+  return {
+    ecma: 5 as const,
+    // The interpreter hoists neither functions nor var: declarations go to the top of each function,
+    // and no function with variables is inlined (terser would put its var after the return).
+    compress: { passes: 3, toplevel: true, pure_getters: true, unsafe_math: false, hoist_funs: true, hoist_vars: true, inline: 2 },
+    mangle: { toplevel: true, properties: { regex: INTERNAL_PROPS, builtins: true, reserved: reserved } },
+    format: { ascii_only: true, comments: false },
+  };
+}
 
 function tsPlugin(target?: string): Plugin {
   return typescript({
@@ -150,7 +157,7 @@ export function bundleConfig(board: Board, o: BundleOptions = {}): RollupOptions
   };
   return {
     input: o.entry ?? path.join(ROOT, "src/main.ts"),
-    plugins: [virtualModules(board), tsPlugin(o.target), terser(inlineOptions), terser(terserOptions), espruinoGate(board.modules)],
+    plugins: [virtualModules(board), tsPlugin(o.target), terser(inlineOptions), terser(terserOptions(o.probe ? PROBE_PROPS : [])), espruinoGate(board.modules)],
     output,
     treeshake: { moduleSideEffects: true, propertyReadSideEffects: false },
   };
@@ -159,7 +166,7 @@ export function bundleConfig(board: Board, o: BundleOptions = {}): RollupOptions
 export function loaderConfig(outDir?: string): RollupOptions {
   return {
     input: path.join(ROOT, "src/loader.ts"),
-    plugins: [virtualModules(null), tsPlugin(), terser(terserOptions), espruinoGate(["Storage", "heatshrink"])],
+    plugins: [virtualModules(null), tsPlugin(), terser(terserOptions()), espruinoGate(["Storage", "heatshrink"])],
     // The loader exists to eval the app from its slot.
     onwarn(w, warn) {
       if (w.code !== "EVAL") warn(w);
@@ -172,7 +179,7 @@ export function loaderConfig(outDir?: string): RollupOptions {
 export function probeConfigs(): RollupOptions[] {
   const sim = boards.find((b) => b.id === "sim")!;
   return ["frame", "queue", "mqtt", "readings", "store"].map((name) => {
-    const c = bundleConfig(sim, { entry: path.join(ROOT, `src/probes/${name}-probe.ts`) });
+    const c = bundleConfig(sim, { entry: path.join(ROOT, `src/probes/${name}-probe.ts`), probe: true });
     (c.output as OutputOptions).file = path.join(ROOT, `dist/probes/${name}.js`);
     return c;
   });
