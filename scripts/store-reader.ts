@@ -5,6 +5,7 @@
  * check what the firmware left in flash; it shares no code with the
  * firmware's store, so the two implementations check each other.
  */
+import { crc32 } from "node:zlib";
 import type { Board } from "../boards/types";
 import type { SimBoard } from "./sim/board";
 import { FILE, FILE_HEADER_BYTES, ID, PAGE_HEAD_BYTES, SLOT_BYTES, storePartition } from "../src/store/storage-layout";
@@ -39,14 +40,6 @@ function u32(b: Uint8Array, i: number): number {
   return (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)) >>> 0;
 }
 
-function crc32(b: Uint8Array): number {
-  let c = ~0;
-  for (const x of b) {
-    c ^= x;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
-}
 
 function crc16ok(page: Uint8Array, o: number, len: number): boolean {
   return (crc32(page.subarray(o, o + len - 2)) & 0xffff) === (page[o + len - 2] | (page[o + len - 1] << 8));
@@ -68,7 +61,7 @@ function records(page: Uint8Array): number[] {
 export function readStore(sim: SimBoard, board: Board, outsideBytes?: number): StoreView | null {
   const data = sim.storage.readBytes(FILE.store);
   if (!data) return null;
-  const header = (sim.storage.hash(/^fg\.store$/) ^ HASH_SEED ^ crc32(new TextEncoder().encode(FILE.store))) >>> 0;
+  const header = (sim.storage.hash(/^fg\.store$/) ^ HASH_SEED ^ crc32(Buffer.from(FILE.store, "latin1"))) >>> 0;
   const pb = sim.flashDriver.getPage(board.flash.storageStart + board.storage.bytes - 1)!.length;
   const first = Math.ceil((header + FILE_HEADER_BYTES) / pb) * pb;
   const inside = Math.floor((header + FILE_HEADER_BYTES + data.length - first) / pb);

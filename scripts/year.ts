@@ -7,6 +7,7 @@
  * store's year test and by `npm run bench`.
  */
 import fs from "node:fs";
+import { crc32 } from "node:zlib";
 import path from "node:path";
 import { SimBoard, DIST } from "./sim/board";
 import { boardById } from "../boards/index";
@@ -41,14 +42,6 @@ export interface YearResult {
   lastSlotCrc: number;
 }
 
-function crc32(b: Uint8Array): number {
-  let c = ~0;
-  for (const x of b) {
-    c ^= x;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
-}
 
 /** Runs `days` days on `boardId`, with the board's own flash and its rules. */
 export function simulateYear(boardId: string, days = 365): YearResult {

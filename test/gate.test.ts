@@ -37,6 +37,7 @@ describe("compatibility gate: syntax from the support file", () => {
     ["a var used before its declaration (no hoisting)", "var o = 1; function f() { o = 5; var o; return o; }", "o used before its var statement (Espruino does not hoist var)"],
     ["a regular expression right after ')'", "for (var i = 0; i < 2; i++) /^a/.test('a') || f();", "regular expression right after ')', ']' or a name (read as division on Espruino)"],
     ["a method read off a built-in prototype", "var s = Array.prototype.slice.call(arguments, 1);", "Array.prototype.slice (not a property on Espruino)"],
+    ["a for loop whose first clause begins with a function expression (a declaration to the interpreter)", "for (function (e) { return e; }(1), i = 0; i < 2; i++) f();", "a for loop's first clause beginning with a function expression"],
     ["a function declared after return", "function a() { return { f: function () { return b(); } }; function b() { return 1; } }", "function b declared after return: never defined on Espruino"],
   ];
   for (const [what, code, construct] of refused) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
+import { crc32 } from "node:zlib";
 import { SimBoard, DIST } from "../scripts/sim/board";
 import { decodeFrame } from "../scripts/frames";
 import { boardById } from "../boards/index";
@@ -292,13 +293,7 @@ describe("offline buffer: power cuts", () => {
 describe("the app slot in the store: power cuts while an image is written", () => {
   const LENGTH = 9000;
   const SEED = 5;
-  const image = new Uint8Array(LENGTH).map((_, i) => (i * SEED) & 255);
-  let crc = ~0;
-  for (const x of image) {
-    crc ^= x;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  crc = ~crc >>> 0;
+  const crc = crc32(new Uint8Array(LENGTH).map((_, i) => (i * SEED) & 255)) >>> 0;
   const write = (r: Rig) => r.q<boolean>(`fgQ.slotWrite(${LENGTH}, 1024, ${SEED}, ${crc})`);
 
   it("every cut position", () => {

@@ -175,6 +175,11 @@ export function checkBundle(code: string, opts: GateOptions = {}): Violation[] {
       case "ForOfStatement":
         if (n.await) add("for await", n);
         break;
+      case "ForStatement":
+        // jsparse.c:2608-2609 parses the first clause as a statement, and a statement that
+        // begins with `function` is a declaration (jsparse.c:3028-3029): "Got '(' expected ID".
+        if (n.init && code.slice(n.init.start, n.init.start + 8) === "function") add("a for loop's first clause beginning with a function expression", n);
+        break;
       case "NewExpression":
         if (n.callee.type === "FunctionExpression") add("new (function(){...})()", n);
         break;

@@ -45,6 +45,11 @@ export interface PowerCutPlan {
 /** A torn unit keeps about half the bits it was to clear: a value that is neither old nor new. */
 export const TORN_MASK = 0x0f0f0f0f;
 
+/** What a copy of a flash needs: each area's bytes and, where the chip limits them, its writes per word. */
+export interface FlashState {
+  areas: { addr: number; bytes: Uint8Array; wordWrites: Uint8Array | null }[];
+}
+
 export interface FlashAreaSpec {
   addr: number;
   length: number;
@@ -103,8 +108,8 @@ export class Flash {
   /** Operations until the dropped write (0: none armed); dropNow marks the one under way. */
   private dropIn = 0;
   private dropNow = false;
-  /** Called for every operation, for tests that list the positions they cut at. */
-  onOp: ((op: FlashOp, addr: number, len: number) => void) | null = null;
+  /** Called before every operation (with a write's bytes), for tests that list or record the positions they cut at. */
+  onOp: ((op: FlashOp, addr: number, len: number, data?: Uint8Array) => void) | null = null;
 
   /** `storageStart` names the area Storage lives in; it must start one. */
   constructor(areas: readonly FlashAreaSpec[], storageStart: number) {
@@ -148,9 +153,14 @@ export class Flash {
     return this.find(addr, len) !== null;
   }
 
-  armPowerCut(plan: PowerCutPlan | null): void {
+  /**
+   * `counted`: operations to count as done already. A replay of the N-th
+   * operation of a recording arms at N with N - 1 counted, so that a torn
+   * erase scatters as it did at N (scripts/sim/cuts.ts).
+   */
+  armPowerCut(plan: PowerCutPlan | null, counted = 0): void {
     this.plan = plan;
-    this.opsSinceArm = 0;
+    this.opsSinceArm = counted;
   }
 
   /** The atOp-th operation from now, if a write, fails without a word: nothing of it reaches the flash. */
@@ -161,6 +171,21 @@ export class Flash {
   /** Flash operations since the last armPowerCut(): a test counts a sequence's writes with it. */
   get opsCounted(): number {
     return this.opsSinceArm;
+  }
+
+  /** A copy of every area's state. */
+  saveState(): FlashState {
+    return { areas: this.areas.map((a) => ({ addr: a.start, bytes: a.bytes.slice(), wordWrites: a.wordWrites ? a.wordWrites.slice() : null })) };
+  }
+
+  /** Takes over a state saved from a flash of the same areas. */
+  loadState(s: FlashState): void {
+    const same = s.areas.length === this.areas.length && this.areas.every((a, i) => a.start === s.areas[i].addr && a.bytes.length === s.areas[i].bytes.length && !a.wordWrites === !s.areas[i].wordWrites);
+    if (!same) throw new Error("flash state from a flash of other areas");
+    this.areas.forEach((a, i) => {
+      a.bytes.set(s.areas[i].bytes);
+      if (a.wordWrites) a.wordWrites.set(s.areas[i].wordWrites!);
+    });
   }
 
   read(addr: number, len: number): Uint8Array {
@@ -188,7 +213,7 @@ export class Flash {
   /** One program operation: what a single jshFlashWrite() does. */
   program(addr: number, data: Uint8Array): void {
     const a = this.area(addr, data.length);
-    const torn = this.step("write", addr, data.length);
+    const torn = this.step("write", addr, data.length, data);
     if (this.dropNow) {
       this.droppedWrites++;
       this.writeOps++;
@@ -274,11 +299,11 @@ export class Flash {
   }
 
   /** -1: the operation completes; otherwise where in it power fails. */
-  private step(op: FlashOp, addr: number, len: number): number {
+  private step(op: FlashOp, addr: number, len: number, data?: Uint8Array): number {
     if (this.dead) throw new PowerCut(op, this.opsSinceArm, 0);
     this.opsSinceArm++;
     this.dropNow = this.dropIn > 0 && --this.dropIn === 0;
-    if (this.onOp) this.onOp(op, addr, len);
+    if (this.onOp) this.onOp(op, addr, len, data);
     const p = this.plan;
     if (p && this.opsSinceArm === p.atOp) return Math.max(0, p.tornAt);
     return -1;

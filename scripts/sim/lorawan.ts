@@ -22,9 +22,14 @@ export interface Lorawan {
 
 /** Provisions an identity and wires the board's modem (RAK3172 or Wio-E5) to a network server. */
 export function attachLorawan(sim: SimBoard): Lorawan {
+  if (!sim.board.hw.modem) throw new Error(`${sim.board.id} has no LoRaWAN modem`);
+  sim.writeIdentity(makeIdentity());
+  return attachModem(sim);
+}
+
+/** Wires the board's modem to a network server, for a board whose flash already holds its identity. */
+export function attachModem(sim: SimBoard, ns = new SimNetworkServer()): Lorawan {
   const m = sim.board.hw.modem;
   if (!m) throw new Error(`${sim.board.id} has no LoRaWAN modem`);
-  sim.writeIdentity(makeIdentity());
-  const ns = new SimNetworkServer();
   return { ns, modem: m.kind === "rak3172" ? new Rak3172(sim, m.uart.serial, ns, m.reset) : new WioE5(sim, m.uart.serial, ns, m.reset) };
 }

@@ -96,6 +96,24 @@ const bootstrap = String.raw`(function (H0, G) {
     if (ev === undefined) this["#ev"] = {}; else delete this["#ev"][ev];
   });
 
+  // Espruino 2v29: Object.assign copies each key with jsvAsName, which hands an
+  // integer key's name to jsvMakeIntoVariableName (jsvar.c 3128, 1270). Debug
+  // builds stop at an assert there; release builds skip it: either way, not safe.
+  var nativeAssign = Object.assign;
+  Object.defineProperty(Object, "assign", { writable: true, configurable: true, enumerable: false, value: function assign(target) {
+    for (var i = 1; i < arguments.length; i++) {
+      var src = arguments[i];
+      if (src === null || src === undefined) continue;
+      for (var k in src) if (/^(0|[1-9][0-9]*)$/.test(k)) {
+        // Recorded as a crash even if the firmware catches it: the interpreter does not return.
+        var e = new Error("ASSERT(jsvIsSimpleInt(var) || jsvIsString(var)) FAILED AT src/jsvar.c:1270 (Object.assign from an object with integer key " + k + ")");
+        H.uncaught(e);
+        throw e;
+      }
+    }
+    return nativeAssign.apply(Object, arguments);
+  } });
+
   function pinName(p) {
     var s = p && typeof p === "object" && typeof p.toString === "function" ? p.toString() : String(p);
     if (!/^(D\d{1,2}|A\d{1,2}|LED\d|BTN\d)$/.test(s)) throw new Error("Invalid pin: " + s);

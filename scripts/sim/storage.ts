@@ -46,9 +46,8 @@ export interface StorageGeometry {
 }
 
 export function bytesToString(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode.apply(null, Array.from(b.subarray(i, i + 4096)));
-  return s;
+  // latin1 maps each byte to the character of its code, as fromCharCode does, in one native step.
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
 }
 
 export function stringToBytes(s: string): Uint8Array {

@@ -15,6 +15,24 @@ import { recordCrcOk } from "../store/record";
 import { S } from "../store/builtin";
 
 const OLD_FILES = /^fg\.[tqe]\./;
+const OLD_PREFIXES = ["fg.t", "fg.q", "fg.e"];
+
+/**
+ * An old file, or what a power cut left of one while it was erased: the
+ * erase zeroes the first word of the name, and a cut short write clears only
+ * some of its bits. Such a file is no longer trash and keeps the rest of its
+ * name; a byte cleared whole cuts the name short, and that file stays.
+ */
+function isOld(n: string): boolean {
+  if (OLD_FILES.exec(n)) return true;
+  if (!/^\.[0-9a-z]+(\.[01])?$/.exec(n.substr(4))) return false;
+  for (let p = 0; p < OLD_PREFIXES.length; p++) {
+    let sub = true;
+    for (let k = 0; sub && k < 4; k++) sub = (n.charCodeAt(k) & ~OLD_PREFIXES[p].charCodeAt(k)) === 0;
+    if (sub) return true;
+  }
+  return false;
+}
 
 function u32At(s: string, i: number): number {
   return (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)) >>> 0;
@@ -117,7 +135,9 @@ function copyCycles(): number {
  * copied, or -1 when there was nothing to move.
  */
 export function migrate(): number {
-  const old = S.list(OLD_FILES);
+  const all = S.list();
+  const old: string[] = [];
+  for (let i = 0; i < all.length; i++) if (isOld(all[i])) old.push(all[i]);
   if (!old.length) return -1;
   let copied = 0;
   if (counterRead(ID.migrated) < 1) {

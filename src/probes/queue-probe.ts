@@ -21,6 +21,17 @@ function bytesOf(b: Uint8Array, n: number): number[] {
   for (let i = 0; i < n; i++) a.push(b[i]);
   return a;
 }
+/** Writes the probe's test image into the slot (a function of its own: see slotWrite). */
+function writePattern(length: number, chunk: number, seed: number): boolean {
+  const b = new Uint8Array(chunk);
+  for (let o = 0; o < length; o += chunk) {
+    const n = Math.min(chunk, length - o);
+    for (let i = 0; i < n; i++) b[i] = ((o + i) * seed) & 255;
+    if (!slotWrite(new Uint8Array(b.buffer, 0, n))) return false;
+  }
+  return true;
+}
+
 (global as any).fgQ = {
   /** Boots the buffer as the firmware does: the store (with the geometry of the board under test), the migration, the buffer. */
   init: function (end: number, outAddr: number, outBytes: number, slotBytes?: number) {
@@ -59,13 +70,7 @@ function bytesOf(b: Uint8Array, n: number): number[] {
   /** The app slot: an image of byte (i * seed) & 255 at offset i, written in pieces of `chunk` bytes, then committed with the CRC-32 the caller computed. */
   slotWrite: function (length: number, chunk: number, seed: number, crc: number): boolean {
     slotBegin(length);
-    const b = new Uint8Array(chunk);
-    for (let o = 0; o < length; o += chunk) {
-      const n = Math.min(chunk, length - o);
-      for (let i = 0; i < n; i++) b[i] = ((o + i) * seed) & 255;
-      if (!slotWrite(new Uint8Array(b.buffer, 0, n))) return false;
-    }
-    return slotCommit(crc);
+    return writePattern(length, chunk, seed) && slotCommit(crc);
   },
   slotImage: function (): number {
     const s = slotImage();

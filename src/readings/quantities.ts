@@ -69,8 +69,9 @@ export const SOIL_QTY: Formats = { 15: ["%", 10, 1, "soil moisture"] };
 
 /** A driver's quantities and events, for the log lines: called once by the driver's module. */
 export function addWords(q: Formats, ev?: { [code: number]: string }): void {
-  Object.assign(FORMAT, q);
-  if (ev) Object.assign(EVENT_WORDS, ev);
+  // Not Object.assign: it breaks on integer keys on 2v29 (docs/espruino-2v29.md, "Objects").
+  for (const k in q) FORMAT[k] = q[k];
+  if (ev) for (const k in ev) EVENT_WORDS[k] = ev[k];
 }
 
 export function qtyWord(qty: number): string {

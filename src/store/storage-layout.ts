@@ -126,6 +126,8 @@ export function storePartition(inside: number, outside: number, slot: number): n
   const settings = outside > 0 ? Math.min(inside, SETTINGS_PAGES) : inside >= SETTINGS_PAGES + 4 ? SETTINGS_PAGES : SETTINGS_PAGES_MIN;
   if (inside - settings - (outside > 0 ? 0 : 8) < slot) slot = 0;
   const buffer = outside > 0 ? outside : inside - settings - slot;
-  const events = Math.max(2, Math.floor(buffer / 16));
-  return [settings, events, buffer - events, slot];
+  const events = Math.max(2, (buffer / 16) | 0);
+  // Integers (| 0): the interpreter gives Math.max, Math.min and Math.floor results as floats,
+  // and Flash.erasePage refuses an address computed from one (jswrap_flash.c:106-112).
+  return [settings | 0, events | 0, (buffer - events) | 0, slot | 0];
 }

@@ -61,6 +61,36 @@ function storeHeader(): number {
 }
 
 /**
+ * A power cut while fg.store's header is written can leave bits of its name
+ * still set (a write only clears bits): the file then takes the store's
+ * place under another name, and Storage has no room for a second. The
+ * header is written again over the torn one, through Flash: the bits left
+ * over clear, and the file is fg.store.
+ */
+function storeRepair(end: number): void {
+  const names = S.list();
+  const want = new Uint8Array(FILE_HEADER_BYTES);
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i];
+    let torn = n !== FILE_STORE && n.length >= FILE_STORE.length;
+    for (let k = 0; torn && k < FILE_STORE.length; k++) torn = (n.charCodeAt(k) & FILE_STORE.charCodeAt(k)) === FILE_STORE.charCodeAt(k);
+    if (!torn) continue;
+    const len = S.read(n)!.length;
+    // The store was made the last file: its header is where the files end, less its size.
+    const h = end - S.getFree() - FILE_HEADER_BYTES - ((len + 3) & ~3);
+    want.fill(0);
+    want[0] = len & 255;
+    want[1] = (len >> 8) & 255;
+    want[2] = (len >> 16) & 255;
+    for (let k = 0; k < FILE_STORE.length; k++) want[4 + k] = FILE_STORE.charCodeAt(k);
+    const head = F.read(FILE_HEADER_BYTES, h);
+    let over = head !== undefined;
+    for (let k = 0; over && k < FILE_HEADER_BYTES; k++) over = (head[k] & want[k]) === want[k];
+    if (over) F.write(want, h);
+  }
+}
+
+/**
  * Finds or creates the store and reads its settings: `end` is where Storage
  * ends, [outAddr, outAddr + outBytes) the flash area outside Storage the
  * buffer may own (0 bytes: none), slotBytes the room for an app slot.
@@ -70,11 +100,17 @@ export function storeOpen(end: number, outAddr: number, outBytes: number, slotBy
   pb = F.getPage(end - 1)!.length;
   let h = storeHeader();
   if (h < 0) {
+    storeRepair(end);
+    h = storeHeader();
+  }
+  if (h < 0) {
     // From where Storage puts the next file (its free space is counted from the end of the last file:
     // jsflash.c 398-433) to one page before the end of Storage, so that the data ends on a page boundary
     // and Storage keeps a page for itself. Written once; nothing replaces it.
     const bytes = S.getFree() - pb - FILE_HEADER_BYTES;
-    if (bytes < (SETTINGS_PAGES_MIN + 1) * pb) fail("Storage has only " + S.getFree() + " bytes free for the store: flash the board again over USB");
+    // Its pages are those wholly inside its data: the settings need two, and without an area outside Storage the buffer four more.
+    const first = ((end - S.getFree() + FILE_HEADER_BYTES + pb - 1) / pb | 0) * pb;
+    if (end - pb - first < (SETTINGS_PAGES_MIN + (outBytes > 0 ? 0 : 4)) * pb) fail("Storage has " + S.getFree() + " bytes free, too little for the store: flash the board again over USB");
     S.write(FILE_STORE, MARK, 0, bytes);
     h = storeHeader();
   }
