@@ -92,10 +92,11 @@ export function readStore(sim: SimBoard, board: Board, outsideBytes?: number): S
       if (kind === 4) settings.push({ seq: u32(page, 4), page });
     }
   }
-  // Settings in order of their pages' sequence: the largest counter value, the newest complete site.
+  // Settings in order of their pages' sequence: the largest counter value, and the site as the firmware finds it
+  // (src/store/settings.ts): a whole version is a run of its parts from part 0, and a later whole run takes over.
   settings.sort((x, y) => x.seq - y.seq);
   let site: { version: number; parts: string[] } | null = null;
-  let cand: { version: number; parts: (string | undefined)[] } | null = null;
+  let run: { version: number; parts: string[]; of: number } | null = null;
   for (const { page } of settings) {
     for (const o of records(page)) {
       const type = page[o + 1];
@@ -109,9 +110,13 @@ export function readStore(sim: SimBoard, board: Board, outsideBytes?: number): S
         const part = page[o + 7];
         const parts = page[o + 8];
         const text = Buffer.from(page.subarray(o + 9, o + page[o] - 2)).toString("latin1");
-        if (!cand || version > cand.version) cand = { version, parts: new Array(parts).fill(undefined) };
-        if (version === cand.version) cand.parts[part] = text;
-        if (cand.parts.every((p) => p !== undefined)) site = { version, parts: cand.parts as string[] };
+        if (part === 0) run = { version, parts: [], of: parts };
+        if (!run || run.version !== version || run.of !== parts || run.parts.length !== part) {
+          run = null;
+          continue;
+        }
+        run.parts.push(text);
+        if (run.parts.length === parts && (!site || version >= site.version)) site = { version, parts: run.parts };
       }
     }
   }
