@@ -3,6 +3,7 @@
  * simulated Storage, on virtual time, with the outside world and its faults.
  * This is the API the tests drive; docs/simulator.md describes it.
  */
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import v8 from "node:v8";
@@ -45,6 +46,8 @@ export interface SimOptions {
    * the hundred that never ask memory() (power-cut replays).
    */
   memoryBaseline?: boolean;
+  /** process.env.VERSION: another interpreter release than 2v29, for tests of tools that must refuse it. */
+  espruinoVersion?: string;
 }
 
 export interface ConsoleLine {
@@ -53,6 +56,27 @@ export interface ConsoleLine {
 }
 
 export type ResetCause = "power-on" | "software" | "watchdog" | "power-cut";
+
+/** The interpreter's tag and commit (RELEASE_2V29; process.env.GIT_COMMIT of the Linux build). */
+export const ESPRUINO_VERSION = "2v29";
+const ESPRUINO_COMMIT = "da9319d";
+
+/**
+ * process.env.CONSOLE: the console device each build talks on to a
+ * technician's laptop (boards/ESP32.py 51, boards/NRF52840DK.py 23 and 43,
+ * boards/XIAOBLE.py 36). The NRF52840DK build moves to USB when the nRF USB
+ * port is plugged in; the simulated board stands for its J-Link serial port.
+ * The Linux build's console over TCP is its telnet server.
+ */
+const CONSOLE_DEVICE: Record<string, string> = { ESP32: "Serial1", NRF52840DK: "Serial1", XIAOBLE: "USB", LINUX: "Telnet" };
+
+/** What a console attached to the board (scripts/sim/console.ts) is told by the interpreter's own functions. */
+export interface ConsoleHooks {
+  /** echo(on) was called. */
+  echo(on: boolean): void;
+  /** reset() or load() has restarted the interpreter. */
+  restarted(how: "reset" | "load"): void;
+}
 
 let gcFn: (() => void) | null = null;
 function collectGarbage(): void {
@@ -93,10 +117,17 @@ export class SimBoard {
   private bootMono = 0;
   private watchdog: { timeoutMs: number; auto: boolean; ev?: ClockEvent } | null = null;
   private pendingReset: ResetCause | null = null;
+  /** reset() or load(file) called: done when the interpreter is next idle (jsinteractive.c 2609-2640). */
+  private pendingRestart: { how: "reset" } | { how: "load"; file: string } | null = null;
+  /** Every line the interpreter prints, for a console attached to the board. */
+  readonly outputListeners = new Set<(text: string) => void>();
+  consoleHooks: ConsoleHooks | null = null;
   private heapBaseline = 0;
   private readonly dist: string;
   private readonly opts: SimOptions;
   dieTemperature: number;
+  /** The chip's serial number (process.env.SERIAL), fixed by board and seed. */
+  readonly serial: string;
 
   constructor(opts: SimOptions) {
     this.opts = opts;
@@ -120,6 +151,7 @@ export class SimBoard {
       this.wifi.onDrop = () => this.net.closeAll();
     }
     this.dieTemperature = opts.dieTemperature ?? 31;
+    this.serial = crypto.createHash("sha256").update(`${this.board.id}/${opts.seed ?? 1}`).digest("hex").slice(0, 16);
   }
 
   // ------------------------------------------------------------------ flashing and provisioning
@@ -156,7 +188,7 @@ export class SimBoard {
     const exact = this.opts.memoryBaseline !== false;
     if (exact) collectGarbage();
     const heapBefore = v8.getHeapStatistics().used_heap_size;
-    this.realm = createRealm(this.host());
+    this.realm = this.newRealm();
     if (exact) collectGarbage();
     this.heapBaseline = Math.max(heapBefore, v8.getHeapStatistics().used_heap_size);
     if (!this.storage.isValid()) {
@@ -166,6 +198,79 @@ export class SimBoard {
     }
     const code = this.storage.read(FILE.bootCode);
     if (code !== undefined) this.guard(() => this.realm!.run(code, FILE.bootCode));
+    this.afterTurn();
+  }
+
+  /**
+   * A fresh interpreter in the running board, as reset() and load() make one
+   * (jsinteractive.c 2609-2640): timers, watches and RAM go, the hardware
+   * and the clock stay. load() then runs the file (.bootcde by default).
+   */
+  private restartInterpreter(file?: string): void {
+    this.teardown();
+    this.realm = this.newRealm();
+    if (file !== undefined) {
+      const code = this.storage.read(file);
+      if (code !== undefined) this.guard(() => this.realm!.run(code, file));
+    }
+  }
+
+  private newRealm(): RealmHandle {
+    const realm = createRealm(this.host());
+    // The interpreter's console functions (jswrap_interactive.c): reset(), load(), echo().
+    const install = vm.runInContext(
+      `(function (H, G) {
+        function fn(name, f) { Object.defineProperty(G, name, { value: f, writable: true, configurable: true, enumerable: false }); }
+        fn("reset", function (clearFlash) { H.reset(!!clearFlash); });
+        fn("load", function (file) { H.load(file === undefined ? ".bootcde" : String(file)); });
+        fn("echo", function (on) { H.echo(!!on); });
+      })`,
+      realm.context,
+    ) as (h: unknown, g: unknown) => void;
+    install(
+      {
+        reset: (clearFlash: boolean) => {
+          // reset(true) erases the saved code as well (jswrap_interactive.c 225-228, jsflash.c 1467-1475).
+          if (clearFlash) {
+            this.log("Erasing saved code.");
+            for (const f of [".varimg", FILE.bootCode, ".bootrst"]) if (this.storage.read(f) !== undefined) this.storage.erase(f);
+            this.log("Done!");
+          }
+          this.pendingRestart = { how: "reset" };
+        },
+        load: (file: string) => {
+          this.pendingRestart = { how: "load", file };
+        },
+        echo: (on: boolean) => this.consoleHooks?.echo(on),
+      },
+      vm.runInContext("this", realm.context),
+    );
+    return realm;
+  }
+
+  /**
+   * Runs a line typed at the console, as the interpreter's REPL evaluates it
+   * (jsinteractive.c 1525-1560): its value, or what it threw. Errors typed at
+   * the console are the console's to print, not the firmware's. What the line
+   * asks for at idle waits for idle().
+   */
+  consoleEval(code: string): { ok: true; value: unknown } | { ok: false; error: unknown } {
+    if (!this.realm || !this.powered) return { ok: false, error: new Error("the board is not running") };
+    const realm = this.realm;
+    let out: { ok: true; value: unknown } | { ok: false; error: unknown } = { ok: true, value: undefined };
+    this.guard(() => {
+      try {
+        out = { ok: true, value: vm.runInContext(code, realm.context, { filename: "REPL" }) };
+      } catch (e) {
+        if (e instanceof PowerCut || (e && (e as Error).name === "PowerCut")) throw e;
+        out = { ok: false, error: e };
+      }
+    });
+    return out;
+  }
+
+  /** The interpreter is idle again after a console line: a reset(), load() or E.reboot() it asked for happens now. */
+  idle(): void {
     this.afterTurn();
   }
 
@@ -195,6 +300,7 @@ export class SimBoard {
     if (this.net) this.net.closeAll();
     this.realm = null;
     this.pendingReset = null;
+    this.pendingRestart = null;
   }
 
   /** Runs host work that may hit a power cut; a cut powers the board off. */
@@ -218,6 +324,11 @@ export class SimBoard {
     if (this.pendingReset && this.powered) {
       const cause = this.pendingReset;
       this.boot(cause);
+    } else if (this.pendingRestart && this.powered) {
+      const r = this.pendingRestart;
+      this.restartInterpreter(r.how === "load" ? r.file : undefined);
+      if (this.consoleHooks) this.consoleHooks.restarted(r.how);
+      this.afterTurn();
     }
   }
 
@@ -337,6 +448,7 @@ export class SimBoard {
     const line = { t: this.clock.mono, text };
     this.console.push(line);
     if (this.opts.onLine) this.opts.onLine(text, this);
+    for (const l of this.outputListeners) l(text);
   }
 
   private dispatch(fn: unknown, args: unknown[]): void {
@@ -463,7 +575,15 @@ export class SimBoard {
           decompress: (d: unknown) => this.realm!.u8(decompress(dataToBytes(d))).buffer,
         },
       },
-      env: { BOARD: this.board.espruinoBuild, VERSION: "2v29" },
+      env: {
+        VERSION: this.opts.espruinoVersion ?? ESPRUINO_VERSION,
+        GIT_COMMIT: ESPRUINO_COMMIT,
+        BOARD: this.board.espruinoBuild,
+        STORAGE: this.board.storage.bytes,
+        SERIAL: this.serial,
+        CONSOLE: CONSOLE_DEVICE[this.board.espruinoBuild] ?? "Serial1",
+        MODULES: this.board.modules.join(","),
+      },
       latin1: (b) => bytesToString(b),
       crc32: (b) => crc32(b),
       btoa: (s) => Buffer.from(s, "latin1").toString("base64"),

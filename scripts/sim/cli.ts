@@ -2,12 +2,19 @@
  * npm run sim -- --board <id> --site <file> [--seed N]
  * The simulated board, interactive: flash, provision, power on, then type
  * commands to move time and disturb the world. `help` lists them.
+ *
+ *   --console tcp://127.0.0.1:<port>  the board's console (its REPL) on that port, for the
+ *                                     EspruinoTools CLI and npm run flash; the clock runs in real time
+ *   --speed N                         with --console: the clock runs N times as fast as real time
+ *   --bare                            a board with nothing but the interpreter: no firmware, no site
  */
 import fs from "node:fs";
 import readline from "node:readline";
 import { SimBoard } from "./board";
 import { standardWorld } from "./world";
-import { humanLine } from "./format";
+import { humanLine, stamp } from "./format";
+import { serveConsole } from "./console";
+import { attachModem } from "./lorawan";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -38,12 +45,23 @@ const HELP = `Commands:
 
 const board = arg("--board") ?? "sim";
 const sim = new SimBoard({ board, seed: Number(arg("--seed") ?? 1), onLine: (l, s) => console.log(humanLine(s, l)) });
-sim.install();
+const bare = process.argv.includes("--bare");
+if (!bare) sim.install();
 const sitePath = arg("--site");
-if (sitePath) sim.writeSite(JSON.parse(fs.readFileSync(sitePath, "utf8")));
+if (sitePath && !bare) sim.writeSite(JSON.parse(fs.readFileSync(sitePath, "utf8")));
 standardWorld(sim);
-console.log(`Simulated ${sim.board.title}. Type "help" for commands.`);
+// The board's LoRaWAN modem, on the air to a simulated network server that decodes what arrives.
+const lw = sim.board.hw.modem ? attachModem(sim) : null;
+if (lw) lw.ns.onDecoded = (d) => console.log(`${stamp(sim)}  Network server: frame ${d.frame.seq} from ${lw.modem.devEui}, ${d.readings.length} readings, ${d.events.length} events`);
+console.log(`Simulated ${sim.board.title}${bare ? ", nothing but the interpreter in Storage" : ""}. Type "help" for commands.`);
 sim.boot();
+const consoleUrl = arg("--console");
+if (consoleUrl) {
+  const m = /^tcp:\/\/([^:/]+):(\d+)$/.exec(consoleUrl);
+  if (!m) throw new Error(`--console wants tcp://host:port, not ${consoleUrl}`);
+  const server = await serveConsole(sim, { host: m[1], port: Number(m[2]), speed: Number(arg("--speed") ?? 1) });
+  console.log(`Console on tcp://${m[1]}:${server.port}: espruino --no-ble -p tcp://${m[1]}:${server.port}`);
+}
 
 function command(line: string): boolean {
   const [cmd, a, b, c] = line.trim().split(/\s+/);
@@ -109,7 +127,10 @@ const rl = readline.createInterface({ input: process.stdin, output: process.stdo
 rl.prompt();
 rl.on("line", (line) => {
   try {
-    if (!command(line)) return rl.close();
+    if (!command(line)) {
+      rl.close();
+      process.exit(0);
+    }
   } catch (e) {
     console.log((e as Error).message);
   }

@@ -50,7 +50,8 @@ export interface RealmHost {
   crc32(b: Uint8Array): number;
   btoa(s: string): string;
   atob(s: string): string;
-  env: { BOARD: string; VERSION: string };
+  /** process.env: BOARD and VERSION, and what else the build reports (jswrap_process.c 141-175). */
+  env: { BOARD: string; VERSION: string; [key: string]: string | number };
   uncaught(e: unknown): void;
 }
 
@@ -145,7 +146,8 @@ const bootstrap = String.raw`(function (H0, G) {
   G.clearTimeout = G.clearInterval = function (id) { if (id !== undefined) H.clearTimer(id); };
   G.changeInterval = function (id, ms) { H.changeInterval(id, ms); };
   G.console = { log: function () { H.log(toArgs(arguments, 0).map(String).join(" ")); } };
-  G.print = function (t) { H.log(String(t)); };
+  // print() is console.log: one function that joins its arguments with spaces (jswrap_functions.c 566-590).
+  G.print = function () { H.log(toArgs(arguments, 0).map(String).join(" ")); };
   G.btoa = function (s) { return H.btoa(String(s)); };
   G.atob = function (s) { return H.atob(String(s)); };
 
@@ -224,7 +226,9 @@ const bootstrap = String.raw`(function (H0, G) {
   E.setBootCode = function (code) { S.write(".bootcde", String(code)); };
   G.E = E;
 
-  G.process = { env: { BOARD: H.env.BOARD, VERSION: H.env.VERSION }, version: H.env.VERSION,
+  var env = {};
+  for (var ek in H0.env) env[ek] = H0.env[ek];
+  G.process = { env: env, version: H.env.VERSION,
     memory: function () { var m = H.memory(); return { free: m.free, usage: m.usage, total: m.total, history: 0, gc: 0, gctime: 0, blocksize: 14 }; } };
 
   function StorageFile(f) { this._f = f; }
