@@ -116,7 +116,7 @@ describe("the simulated board's console, as the interpreter's REPL", () => {
   it("process.env carries what the EspruinoTools CLI asks for on connecting", () => {
     const { type } = bare("nrf52840dk-wioe5");
     const env = JSON.parse(/< << (.*) >> >/.exec(type('\x10print("<","<<",JSON.stringify(process.env),">>",">")\n'))![1]);
-    expect(env).toMatchObject({ VERSION: "2v29", BOARD: "NRF52840DK", CONSOLE: "Serial1", STORAGE: 40960, MODULES: "Storage,heatshrink,Flash" });
+    expect(env).toMatchObject({ VERSION: "2v29", BOARD: "NRF52840DK", CONSOLE: "USB", STORAGE: 40960, MODULES: "Storage,heatshrink,Flash" });
   });
 
   it("packets (DLE SOH) are refused with NAK", () => {

@@ -63,12 +63,13 @@ const ESPRUINO_COMMIT = "da9319d";
 
 /**
  * process.env.CONSOLE: the console device each build talks on to a
- * technician's laptop (boards/ESP32.py 51, boards/NRF52840DK.py 23 and 43,
- * boards/XIAOBLE.py 36). The NRF52840DK build moves to USB when the nRF USB
- * port is plugged in; the simulated board stands for its J-Link serial port.
- * The Linux build's console over TCP is its telnet server.
+ * technician's laptop (boards/ESP32.py 51, boards/XIAOBLE.py 36). The
+ * NRF52840DK build starts on Serial1 (boards/NRF52840DK.py 23) and moves to
+ * USB when the nRF USB port is plugged in (-DUSB, line 43); feldgate's DK
+ * puts its Wio-E5 on Serial1, so the technician uses that USB port. The
+ * Linux build's console over TCP is its telnet server.
  */
-const CONSOLE_DEVICE: Record<string, string> = { ESP32: "Serial1", NRF52840DK: "Serial1", XIAOBLE: "USB", LINUX: "Telnet" };
+const CONSOLE_DEVICE: Record<string, string> = { ESP32: "Serial1", NRF52840DK: "USB", XIAOBLE: "USB", LINUX: "Telnet" };
 
 /** What a console attached to the board (scripts/sim/console.ts) is told by the interpreter's own functions. */
 export interface ConsoleHooks {
