@@ -44,9 +44,17 @@ export class SimNetworkServer {
   private later: { port: number; bytes: number[] }[] = [];
   private downlinks: { port: number; bytes: number[] }[] = [];
   onDecoded: ((d: any, up: Uplink) => void) | null = null;
+  /** Devices registered with their AppKey: once any is, only they may join, and only with their own key. */
+  private readonly registered = new Map<string, string>();
+
+  /** Registers a device as an operator does on the network server. */
+  register(devEui: string, appKey: string): void {
+    this.registered.set(devEui.toUpperCase(), appKey.toUpperCase());
+  }
 
   join(devEui: string, appKey: string): boolean {
     if (!this.up) return false;
+    if (this.registered.size && this.registered.get(devEui.toUpperCase()) !== appKey.toUpperCase()) return false;
     if (this.refuseJoins > 0) {
       this.refuseJoins--;
       return false;

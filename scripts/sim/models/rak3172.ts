@@ -19,6 +19,8 @@ export class Rak3172 extends AtModem {
 
   constructor(sim: SimBoard, serial: string, ns: SimNetworkServer, resetPin?: string) {
     super(sim, serial, ns, 115200, resetPin);
+    // A factory DevEUI under RAKwireless's OUI, fixed by the board's serial number.
+    this.devEui = ("AC1F09FFFE" + sim.serial.slice(0, 6)).toUpperCase();
   }
 
   /** The modem restarts (reset line pulled low): it forgets its session, and greets. */
@@ -49,6 +51,7 @@ export class Rak3172 extends AtModem {
       case "BAND":
         return this.reply("OK");
       case "DEVEUI":
+        if (arg === "?") return this.reply("OK", `AT+DEVEUI=${this.devEui}`);
         if (!hex(16)) return this.reply("AT_PARAM_ERROR");
         this.devEui = arg!;
         return this.reply("OK");

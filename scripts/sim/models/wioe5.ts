@@ -15,6 +15,8 @@ export class WioE5 extends AtModem {
 
   constructor(sim: SimBoard, serial: string, ns: SimNetworkServer, resetPin?: string) {
     super(sim, serial, ns, 9600, resetPin);
+    // A factory DevEUI under Seeed's OUI, fixed by the board's serial number.
+    this.devEui = ("2CF7F120" + sim.serial.slice(0, 8)).toUpperCase();
   }
 
   /** The modem restarts (reset line pulled low): it forgets its session and any send under way. */
@@ -38,6 +40,7 @@ export class WioE5 extends AtModem {
         return this.say(`+DR: ${arg}`, 5);
       case "ID": {
         const [what, value] = arg.split(",");
+        if (what === "DevEui" && value === undefined) return this.say(`+ID: DevEui, ${this.devEui.match(/../g)!.join(":")}`, 5);
         const v = (value ?? "").replace(/"/g, "");
         if (!/^[0-9A-Fa-f]{16}$/.test(v)) return this.say("+ID: ERROR(-1)", 5);
         if (what === "DevEui") this.devEui = v;
