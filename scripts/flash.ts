@@ -1,0 +1,331 @@
+/**
+ * npm run flash -- --board <id> --port <port> --site <file>
+ *
+ * Takes a board that runs the Espruino interpreter to a provisioned feldgate
+ * gateway, through the EspruinoTools CLI (scripts/flash/espruino.ts), the way
+ * a technician's laptop talks to a board over USB:
+ *
+ * 1. builds the board's bundle and checks the site on a simulated board of
+ *    the same kind, with the bundle's own checks;
+ * 2. asks the board what it is (process.env.BOARD and VERSION) and what its
+ *    Storage holds, and its modem for its DevEUI; refuses another build or
+ *    version, and a board that holds files unless --wipe is given;
+ * 3. makes the identity (AppKey from the OS CSPRNG) and its export file
+ *    (mode 0600, outside the repository);
+ * 4. writes the app, its boot control, the site and the identity, reads back
+ *    each file's length and CRC-32, and refuses to go on at a mismatch;
+ * 5. only then writes the loader (.bootcde), checks it, and starts the gateway.
+ *
+ * A board cut off before step 5 has no loader and boots nothing: never
+ * half-written firmware.
+ *
+ *   --board <id>            a board of boards/ (npm run size lists them)
+ *   --port <port>           /dev/ttyUSB0, COM3, or tcp://host:port (a simulated board: npm run sim -- --console)
+ *   --site <file>           the site configuration (docs/storage-layout.md, "Site configuration")
+ *   --wipe                  erase everything in the board's Storage first (identity, readings, counters)
+ *   --dev-eui <hex>         use this DevEUI
+ *   --dev-eui-range <file>  take the DevEUI from the operator's range when the modem has none
+ *   --credentials <file>    per-device Wi-Fi, MQTT or HTTP credentials (JSON: wifi, mqtt, http) for fg.id
+ *   --keys-dir <dir>        where the export file goes (default ~/.feldgate/keys)
+ *   --no-build              flash dist/ as it is
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { rollup, type OutputOptions, type RollupOptions } from "rollup";
+import { boards } from "../boards/index";
+import type { Board } from "../boards/types";
+import { bundleConfig, loaderConfig } from "./build/config";
+import { SimBoard } from "./sim/board";
+import { standardWorld } from "./sim/world";
+import { FILE, FILE_HEADER_BYTES, SETTINGS_PAGES_MIN } from "../src/store/storage-layout";
+import { CLI_VERSION, runCli, type CliResult } from "./flash/espruino";
+import { crc32, crcCode, flashSet, mismatches, PROBE_CODE, storageBytes, tagged, type BoardReport, type FlashSet } from "./flash/files";
+import { defaultKeysDir, insideRepository, modemQueryCode, newAppKey, normalEui, parseModemEui, ROOT, takeFromRange, writeExport, type Identity } from "./flash/identity";
+
+/** The interpreter release feldgate runs on (docs/espruino-2v29.md). */
+const ESPRUINO = "2v29";
+/** Baud rate of the builds whose console is a serial port (boards/ESP32.py 52); the others are on USB. */
+const CONSOLE_BAUD: Record<string, number> = { ESP32: 115200 };
+
+class Refusal extends Error {}
+
+function refuse(msg: string): never {
+  throw new Refusal(msg);
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+let say: (s?: string) => void = (s = "") => void process.stdout.write(s + "\n");
+/** A bar that redraws in place, on a terminal; lines at each quarter otherwise. */
+let tty = !!process.stdout.isTTY;
+const kb = (n: number) => (n / 1024).toFixed(1) + " KB";
+
+async function build(board: Board, dist: string): Promise<void> {
+  for (const cfg of [loaderConfig(dist), bundleConfig(board, { outDir: dist })] as RollupOptions[]) {
+    const b = await rollup({ ...cfg, onwarn: () => {} });
+    await b.write(cfg.output as OutputOptions);
+    await b.close();
+  }
+}
+
+/** The bundle's own checks of the site, run on a simulated board of the same kind: the refusal the gateway would log, or "". */
+export function siteProblem(board: Board, dist: string, siteJson: string): string {
+  const sim = new SimBoard({ board, dist, memoryBaseline: false });
+  sim.install();
+  sim.storage.write(FILE.site, siteJson);
+  standardWorld(sim);
+  sim.boot();
+  sim.advance(3000);
+  sim.powerOff();
+  const refused = sim.console.map((l) => /Site configuration refused: (.*?)\. Running without sensors/.exec(l.text)).find((m) => m);
+  if (refused) return refused[1];
+  if (sim.errors.length) return "the firmware stopped on it: " + sim.errors[0].message;
+  return "";
+}
+
+function progressBar(label: string): (sent: number, total: number) => void {
+  let shown = -1;
+  return (sent, total) => {
+    const pct = Math.min(100, Math.floor((sent / total) * 100));
+    if (tty) {
+      if (pct === shown) return;
+      const w = 30;
+      const fill = Math.round((pct / 100) * w);
+      process.stdout.write(`\r  ${label} [${"#".repeat(fill)}${".".repeat(w - fill)}] ${String(pct).padStart(3)} %  ${kb(sent)} of ${kb(total)}`);
+      if (pct === 100) process.stdout.write("\n");
+    } else if (Math.floor(pct / 25) > Math.floor(shown / 25)) say(`  ${label}: ${pct} %`);
+    shown = pct;
+  };
+}
+
+function noBoard(port: string, r: CliResult): never {
+  if (r.noConnection) refuse(`Nothing answered on ${port}. Check that the board is plugged in and powered, that ${port} is its port, and that no terminal or Web IDE holds the port.`);
+  refuse(`Something is on ${port}, but no Espruino interpreter answered. Check that the board runs Espruino ${ESPRUINO} (README, "Flash a gateway"), then unplug it, plug it in again and retry.`);
+}
+
+/**
+ * Writes the files, then the loader, each read back; starts the gateway.
+ * Returns the lines it printed as it started.
+ */
+async function writeBoard(board: Board, port: string, baud: number | undefined, set: FlashSet, wipe: boolean): Promise<string[]> {
+  if (wipe) {
+    say(`Erasing the board's Storage (--wipe) ...`);
+    const w = await runCli({ port, baud, code: `require("Storage").eraseAll();print("FGWIPED:"+JSON.stringify(require("Storage").list().length))`, timeoutMs: 120_000 });
+    const left = tagged<number>(w.lines, "FGWIPED:")[0];
+    if (left !== 0) refuse(`The board's Storage could not be erased${w.disconnected ? ": the connection was lost" : ""}. Run npm run flash again.`);
+  }
+  say(`Writing ${set.files.length} files (${kb(storageBytes(board, set.files))}) with EspruinoTools ${CLI_VERSION} ...`);
+  const wr = await runCli({ port, baud, files: set.files, code: crcCode(set.files.map((f) => f.name)), onProgress: progressBar("Writing"), timeoutMs: 15 * 60_000 });
+  const bad = mismatches(set.files, wr.lines);
+  if (bad.length) {
+    const lost = wr.disconnected || !wr.finished ? "The connection was lost while writing. " : "";
+    refuse(`${lost}${bad.map((b) => `${b.name}: ${b.why}`).join("; ")}. The board has no loader and boots nothing; check the cable and run npm run flash again with --wipe.`);
+  }
+  say(`  Read back ${set.files.map((f) => f.name).join(", ")}: every byte as written.`);
+
+  // The loader last; the gateway starts only if it reads back whole.
+  const start = `(function(){var d=require("Storage").read(".bootcde");if(d!==undefined&&d.length===${set.boot.data.length}&&E.CRC32(d)===${crc32(set.boot.data)})load();})()`;
+  say(`Writing the loader and starting the gateway ...`);
+  // It listens on for a while after: the gateway's first lines come once it has read its app.
+  const fin = await runCli({ port, baud, files: [set.boot], code: crcCode([set.boot.name]) + ";\n" + start, sleepS: 3, timeoutMs: 120_000 });
+  const badBoot = mismatches([set.boot], fin.lines);
+  if (badBoot.length) refuse(`${set.boot.name}: ${badBoot[0].why}. The board boots nothing now; check the cable and run npm run flash again with --wipe.`);
+  return fin.lines.filter((l) => /^(INFO|WARN|ERROR) /.test(l));
+}
+
+export async function flash(argv: FlashOptions, out?: (line: string) => void): Promise<void> {
+  const saved = { say, tty };
+  if (out) {
+    say = (s = "") => out(s);
+    tty = false;
+  }
+  try {
+    await flashBoard(argv);
+  } finally {
+    ({ say, tty } = saved);
+  }
+}
+
+export interface FlashOptions {
+  board: string;
+  port: string;
+  site: string;
+  wipe: boolean;
+  devEui?: string;
+  devEuiRange?: string;
+  credentials?: string;
+  keysDir: string;
+  build: boolean;
+  dist: string;
+}
+
+export { Refusal };
+
+async function flashBoard(argv: FlashOptions): Promise<void> {
+  const board = boards.find((b) => b.id === argv.board) ?? refuse(`No board "${argv.board}". The boards are: ${boards.map((b) => b.id).join(", ")}.`);
+  const port = argv.port;
+  const baud = CONSOLE_BAUD[board.espruinoBuild];
+
+  // --- the site, the bundle and where the keys go, before anything touches the board
+  if (insideRepository(argv.keysDir)) refuse(`${argv.keysDir} is inside the repository: keys are never kept there. Choose another --keys-dir.`);
+  let siteText: string;
+  let site: { name: string; interval: number; sensors: { kind: string; port: number; name?: string }[] };
+  try {
+    siteText = fs.readFileSync(argv.site, "utf8");
+    site = JSON.parse(siteText);
+  } catch (e) {
+    refuse(`The site file ${argv.site} could not be read as JSON: ${(e as Error).message}`);
+  }
+  const siteJson = JSON.stringify(site);
+  if (siteJson.length > 1024) refuse(`The site configuration is ${siteJson.length} characters; a gateway keeps at most 1024. Shorten the sensor names or options.`);
+  if (argv.build) {
+    say(`Building feldgate for ${board.id} ...`);
+    await build(board, argv.dist);
+  }
+  const problem = siteProblem(board, argv.dist, siteJson);
+  if (problem) refuse(`The site file ${argv.site} would be refused by the gateway: ${problem}. Fix the file and run npm run flash again.`);
+  let credentials: Record<string, unknown> = {};
+  if (argv.credentials) {
+    try {
+      credentials = JSON.parse(fs.readFileSync(argv.credentials, "utf8"));
+    } catch (e) {
+      refuse(`The credentials file ${argv.credentials} could not be read as JSON: ${(e as Error).message}`);
+    }
+  }
+
+  // --- what is on the port
+  say(`Asking the board on ${port} what it is ...`);
+  const modemCode = modemQueryCode(board);
+  const probe = await runCli({ port, baud, code: PROBE_CODE + (modemCode && !argv.devEui ? ";try{" + modemCode + "}catch(e){print('FGEUI:'+JSON.stringify(''+e));}" : ""), sleepS: modemCode && !argv.devEui ? 2 : 0, timeoutMs: 60_000 });
+  const rep = tagged<BoardReport>(probe.lines, "FGBOARD:")[0];
+  if (!rep) noBoard(port, probe);
+  if (rep.board !== board.espruinoBuild)
+    refuse(`The board on ${port} runs Espruino for ${rep.board}, but ${board.id} needs the ${board.espruinoBuild} build. Check --board, or put the ${board.espruinoBuild} build of Espruino ${ESPRUINO} on it (README, "Flash a gateway").`);
+  if (rep.version !== ESPRUINO)
+    refuse(`The board on ${port} runs Espruino ${rep.version}; feldgate needs ${ESPRUINO}. Put Espruino ${ESPRUINO} for ${board.espruinoBuild} on it first (README, "Flash a gateway").`);
+  const held = rep.files;
+  // Erased files leave trash that only compact() reclaims, which would move the flash store (docs/storage-layout.md).
+  const dirty = held.length > 0 || rep.trash > 0;
+  say(`  Espruino ${rep.version} for ${rep.board}, Storage ${kb(rep.total)}, ${held.length ? held.length + " files in it" : rep.trash ? "erased files in it" : "empty"}.`);
+  if (dirty && !argv.wipe)
+    refuse(
+      (held.length ? `The board already holds ${held.length} file${held.length > 1 ? "s" : ""} in Storage (${held.slice(0, 6).map((f) => JSON.stringify(f)).join(", ")}${held.length > 6 ? ", ..." : ""}). ` : `The board's Storage holds ${rep.trash} bytes of erased files. `) +
+        `npm run flash starts from an empty Storage: run it again with --wipe to erase everything on the board, including an earlier identity, its counters and any readings not yet sent.`,
+    );
+
+  // --- identity
+  let devEui: string;
+  let euiFrom: string;
+  if (argv.devEui) {
+    devEui = normalEui(argv.devEui) ?? refuse(`--dev-eui ${argv.devEui} is not a DevEUI of 16 hex digits.`);
+    euiFrom = "given with --dev-eui";
+  } else {
+    const answer = tagged<string>(probe.lines, "FGEUI:")[0] ?? "";
+    const fromModem = parseModemEui(board, answer);
+    if (fromModem) {
+      devEui = fromModem;
+      euiFrom = `the ${board.hw.modem!.kind === "rak3172" ? "RAK3172" : "Wio-E5"} modem's own`;
+    } else if (argv.devEuiRange) {
+      try {
+        devEui = takeFromRange(argv.devEuiRange);
+      } catch (e) {
+        refuse((e as Error).message);
+      }
+      euiFrom = `from the range in ${argv.devEuiRange}`;
+    } else if (board.hw.modem) {
+      refuse(`The board's ${board.hw.modem.kind} modem gave no DevEUI (check its wiring and power). Give one with --dev-eui, or a range with --dev-eui-range <file>.`);
+    } else {
+      refuse(`${board.id} has no LoRaWAN modem to take a DevEUI from: give one with --dev-eui, or a range with --dev-eui-range <file>.`);
+    }
+  }
+  const identity: Identity = { ...(credentials as object), v: 1, devEui, joinEui: "0000000000000000", appKey: newAppKey() };
+  const set = flashSet(board, argv.dist, siteJson, JSON.stringify(identity));
+  const need = storageBytes(board, [...set.files, set.boot]);
+  // The flash store follows the files, from the next whole page to a page before Storage's end, and needs
+  // its settings pages there, and its buffer too where the board has no flash area outside Storage
+  // (docs/storage-layout.md, "Where it lives"; src/store/storage-layout.ts, storePartition).
+  const pb = board.flash.pageBytes;
+  const storePages = Math.floor((rep.total - pb - Math.ceil((need + FILE_HEADER_BYTES) / pb) * pb) / pb);
+  const storeNeeds = SETTINGS_PAGES_MIN + (board.bufferArea ? 0 : 4);
+  if (storePages < storeNeeds)
+    refuse(`The files take ${kb(need)} of the board's ${kb(rep.total)} of Storage, which leaves ${Math.max(0, storePages)} pages for the flash store; it needs ${storeNeeds}. This build of feldgate is too large for ${board.id}.`);
+  const keysDir = argv.keysDir;
+
+  // The export exists before the keys reach the board, so they are never only on the board.
+  const exportFile = writeExport(keysDir, devEui, {
+    format: "feldgate-device/1",
+    devEui,
+    joinEui: identity.joinEui,
+    appKey: identity.appKey,
+    board: board.id,
+    espruino: `${rep.board} ${rep.version}`,
+    chipSerial: rep.serial,
+    site: site.name,
+    flashedAt: new Date().toISOString(),
+  });
+  let started: string[];
+  try {
+    started = await writeBoard(board, port, baud, set, dirty);
+  } catch (e) {
+    // A board that was not flashed whole boots nothing and holds no usable keys: their export goes.
+    fs.rmSync(exportFile, { force: true });
+    throw e;
+  }
+
+  say("");
+  say(`Done. The board on ${port} is a feldgate gateway now:`);
+  say(`  - ${board.title}, Espruino ${rep.version};`);
+  say(`  - feldgate, ${set.bundleBytes} bytes${board.compressApp ? ` (${set.files[0].data.length} stored compressed)` : ""}, with its loader;`);
+  say(`  - the site "${site.name}": ${site.sensors.length} sensor${site.sensors.length === 1 ? "" : "s"}, a reading every ${Math.round(site.interval / 60)} min;`);
+  say(`  - its identity: DevEUI ${devEui} (${euiFrom}), JoinEUI ${identity.joinEui}, and a new AppKey.`);
+  if (started.length) {
+    say(`It started and said:`);
+    for (const l of started.slice(0, 8)) say(`  ${l}`);
+  } else say(`It was started, but said nothing yet: open its console to watch it (npm run sim shows it on the simulated board).`);
+  say("");
+  say(`The keys are in ${exportFile} (only you can read it).`);
+  say(`Next:`);
+  say(`  1. Register the device on the network server (ChirpStack or The Things Stack) with DevEUI ${devEui}, JoinEUI ${identity.joinEui} and the AppKey from that file.`);
+  say(`  2. Wire the sensors as the site says: ${site.sensors.map((s) => `port ${s.port}: ${s.kind}${s.name ? ` "${s.name}"` : ""}`).join("; ") || "none yet"}.`);
+  say(`  3. Install the gateway; its first frame goes out once it has joined the network.`);
+  say(`  4. Keep ${path.basename(exportFile)} safe, away from the repository; whoever holds it can speak for this gateway.`);
+}
+
+async function main(): Promise<void> {
+  const board = arg("--board");
+  const port = arg("--port");
+  const site = arg("--site");
+  if (!board || !port || !site) {
+    say("npm run flash -- --board <id> --port <port> --site <file>   (see the README, \"Flash a gateway\")");
+    say(`boards: ${boards.map((b) => b.id).join(", ")}`);
+    process.exitCode = 2;
+    return;
+  }
+  await flash({
+    board,
+    port,
+    site,
+    wipe: process.argv.includes("--wipe"),
+    devEui: arg("--dev-eui"),
+    devEuiRange: arg("--dev-eui-range"),
+    credentials: arg("--credentials"),
+    keysDir: arg("--keys-dir") ?? defaultKeysDir(),
+    build: !process.argv.includes("--no-build"),
+    dist: path.join(ROOT, "dist"),
+  });
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  main().catch((e) => {
+    if (e instanceof Refusal) {
+      process.stdout.write(`\nNot flashed: ${e.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stdout.write(`\nnpm run flash failed: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 3;
+    }
+  });
+}
