@@ -192,6 +192,28 @@ describe("downlinks through LoRaWAN", () => {
     expect(sim.output()).toContain("Sensor change from the platform refused: site.sensors[0].dry: a number from 0.1 to 5 is needed");
   });
 
+  it("the counter's top: 2^32 - 1 is the last accepted; a larger one is malformed, never wrapped into an accepted one", () => {
+    const { sim, lw } = gateway();
+    sim.advance(HOUR);
+    lw.ns.queueDownlink({ command: "set_interval", counter: 4294967295, seconds: 600 });
+    sim.advance(HOUR);
+    // [1, 2^32 + 7, 1, 300] with the counter as a double, as a lenient encoder writes it, and [1, 2^32 + 101, 3] in
+    // 8 bytes: in 32 bits these would be 7 and 101.
+    const f64 = Buffer.alloc(8);
+    f64.writeDoubleBE(4294967303);
+    (lw.ns as any).downlinks.push({ port: 11, bytes: [0x84, 0x01, 0xfb, ...f64, 0x01, 0x19, 0x01, 0x2c] });
+    (lw.ns as any).downlinks.push({ port: 11, bytes: [0x83, 0x01, 0x1b, 0, 0, 0, 1, 0, 0, 0, 101, 0x03] });
+    lw.ns.queueDownlink({ command: "set_interval", counter: 101, seconds: 300 });
+    sim.advance(3 * HOUR);
+    expect(lw.ns.status.map((x) => [x.counter, x.result])).toEqual([
+      [4294967295, "accepted"],
+      [0, "malformed"],
+      [0, "malformed"],
+      [101, "replayed"],
+    ]);
+    expect(storedSite(sim).interval).toBe(600);
+  });
+
   it("a reboot is answered first, then the gateway restarts", () => {
     const { sim, lw } = gateway();
     sim.advance(HOUR);
