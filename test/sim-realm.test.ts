@@ -41,6 +41,23 @@ describe("realm: what Espruino lacks is missing", () => {
     expect(sim.output()).toBe("-3 3 -2 -183");
   });
 
+  // What the interpreter's Linux build (2v29) printed for the same expressions. The values are made by
+  // division, which both round correctly: a literal such as 0.3 parses to other bits on the interpreter.
+  it("toFixed, toString and Math.pow give what the interpreter gives", () => {
+    const sim = runSnippet(`console.log(JSON.stringify([(4999/1000).toFixed(2),(99/1000).toFixed(2),(-3/2).toFixed(0),(5/2).toFixed(0),(9995/1000).toFixed(2),(-1/1000).toFixed(2),(123456/1000).toFixed(1),(1e21).toFixed(2),(1/3).toString(),(1/10+2/10).toString(),(1e21).toString(),(7/3).toString(16),(-1/3).toFixed(3),(2/3).toFixed(5),Math.pow(2,-6)===1/64,Math.pow(2,31)>2147483648,Math.pow(2,12)<4096,Math.pow(3,2)===9,Math.pow(2,9)===512]));`);
+    expect(JSON.parse(sim.output())).toEqual(["4.99", "0.09", "-1", "2", "9.99", "-0.00", "123.5", "1000000000000000000000.00", "0.33333333333", "0.3", "10e+20", "2.55555555555", "-0.333", "0.66667", false, true, true, true, true]);
+  });
+
+  it("(v / 1000).toFixed(2) for v = 0 to 12000 is the interpreter's text, 571 of them unlike V8's", () => {
+    const sim = runSnippet(`var s = []; for (var v = 0; v <= 12000; v++) s.push((v / 1000).toFixed(2)); var j = s.join(","); console.log(j.length, E.CRC32(j) >>> 0); global.fixed = s;`);
+    // Length and CRC-32 of the joined text on the Linux build.
+    expect(sim.output()).toBe("62005 4159578814");
+    const realm = sim.eval<string[]>("fixed");
+    let unlikeV8 = 0;
+    for (let v = 0; v <= 12000; v++) if (realm[v] !== (v / 1000).toFixed(2)) unlikeV8++;
+    expect(unlikeV8).toBe(571);
+  });
+
   it("promise callbacks run after the current script turn", () => {
     const sim = runSnippet(`Promise.resolve().then(function () { console.log("B"); }); console.log("A");`);
     expect(sim.output()).toBe("A\nB");

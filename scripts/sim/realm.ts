@@ -138,6 +138,75 @@ const bootstrap = String.raw`(function (H0, G) {
   // Espruino rounds halves away from zero: Math.round(-2.5) is -3 there, -2 in V8.
   var floor = Math.floor;
   Math.round = function round(x) { x = +x; return x < 0 ? -floor(-x + 0.5) : floor(x + 0.5); };
+
+  // Numbers as the interpreter computes and prints them (Espruino, tag RELEASE_2V29).
+  // C's (int) cast of a double: truncation; out of the 32-bit range (undefined in C) as no number.
+  function int32(x) { return x >= 2147483648 || x <= -2147483649 ? NaN : x < 0 ? Math.ceil(x) : floor(x); }
+  var DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz";
+  // ftoa_bounded_extra (jsutils.c 642-724), operation for operation. fd < 0: as many digits as
+  // needed, up to 11 after the point; fd >= 0 (toFixed): every digit but the last truncated, the
+  // last rounded without carrying (4.999 gives "4.99"), and none at all with 0 decimals.
+  function ftoa(val, radix, fd) {
+    if (val !== val) return "NaN";
+    if (val === Infinity) return "Infinity";
+    if (val === -Infinity) return "-Infinity";
+    var s = "", stop = 0.0000001, exponent = 0, d = 1, v;
+    if (val < 0) { s = "-"; val = -val; }
+    if (radix === 10 && val > 0 && fd < 0) {
+      if (val >= 1e21) {
+        while (val > 100000) { val /= 100000; exponent += 5; }
+        while (val > 10) { val /= 10; exponent++; }
+      } else if (val < 1e-6) {
+        while (val < 1e-5) { val *= 100000; exponent -= 5; }
+        while (val < 1) { val *= 10; exponent--; }
+      }
+    }
+    if (int32(val + stop) === 1 + int32(val)) val = 1 + int32(val);
+    while (d * radix <= val) d *= radix;
+    while (d >= 1) { v = floor(val / d); val -= v * d; s += DIGITS.charAt(v); d /= radix; }
+    if ((fd < 0 && val > 0) || fd > 0) {
+      var point = ".";
+      val *= radix;
+      while ((fd < 0 && fd > -12 && val > stop) || fd > 0) {
+        v = floor(val + (fd === 1 ? 0.5 : 0.00000001));
+        val = (val - v) * radix;
+        if (v === radix) v = radix - 1;
+        s += point + DIGITS.charAt(v);
+        point = "";
+        fd--;
+      }
+    }
+    // The text goes into JS_NUMBER_BUFFER_SIZE bytes (jsutils.h 315): 69 characters, the exponent only where 5 are left.
+    if (s.length > 69) return s.slice(0, 69);
+    return exponent && s.length < 65 ? s + "e" + (exponent > 0 ? "+" : "") + exponent : s;
+  }
+  // jswrap_number.c 136-142: 0 to 20 decimals.
+  hidden(Number.prototype, "toFixed", function toFixed(decimals) {
+    var n = decimals | 0;
+    return ftoa(+this, 10, n < 0 ? 0 : n > 20 ? 20 : n);
+  });
+  // jswrap_object.c 122-135: a float through ftoa in any radix; an integer through itostr, as V8 prints it.
+  // (Implicit conversions, "" + x and String(x), stay V8's: they cannot be replaced.)
+  var numberToString = Number.prototype.toString;
+  hidden(Number.prototype, "toString", function toString(radix) {
+    var x = +this, r = radix === undefined ? 10 : radix | 0;
+    if (r < 2 || r > 36) r = 10;
+    return x % 1 === 0 && x >= -2147483648 && x <= 2147483647 ? numberToString.call(x, r) : ftoa(x, r, -1);
+  });
+  // jswrap_math.c 300-334: whole powers 0 to 9 by multiplication, all others as exp(log(x) * y),
+  // so Math.pow(2, -6) is not 0.015625 and Math.pow(2, 31) is above 2^31.
+  var exp = Math.exp, log = Math.log;
+  Math.pow = function pow(x, y) {
+    x = +x; y = +y;
+    var yi = int32(y), p;
+    if (yi >= 0 && yi < 10 && yi === y) {
+      if (!yi) return 1;
+      for (p = x; yi > 1; yi--) p *= x;
+      return p;
+    }
+    if (x < 0 && y % 1 === 0) return y % 2 === 0 ? exp(log(-x) * y) : -exp(log(-x) * y);
+    return x !== 0 || 0 >= y ? exp(log(x) * y) : 0;
+  };
   G.global = G;
   G.getTime = function () { return H.now() / 1000; };
   G.setTimeout = function (fn, ms) { return H.setTimer(fn, +ms || 0, false, toArgs(arguments, 2)); };
