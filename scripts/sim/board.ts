@@ -19,6 +19,7 @@ import { Prng } from "./prng";
 import { Pins, Uart, OneWireBus, type Fault, type I2cDevice } from "./peripherals";
 import { createRealm, type RealmHandle, type RealmHost } from "./realm";
 import { WifiModel } from "./wifi";
+import { cryptoHost } from "./crypto";
 import { NetModel, HttpModel } from "./net";
 import { FILE } from "../../src/store/storage-layout";
 import { slotImage } from "../budget";
@@ -450,6 +451,7 @@ export class SimBoard {
       },
       memory: () => this.memory(),
       hasModule: (name) => (this.board.modules as readonly string[]).includes(name),
+      crypto: cryptoHost(this.board.crypto, (line) => this.log(line)),
       storage: this.storage,
       flash: flashModule(this.flashDriver),
       openStorageFile: (name, mode) => new SimStorageFile(this.storage, name, mode),

@@ -6,6 +6,7 @@
  */
 import vm from "node:vm";
 import { absentGlobals, absentMethodOwners, absentStatics } from "../espruino-profile";
+import type { CryptoHost } from "./crypto";
 
 /** What the realm asks of the simulated board. */
 export interface RealmHost {
@@ -41,6 +42,8 @@ export interface RealmHost {
   enableWatchdog(timeoutS: number, isAuto: boolean): void;
   memory(): { free: number; usage: number; total: number };
   hasModule(name: string): boolean;
+  /** The build's crypto (crypto.ts), null where it has none. */
+  crypto: CryptoHost | null;
   storage: unknown;
   /** require("Flash"): flash-api.ts */
   flash: unknown;
@@ -357,6 +360,30 @@ const bootstrap = String.raw`(function (H0, G) {
     }
   };
   var modules = { Flash: Flash, Wifi: Wifi, net: net, tls: tls, http: http, heatshrink: { compress: wrap(HS.compress, HS), decompress: wrap(HS.decompress, HS) } };
+  // The build's crypto and no more (libs/crypto/jswrap_crypto.c): a build without it has neither
+  // require("crypto") nor AES. Results are ArrayBuffers, as there.
+  var CR = H0.crypto;
+  if (CR) {
+    var C = wrapAll(CR);
+    var buffer = function (b) { return b === undefined ? undefined : new Uint8Array(b).buffer; };
+    var cryptoModule = {};
+    CR.sha.forEach(function (n) { cryptoModule[n] = function (message) { return buffer(C.hash(n, message)); }; });
+    if (CR.pbkdf2) cryptoModule.PBKDF2 = function (passphrase, salt, options) { return buffer(C.pbkdf2Key(passphrase, salt, options)); };
+    if (CR.aes || CR.aesCcm) {
+      var AES = function AES() {};
+      if (CR.aes) {
+        AES.encrypt = function (message, key, options) { return buffer(C.aesCrypt(message, key, options, true)); };
+        AES.decrypt = function (message, key, options) { return buffer(C.aesCrypt(message, key, options, false)); };
+        cryptoModule.AES = AES;
+      }
+      if (CR.aesCcm) {
+        AES.ccmEncrypt = function (message, key, iv, tagLen) { var r = C.ccmEncrypt(message, key, iv, tagLen); return r && { data: buffer(r.data), tag: buffer(r.tag) }; };
+        AES.ccmDecrypt = function (message, key, iv, tag) { return buffer(C.ccmDecrypt(message, key, iv, tag)); };
+      }
+      G.AES = AES;
+    }
+    modules.crypto = cryptoModule;
+  }
   var Storage = {
     read: function (n, o, l) { return S.read(n, o, l); },
     readJSON: function (n, ne) { var s = S.read(n); if (s === undefined) return undefined; try { return JSON.parse(s); } catch (e) { if (ne) return undefined; throw e; } },
