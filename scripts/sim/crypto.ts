@@ -78,7 +78,7 @@ export function cryptoHost(build: BuildCrypto | null, printError: (line: string)
     },
     // jswrap_crypto.c 343-449: CBC by default, an IV of 16 bytes (zeros where shorter), no padding.
     aesCrypt(message, key, options, encrypt) {
-      let iv = Buffer.alloc(16);
+      let iv: Buffer = Buffer.alloc(16);
       let mode = "CBC";
       const o = obj(options);
       if (o) {
@@ -125,7 +125,7 @@ export function cryptoHost(build: BuildCrypto | null, printError: (line: string)
       if (!c) return undefined;
       const n = typeof tagLen === "number" ? tagLen | 0 : NaN;
       if (!(n >= 4 && n <= 16 && n % 2 === 0)) return jsError("Bad input data");
-      const e = nodeCrypto.createCipheriv(`aes-${c.k.length * 8}-ccm`, c.k, c.iv, { authTagLength: n });
+      const e = nodeCrypto.createCipheriv(`aes-${c.k.length * 8}-ccm` as nodeCrypto.CipherCCMTypes, c.k, c.iv, { authTagLength: n });
       const data = Buffer.concat([e.update(c.m), e.final()]);
       return { data, tag: e.getAuthTag() };
     },
@@ -134,7 +134,7 @@ export function cryptoHost(build: BuildCrypto | null, printError: (line: string)
       if (!c) return undefined;
       const t = Buffer.from(dataToBytes(tag));
       if (t.length < 4 || t.length > 16 || t.length % 2) return jsError("Unknown error: -0xd");
-      const d = nodeCrypto.createDecipheriv(`aes-${c.k.length * 8}-ccm`, c.k, c.iv, { authTagLength: t.length });
+      const d = nodeCrypto.createDecipheriv(`aes-${c.k.length * 8}-ccm` as nodeCrypto.CipherCCMTypes, c.k, c.iv, { authTagLength: t.length });
       d.setAuthTag(t);
       const out = d.update(c.m);
       try {
