@@ -20,6 +20,7 @@ import { Pins, Uart, OneWireBus, type Fault, type I2cDevice } from "./peripheral
 import { createRealm, type RealmHandle, type RealmHost } from "./realm";
 import { WifiModel } from "./wifi";
 import { cryptoHost } from "./crypto";
+import { outerScope, jsVarsOf } from "./scope";
 import { NetModel, HttpModel } from "./net";
 import { FILE } from "../../src/store/storage-layout";
 import { slotImage } from "../budget";
@@ -316,6 +317,34 @@ export class SimBoard {
     const used = Math.max(0, v8.getHeapStatistics().used_heap_size - this.heapBaseline);
     const usage = Math.min(this.board.jsVars, Math.ceil(used / V8_BYTES_PER_JSVAR));
     return { free: this.board.jsVars - usage, usage, total: this.board.jsVars };
+  }
+
+  /**
+   * JsVars the loader's scope keeps while the firmware runs, per variable
+   * (scripts/sim/scope.ts), read through one of the firmware's timers.
+   * `arguments` is left out: V8 makes it for a function that calls eval,
+   * the interpreter only for one that uses it.
+   */
+  async loaderRetained(): Promise<{ jsVars: number; vars: Record<string, number> }> {
+    const realm = this.realm;
+    let scope: Map<string, unknown> | null = null;
+    // The first timer of the firmware's own: the realm's shims have their bootstrap (H0) outermost.
+    for (const t of this.timers.values()) {
+      const s = await outerScope(t.fn).catch(() => null);
+      if (s && !s.has("H0")) {
+        scope = s;
+        break;
+      }
+    }
+    if (!realm || !scope) throw new Error("the firmware runs no timer to read the loader's scope through");
+    const vars: Record<string, number> = {};
+    let jsVars = 0;
+    for (const [name, v] of scope) {
+      if (name === "arguments") continue;
+      vars[name] = 1 + jsVarsOf(v, (o) => realm.builtin(o));
+      jsVars += vars[name];
+    }
+    return { jsVars, vars };
   }
 
   /** Evaluates source text in the running realm and returns its value: for probes in tests. */

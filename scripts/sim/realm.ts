@@ -412,6 +412,10 @@ const bootstrap = String.raw`(function (H0, G) {
     var job = G.__fgJob; G.__fgJob = undefined;
     try { job.fn.apply(undefined, job.args); } catch (e) { H.uncaught(e); }
   };
+  // The interpreter's own objects, for the memory estimates: each is one JsVar there.
+  var builtins = [G.E, G.process, G.console, G.Serial1, G.Serial2, G.Serial3, G.I2C1, Storage, G.AES];
+  for (var m in modules) builtins.push(modules[m]);
+  return function (o) { return builtins.indexOf(o) >= 0; };
 })`;
 
 /**
@@ -443,12 +447,14 @@ export interface RealmHandle {
   dispatch(fn: unknown, args: unknown[]): void;
   /** A realm Uint8Array holding these bytes. */
   u8(bytes: Uint8Array): Uint8Array;
+  /** Whether o is one of the interpreter's own objects (E, a module, a serial port). */
+  builtin(o: object): boolean;
 }
 
 export function createRealm(host: RealmHost): RealmHandle {
   const context = vm.createContext({}, { name: "espruino", microtaskMode: "afterEvaluate", codeGeneration: { strings: true, wasm: false } });
   const g = vm.runInContext("this", context) as Record<string, unknown>;
-  (vm.runInContext(bootstrap, context) as (h: RealmHost, g: unknown) => void)(host, g);
+  const builtin = (vm.runInContext(bootstrap, context) as (h: RealmHost, g: unknown) => (o: object) => boolean)(host, g);
   deleteAbsent(g);
   const dispatchScript = new vm.Script("__fgDispatch()", { filename: "espruino:event-loop" });
   for (const k of ["__fgDispatch", "__fgJob", "console", "global", "process", "E", "require", "Date"]) {
@@ -474,6 +480,7 @@ export function createRealm(host: RealmHost): RealmHandle {
       r.set(bytes);
       return r;
     },
+    builtin,
   };
 }
 
