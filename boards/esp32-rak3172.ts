@@ -11,6 +11,8 @@ const board: Board = {
   jsVars: 16383,
   jsVarBytes: 14,
   modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi", "Flash"],
+  // ESP32.py:62-63 (CRYPTO, SHA256, SHA512, TLS) with make/crypto/ESP32.make: no AES_CCM.
+  crypto: { sha: ["SHA1", "SHA224", "SHA256", "SHA384", "SHA512"], pbkdf2: true, aes: true, aesCcm: false, tls: true },
   drivers: ALL_DRIVERS,
   bulkAcks: true,
   migratesOldLayout: true,

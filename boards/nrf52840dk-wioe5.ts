@@ -42,6 +42,8 @@ const board: Board = {
   jsVars: 12500,
   jsVarBytes: 14,
   modules: ["Storage", "heatshrink", "Flash"],
+  // NRF52840DK.py:32-39: no CRYPTO among the libraries, so no require("crypto") and no AES.
+  crypto: null,
   // 40 KB of Storage: the code goes in compressed and runs from RAM (12500 JsVars leave room for it).
   compressApp: true,
   // Pasture and well sites: the pump, Modbus and smoke drivers are left out to keep Storage for readings.

@@ -44,6 +44,8 @@ const board: Board = {
   jsVars: 16383,
   jsVarBytes: 14,
   modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi", "Flash"],
+  // LINUX.py:28-30 (CRYPTO, SHA256, SHA512, AES_CCM, TLS): the Linux build has all of it.
+  crypto: { sha: ["SHA1", "SHA224", "SHA256", "SHA384", "SHA512"], pbkdf2: true, aes: true, aesCcm: true, tls: true },
   drivers: ALL_DRIVERS,
   bulkAcks: true,
   migratesOldLayout: true,

@@ -119,6 +119,25 @@ export interface BoardFlash {
   readonly pageMap: readonly (FlashArea & { readonly pageBytes: number })[];
 }
 
+export type ShaName = "SHA1" | "SHA224" | "SHA256" | "SHA384" | "SHA512";
+
+/**
+ * What a build's crypto offers (libs/crypto/jswrap_crypto.c): the functions its
+ * defines keep, from the libraries of the board's .py file and make/crypto/*.make.
+ */
+export interface BuildCrypto {
+  /** Hashes of require("crypto"): SHA1 with USE_CRYPTO, SHA224 and SHA256 with USE_SHA256, SHA384 and SHA512 with USE_SHA512. */
+  readonly sha: readonly ShaName[];
+  /** crypto.PBKDF2 (USE_TLS). */
+  readonly pbkdf2: boolean;
+  /** AES.encrypt and AES.decrypt with modes, also as crypto.AES (USE_AES, which USE_TLS sets). */
+  readonly aes: boolean;
+  /** AES.ccmEncrypt and AES.ccmDecrypt (USE_AES_CCM): the global AES even without USE_AES. */
+  readonly aesCcm: boolean;
+  /** require("tls") (USE_TLS). */
+  readonly tls: boolean;
+}
+
 /** Sensor driver kinds, as site configurations name them. */
 export type DriverKind = "trough" | "pump" | "smoke" | "level" | "meter" | "temp" | "soil";
 export const ALL_DRIVERS: readonly DriverKind[] = ["trough", "pump", "smoke", "level", "meter", "temp", "soil"];
@@ -151,6 +170,8 @@ export interface Board {
   /** Bytes per JsVar in this build. */
   readonly jsVarBytes: number;
   readonly modules: readonly BuiltinModule[];
+  /** The build's crypto, or null where it has no crypto module (no HMAC, ECDSA or Ed25519 on any build). */
+  readonly crypto: BuildCrypto | null;
   /**
    * Store the app slot heatshrink-compressed: the loader decompresses it into
    * RAM at boot. Halves the Storage the code takes, for JsVars that hold it.

@@ -35,6 +35,8 @@ const board: Board = {
   jsVars: 14000,
   jsVarBytes: 14,
   modules: ["Storage", "crypto", "heatshrink", "Flash"],
+  // XIAOBLE.py:44-45 (CRYPTO, SHA256, SHA512, AES_CCM) with make/crypto/default.make: no TLS, so no PBKDF2 and no AES modes.
+  crypto: { sha: ["SHA1", "SHA224", "SHA256", "SHA384", "SHA512"], pbkdf2: false, aes: false, aesCcm: true, tls: false },
   drivers: ALL_DRIVERS,
   bulkAcks: true,
   migratesOldLayout: true,

@@ -169,6 +169,17 @@ function framesForSnapshot(s: Rec[], maxLen: number): number[] {
   return out;
 }
 
+// ------------------------------------------------------------------ what the loader keeps while the app runs
+/** JsVars the loader's scope holds on the tight board, whose slot is unpacked into RAM (scripts/sim/scope.ts). */
+async function loaderRetained(): Promise<number> {
+  const sim = new SimBoard({ board: "nrf52840dk-wioe5", seed: 7 });
+  sim.install();
+  sim.writeSite({ v: 1, name: "Loader", interval: 900, sensors: [] });
+  sim.boot();
+  sim.advance(5000);
+  return (await sim.loaderRetained()).jsVars;
+}
+
 const results = {
   snapshotBytes: snapBytes,
   snapshotBytesLpp: lppBytes(snapshot),
@@ -192,6 +203,7 @@ const results = {
   dutyCycleHeadroomSF7: +((DUTY * 86400) / liveSF7).toFixed(1),
   dutyCycleHeadroomSF12: +((DUTY * 86400) / liveSF12).toFixed(1),
   cycleAllocJsVars: await cycleAllocation(),
+  loaderRetainedJsVars: await loaderRetained(),
   codecDecodeMs222: +codecMs().toFixed(3),
   readingsPerDay,
   cyclesPerDay: cyclesHeld,
@@ -218,4 +230,5 @@ else {
   console.log(`  airtime a day: ${r.airtimeSecondsPerDaySF7} s at SF7, ${r.airtimeSecondsPerDaySF12} s at SF12; duty-cycle headroom ×${r.dutyCycleHeadroomSF7} / ×${r.dutyCycleHeadroomSF12}`);
   console.log("\nRAM");
   console.log(`  one reading cycle allocates ~${r.cycleAllocJsVars} JsVars (estimate: the firmware's allocations in V8 / ${V8_BYTES_PER_JSVAR} B)`);
+  console.log(`  the loader keeps ${r.loaderRetainedJsVars} JsVars while the app runs on nrf52840dk-wioe5 (its scope, counted as the interpreter stores it)`);
 }

@@ -47,6 +47,15 @@ describe("the technician's log line", () => {
     ]);
     expect(eventLines(sim, "T")).toEqual(["WARN ALARM T: sensor fault", "INFO Cleared: T: sensor fault"]);
   });
+
+  it("rounds its figures to their last digit, as toFixed on the interpreter does not (4998 mV is 5.00 V)", () => {
+    // The sim board's supply: 12 bits of 3.3 V through a 1:2 divider. Code 3101 reads 4998 mV, 1700 reads 2740 mV.
+    for (const [code, mv, text] of [[3101, 4998, "5.00"], [1700, 2740, "2.74"], [3089, 4979, "4.98"]] as const) {
+      const sim = bootWith([], (s) => s.pins.setVolts("D35", (code / 4095) * 3.3));
+      expect(Math.round((code / 4095) * 3.3 * 2 * 1000)).toBe(mv);
+      expect(readingLines(sim)[0]).toMatch(new RegExp(`^supply ${text.replace(".", "\\.")} V,`));
+    }
+  });
 });
 
 describe("smoke detector", () => {

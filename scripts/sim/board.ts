@@ -19,6 +19,8 @@ import { Prng } from "./prng";
 import { Pins, Uart, OneWireBus, type Fault, type I2cDevice } from "./peripherals";
 import { createRealm, type RealmHandle, type RealmHost } from "./realm";
 import { WifiModel } from "./wifi";
+import { cryptoHost } from "./crypto";
+import { outerScope, jsVarsOf } from "./scope";
 import { NetModel, HttpModel } from "./net";
 import { FILE } from "../../src/store/storage-layout";
 import { slotImage } from "../budget";
@@ -317,6 +319,34 @@ export class SimBoard {
     return { free: this.board.jsVars - usage, usage, total: this.board.jsVars };
   }
 
+  /**
+   * JsVars the loader's scope keeps while the firmware runs, per variable
+   * (scripts/sim/scope.ts), read through one of the firmware's timers.
+   * `arguments` is left out: V8 makes it for a function that calls eval,
+   * the interpreter only for one that uses it.
+   */
+  async loaderRetained(): Promise<{ jsVars: number; vars: Record<string, number> }> {
+    const realm = this.realm;
+    let scope: Map<string, unknown> | null = null;
+    // The first timer of the firmware's own: the realm's shims have their bootstrap (H0) outermost.
+    for (const t of this.timers.values()) {
+      const s = await outerScope(t.fn).catch(() => null);
+      if (s && !s.has("H0")) {
+        scope = s;
+        break;
+      }
+    }
+    if (!realm || !scope) throw new Error("the firmware runs no timer to read the loader's scope through");
+    const vars: Record<string, number> = {};
+    let jsVars = 0;
+    for (const [name, v] of scope) {
+      if (name === "arguments") continue;
+      vars[name] = 1 + jsVarsOf(v, (o) => realm.builtin(o));
+      jsVars += vars[name];
+    }
+    return { jsVars, vars };
+  }
+
   /** Evaluates source text in the running realm and returns its value: for probes in tests. */
   eval<T>(code: string): T {
     if (!this.realm) throw new Error("the board is not running");
@@ -450,6 +480,7 @@ export class SimBoard {
       },
       memory: () => this.memory(),
       hasModule: (name) => (this.board.modules as readonly string[]).includes(name),
+      crypto: cryptoHost(this.board.crypto, (line) => this.log(line)),
       storage: this.storage,
       flash: flashModule(this.flashDriver),
       openStorageFile: (name, mode) => new SimStorageFile(this.storage, name, mode),

@@ -6,6 +6,7 @@
  */
 import vm from "node:vm";
 import { absentGlobals, absentMethodOwners, absentStatics } from "../espruino-profile";
+import type { CryptoHost } from "./crypto";
 
 /** What the realm asks of the simulated board. */
 export interface RealmHost {
@@ -41,6 +42,8 @@ export interface RealmHost {
   enableWatchdog(timeoutS: number, isAuto: boolean): void;
   memory(): { free: number; usage: number; total: number };
   hasModule(name: string): boolean;
+  /** The build's crypto (crypto.ts), null where it has none. */
+  crypto: CryptoHost | null;
   storage: unknown;
   /** require("Flash"): flash-api.ts */
   flash: unknown;
@@ -138,6 +141,75 @@ const bootstrap = String.raw`(function (H0, G) {
   // Espruino rounds halves away from zero: Math.round(-2.5) is -3 there, -2 in V8.
   var floor = Math.floor;
   Math.round = function round(x) { x = +x; return x < 0 ? -floor(-x + 0.5) : floor(x + 0.5); };
+
+  // Numbers as the interpreter computes and prints them (Espruino, tag RELEASE_2V29).
+  // C's (int) cast of a double: truncation; out of the 32-bit range (undefined in C) as no number.
+  function int32(x) { return x >= 2147483648 || x <= -2147483649 ? NaN : x < 0 ? Math.ceil(x) : floor(x); }
+  var DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz";
+  // ftoa_bounded_extra (jsutils.c 642-724), operation for operation. fd < 0: as many digits as
+  // needed, up to 11 after the point; fd >= 0 (toFixed): every digit but the last truncated, the
+  // last rounded without carrying (4.999 gives "4.99"), and none at all with 0 decimals.
+  function ftoa(val, radix, fd) {
+    if (val !== val) return "NaN";
+    if (val === Infinity) return "Infinity";
+    if (val === -Infinity) return "-Infinity";
+    var s = "", stop = 0.0000001, exponent = 0, d = 1, v;
+    if (val < 0) { s = "-"; val = -val; }
+    if (radix === 10 && val > 0 && fd < 0) {
+      if (val >= 1e21) {
+        while (val > 100000) { val /= 100000; exponent += 5; }
+        while (val > 10) { val /= 10; exponent++; }
+      } else if (val < 1e-6) {
+        while (val < 1e-5) { val *= 100000; exponent -= 5; }
+        while (val < 1) { val *= 10; exponent--; }
+      }
+    }
+    if (int32(val + stop) === 1 + int32(val)) val = 1 + int32(val);
+    while (d * radix <= val) d *= radix;
+    while (d >= 1) { v = floor(val / d); val -= v * d; s += DIGITS.charAt(v); d /= radix; }
+    if ((fd < 0 && val > 0) || fd > 0) {
+      var point = ".";
+      val *= radix;
+      while ((fd < 0 && fd > -12 && val > stop) || fd > 0) {
+        v = floor(val + (fd === 1 ? 0.5 : 0.00000001));
+        val = (val - v) * radix;
+        if (v === radix) v = radix - 1;
+        s += point + DIGITS.charAt(v);
+        point = "";
+        fd--;
+      }
+    }
+    // The text goes into JS_NUMBER_BUFFER_SIZE bytes (jsutils.h 315): 69 characters, the exponent only where 5 are left.
+    if (s.length > 69) return s.slice(0, 69);
+    return exponent && s.length < 65 ? s + "e" + (exponent > 0 ? "+" : "") + exponent : s;
+  }
+  // jswrap_number.c 136-142: 0 to 20 decimals.
+  hidden(Number.prototype, "toFixed", function toFixed(decimals) {
+    var n = decimals | 0;
+    return ftoa(+this, 10, n < 0 ? 0 : n > 20 ? 20 : n);
+  });
+  // jswrap_object.c 122-135: a float through ftoa in any radix; an integer through itostr, as V8 prints it.
+  // (Implicit conversions, "" + x and String(x), stay V8's: they cannot be replaced.)
+  var numberToString = Number.prototype.toString;
+  hidden(Number.prototype, "toString", function toString(radix) {
+    var x = +this, r = radix === undefined ? 10 : radix | 0;
+    if (r < 2 || r > 36) r = 10;
+    return x % 1 === 0 && x >= -2147483648 && x <= 2147483647 ? numberToString.call(x, r) : ftoa(x, r, -1);
+  });
+  // jswrap_math.c 300-334: whole powers 0 to 9 by multiplication, all others as exp(log(x) * y),
+  // so Math.pow(2, -6) is not 0.015625 and Math.pow(2, 31) is above 2^31.
+  var exp = Math.exp, log = Math.log;
+  Math.pow = function pow(x, y) {
+    x = +x; y = +y;
+    var yi = int32(y), p;
+    if (yi >= 0 && yi < 10 && yi === y) {
+      if (!yi) return 1;
+      for (p = x; yi > 1; yi--) p *= x;
+      return p;
+    }
+    if (x < 0 && y % 1 === 0) return y % 2 === 0 ? exp(log(-x) * y) : -exp(log(-x) * y);
+    return x !== 0 || 0 >= y ? exp(log(x) * y) : 0;
+  };
   G.global = G;
   G.getTime = function () { return H.now() / 1000; };
   G.setTimeout = function (fn, ms) { return H.setTimer(fn, +ms || 0, false, toArgs(arguments, 2)); };
@@ -288,6 +360,30 @@ const bootstrap = String.raw`(function (H0, G) {
     }
   };
   var modules = { Flash: Flash, Wifi: Wifi, net: net, tls: tls, http: http, heatshrink: { compress: wrap(HS.compress, HS), decompress: wrap(HS.decompress, HS) } };
+  // The build's crypto and no more (libs/crypto/jswrap_crypto.c): a build without it has neither
+  // require("crypto") nor AES. Results are ArrayBuffers, as there.
+  var CR = H0.crypto;
+  if (CR) {
+    var C = wrapAll(CR);
+    var buffer = function (b) { return b === undefined ? undefined : new Uint8Array(b).buffer; };
+    var cryptoModule = {};
+    CR.sha.forEach(function (n) { cryptoModule[n] = function (message) { return buffer(C.hash(n, message)); }; });
+    if (CR.pbkdf2) cryptoModule.PBKDF2 = function (passphrase, salt, options) { return buffer(C.pbkdf2Key(passphrase, salt, options)); };
+    if (CR.aes || CR.aesCcm) {
+      var AES = function AES() {};
+      if (CR.aes) {
+        AES.encrypt = function (message, key, options) { return buffer(C.aesCrypt(message, key, options, true)); };
+        AES.decrypt = function (message, key, options) { return buffer(C.aesCrypt(message, key, options, false)); };
+        cryptoModule.AES = AES;
+      }
+      if (CR.aesCcm) {
+        AES.ccmEncrypt = function (message, key, iv, tagLen) { var r = C.ccmEncrypt(message, key, iv, tagLen); return r && { data: buffer(r.data), tag: buffer(r.tag) }; };
+        AES.ccmDecrypt = function (message, key, iv, tag) { return buffer(C.ccmDecrypt(message, key, iv, tag)); };
+      }
+      G.AES = AES;
+    }
+    modules.crypto = cryptoModule;
+  }
   var Storage = {
     read: function (n, o, l) { return S.read(n, o, l); },
     readJSON: function (n, ne) { var s = S.read(n); if (s === undefined) return undefined; try { return JSON.parse(s); } catch (e) { if (ne) return undefined; throw e; } },
@@ -316,6 +412,10 @@ const bootstrap = String.raw`(function (H0, G) {
     var job = G.__fgJob; G.__fgJob = undefined;
     try { job.fn.apply(undefined, job.args); } catch (e) { H.uncaught(e); }
   };
+  // The interpreter's own objects, for the memory estimates: each is one JsVar there.
+  var builtins = [G.E, G.process, G.console, G.Serial1, G.Serial2, G.Serial3, G.I2C1, Storage, G.AES];
+  for (var m in modules) builtins.push(modules[m]);
+  return function (o) { return builtins.indexOf(o) >= 0; };
 })`;
 
 /**
@@ -347,12 +447,14 @@ export interface RealmHandle {
   dispatch(fn: unknown, args: unknown[]): void;
   /** A realm Uint8Array holding these bytes. */
   u8(bytes: Uint8Array): Uint8Array;
+  /** Whether o is one of the interpreter's own objects (E, a module, a serial port). */
+  builtin(o: object): boolean;
 }
 
 export function createRealm(host: RealmHost): RealmHandle {
   const context = vm.createContext({}, { name: "espruino", microtaskMode: "afterEvaluate", codeGeneration: { strings: true, wasm: false } });
   const g = vm.runInContext("this", context) as Record<string, unknown>;
-  (vm.runInContext(bootstrap, context) as (h: RealmHost, g: unknown) => void)(host, g);
+  const builtin = (vm.runInContext(bootstrap, context) as (h: RealmHost, g: unknown) => (o: object) => boolean)(host, g);
   deleteAbsent(g);
   const dispatchScript = new vm.Script("__fgDispatch()", { filename: "espruino:event-loop" });
   for (const k of ["__fgDispatch", "__fgJob", "console", "global", "process", "E", "require", "Date"]) {
@@ -378,6 +480,7 @@ export function createRealm(host: RealmHost): RealmHandle {
       r.set(bytes);
       return r;
     },
+    builtin,
   };
 }
 

@@ -83,5 +83,13 @@ export function describe(qty: number, value: number): string {
   const f = FORMAT[qty];
   if (!f) return "quantity " + qty + " = " + value;
   if (f[4]) return f[4](value);
-  return f[3] + " " + (value / f[1]).toFixed(f[2]) + (f[0] ? " " + f[0] : "");
+  // In whole steps of the last digit shown, not with toFixed: on the interpreter toFixed truncates
+  // and drops the carry (jsutils.c 700-707), so 4999 mV would read "4.99 V".
+  const d = f[2];
+  let step = f[1];
+  for (let i = 0; i < d; i++) step /= 10;
+  const n = Math.round(Math.abs(value) / step);
+  const t = ("" + n).padStart(d + 1, "0");
+  const i = t.length - d;
+  return f[3] + " " + (value < 0 && n ? "-" : "") + t.slice(0, i) + (d ? "." + t.slice(i) : "") + (f[0] ? " " + f[0] : "");
 }
