@@ -1,5 +1,6 @@
 import { ALL_DRIVERS, type Board } from "./types";
 import { ESP32_FLASH } from "./flash-esp32";
+import { ESP32_PINS } from "./pins-esp32";
 
 /** ESP32 DevKitC with a RAK3172 (RUI3 firmware) LoRaWAN module on UART2. */
 const board: Board = {
@@ -8,6 +9,7 @@ const board: Board = {
   espruinoBuild: "ESP32",
   storage: { bytes: 224 * 4096, pageBytes: 4096, align: 4 },
   flash: ESP32_FLASH,
+  pins: ESP32_PINS,
   jsVars: 16383,
   jsVarBytes: 14,
   modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi", "Flash"],
