@@ -21,7 +21,8 @@ const board: Board = {
     ports: [
       { id: 1, adc: "D36", gpio: "D25", shuntOhms: 150 },
       { id: 2, adc: "D39", gpio: "D26", gpio2: "D14" },
-      { id: 3, adc: "D34", gpio: "D27", gpio2: "D12" },
+      // Not D12: a strapping pin, and a line held high on it at reset stops the board from booting.
+      { id: 3, adc: "D34", gpio: "D27", gpio2: "D32" },
       { id: 4, uart: { serial: "Serial3", rx: "D18", tx: "D19" }, de: "D23" },
       { id: 5, onewire: "D13" },
     ],

@@ -18,11 +18,12 @@ const board: Board = {
   migratesOldLayout: true,
   hw: {
     id: "esp32-wifi",
-    // ADC1 pins only: ADC2 is unusable while Wi-Fi is on.
+    // ADC1 pins only: the build maps no ADC2, and ADC2 is unusable while Wi-Fi is on (pins-esp32.ts).
     ports: [
       { id: 1, adc: "D36", gpio: "D25", shuntOhms: 150 },
       { id: 2, adc: "D39", gpio: "D26", gpio2: "D14" },
-      { id: 3, adc: "D34", gpio: "D27", gpio2: "D12" },
+      // Not D12: a strapping pin, and a line held high on it at reset stops the board from booting.
+      { id: 3, adc: "D34", gpio: "D27", gpio2: "D32" },
       { id: 4, uart: { serial: "Serial2", rx: "D16", tx: "D17" }, de: "D4" },
       { id: 5, onewire: "D13" },
     ],

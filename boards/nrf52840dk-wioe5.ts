@@ -89,15 +89,18 @@ const board: Board = {
   migratesOldLayout: false,
   hw: {
     id: "nrf52840dk-wioe5",
-    // Arduino-header analog inputs A0..A2 are P0.03, P0.04, P0.28.
+    // Analog inputs on P0.03, P0.04, P0.28 (the Arduino header's A0-A2). Digital lines on P1.04-P1.07
+    // (D36-D39): D11, D12, D24 and D25 are the DK's buttons, negated by the build, and D11 is BTN1,
+    // which stops the firmware from starting when held at reset (pins above).
     ports: [
-      { id: 1, adc: "D3", gpio: "D11", shuntOhms: 150 },
-      { id: 2, adc: "D4", gpio: "D12", gpio2: "D24" },
-      { id: 3, adc: "D28", gpio: "D25" },
+      { id: 1, adc: "D3", gpio: "D36", shuntOhms: 150 },
+      { id: 2, adc: "D4", gpio: "D37", gpio2: "D38" },
+      { id: 3, adc: "D28", gpio: "D39" },
       { id: 4, onewire: "D29" },
     ],
     i2c: { scl: "D27", sda: "D26" },
-    modem: { kind: "wioe5", uart: { serial: "Serial1", rx: "D33", tx: "D34" }, baud: 9600, reset: "D35" },
+    // Serial2: Serial1 is the console whenever no USB host is attached, and would read the modem's lines as commands.
+    modem: { kind: "wioe5", uart: { serial: "Serial2", rx: "D33", tx: "D34" }, baud: 9600, reset: "D35" },
     wifi: false,
     ble: true,
     led: "LED1",

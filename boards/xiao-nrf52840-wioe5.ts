@@ -71,18 +71,22 @@ const board: Board = {
   migratesOldLayout: true,
   hw: {
     id: "xiao-nrf52840-wioe5",
+    // The header's D0-D10, less D1 (BTN1: high at reset, it stops the firmware from starting) and the
+    // modem's D6/D7. Every ADC input is one of D0-D5. No I2C bus: D4 and D5 carry port 3's line and
+    // the OneWire bus, and no driver uses I2C.
     ports: [
       { id: 1, adc: "D0", gpio: "D8", shuntOhms: 150 },
-      { id: 2, adc: "D1", gpio: "D9", gpio2: "D10" },
-      { id: 3, adc: "D2", gpio: "D3" },
+      { id: 2, adc: "D2", gpio: "D9", gpio2: "D10" },
+      { id: 3, adc: "D3", gpio: "D4" },
       { id: 4, onewire: "D5" },
     ],
-    i2c: { scl: "D4", sda: "D5" },
     modem: { kind: "wioe5", uart: { serial: "Serial1", rx: "D7", tx: "D6" }, baud: 9600 },
     wifi: false,
     ble: true,
     led: "LED1",
-    supply: { pin: "D31", ratio: 3 },
+    // The battery on VBAT (D32), whose divider VBAT_ENABLE (D14) switches on: digitalWrite(D14, 1),
+    // the build negating D14 (XIAOBLE.py:145, 163, 171-174).
+    supply: { pin: "D32", ratio: 3, enable: "D14" },
     vref: 3.3,
     storageBytes: 512 * 4096,
     appSlots: 2,

@@ -5,7 +5,7 @@
  * sender packs frames and hands them to the links; downlinks come back
  * through uplink/downlink.ts.
  */
-import hw, { BOARD_ID, BULK_ACKS, MIGRATES, STORAGE_END, BUFFER_AREA_ADDR, BUFFER_AREA_BYTES, APP_SLOTS } from "virtual:board";
+import hw, { BOARD_ID, BULK_ACKS, MIGRATES, STORAGE_END, BUFFER_AREA_ADDR, BUFFER_AREA_BYTES, APP_SLOTS, SUPPLY_ENABLE } from "virtual:board";
 import { VERSION } from "virtual:build";
 import { log, why, ERROR, WARN, INFO } from "./runtime/log";
 import { every, start, reschedule } from "./runtime/scheduler";
@@ -160,6 +160,8 @@ function openStore(): void {
 
 function main(): void {
   log(INFO, "feldgate " + VERSION + " starting on " + BOARD_ID + " (Espruino " + process.env.VERSION + ")");
+  // A switched supply divider (the XIAO's VBAT_ENABLE) is switched on for good, long before the first reading.
+  if (SUPPLY_ENABLE) digitalWrite(SUPPLY_ENABLE, 1);
   try {
     openStore();
   } catch (e) {

@@ -77,8 +77,8 @@ export function demoWorld(sim: SimBoard): void {
     });
   }
 
-  // Smoke detector on port 3: fault line (D12) closed while healthy; alarm contact D27.
-  sim.pins.setLevel("D12", 1);
+  // Smoke detector on port 3: fault line (D32) closed while healthy; alarm contact D27.
+  sim.pins.setLevel("D32", 1);
   at(80, () => {
     sim.pins.setLevel("D27", 1);
     sim.clock.schedule(40_000, () => sim.pins.setLevel("D27", 0));

@@ -115,6 +115,7 @@ declare module "virtual:board" {
   export const STORAGE_END: number;
   export const BUFFER_AREA_ADDR: number;
   export const BUFFER_AREA_BYTES: number;
+  export const SUPPLY_ENABLE: string;
 }
 declare module "virtual:build" {
   export const VERSION: string;
