@@ -45,9 +45,11 @@ var HEALTH = {
   12: "storage_free_bytes", 13: "page_erases",
   14: "lorawan_state", 15: "lorawan_joins", 16: "lorawan_failures", 17: "lorawan_modem_resets",
   18: "wifi_state", 19: "wifi_connections", 20: "wifi_failures", 21: "wifi_reconnects",
-  22: "buffer_area_lost"
+  22: "buffer_area_lost", 23: "not_started"
 };
 var LINKS = ["none", "lorawan", "wifi-mqtt", "wifi-http"];
+/* Health key 23: the parts that did not start, one bit each. */
+var PARTS = ["lorawan", "wifi", "sensors"];
 /* Each link's state (health keys 14 and 18). */
 var LINK_STATES = { lorawan_state: ["modem_not_ready", "joining", "joined"], wifi_state: ["no_wifi", "no_platform", "connected"] };
 var STATUS_RESULTS = ["accepted", "malformed", "unknown_command", "out_of_range", "replayed", "rejected"];
@@ -269,6 +271,7 @@ function notes(n, base, out, warnings) {
       if (name === "firmware" && isInt(val)) val = Math.floor(val / 10000) + "." + (Math.floor(val / 100) % 100) + "." + (val % 100);
       if (name === "link" && isInt(val)) val = LINKS[val] || val;
       if (LINK_STATES[name] && isInt(val)) val = LINK_STATES[name][val] || val;
+      if (name === "not_started" && isInt(val)) val = PARTS.filter(function (p, i) { return val & (1 << i); });
       h[name] = val;
     }
     out.health = h;
