@@ -55,8 +55,12 @@ export interface BoardHw {
   readonly ble: boolean;
   /** Status LED, active high. */
   readonly led?: string;
-  /** Supply or battery voltage: ADC pin and divider ratio (Vin = Vpin * ratio). */
-  readonly supply?: { readonly pin: string; readonly ratio: number };
+  /**
+   * Supply or battery voltage: ADC pin and divider ratio (Vin = Vpin * ratio),
+   * and where the divider is switched, the pin whose digitalWrite(pin, 1)
+   * switches it on.
+   */
+  readonly supply?: { readonly pin: string; readonly ratio: number; readonly enable?: string };
   /** ADC full-scale voltage. */
   readonly vref: number;
   /** Storage bytes of this build; the buffer sizes itself from it. */
@@ -76,6 +80,47 @@ export const FIRMWARE_HW_KEYS = ["ports", "modem", "supply", "vref"] as const;
 /** The modem as the firmware sees it: its kind is the build's MODEM constant. */
 export type FirmwareModem = Omit<ModemHw, "kind">;
 export type FirmwareHw = Omit<Pick<BoardHw, (typeof FIRMWARE_HW_KEYS)[number]>, "modem"> & { readonly modem?: FirmwareModem };
+
+/**
+ * What the official build says of its pins, as far as wiring goes. Each board
+ * file cites its build's definition (boards/<BUILD>.py) and the target code
+ * (targets/nrf5x, targets/esp32) of Espruino, tag RELEASE_2V29.
+ */
+export interface BuildPins {
+  /** Whose jshardware.c decides how pins behave: targets/nrf5x or targets/esp32. */
+  readonly target: "nrf5x" | "esp32";
+  /**
+   * The build's pins are D0 … D(count − 1). Any other name is no pin
+   * (jspin.c:41-112): pinMode, digitalRead, digitalWrite and digitalPulse
+   * throw "Invalid pin" (jspin.c:239-268, jswrap_io.c:262-265, 476-484),
+   * setWatch prints it and returns undefined (jswrap_io.c:760-768).
+   */
+  readonly count: number;
+  /** Pins with an ADC channel. analogRead of any other pin gives NaN, and prints nothing. */
+  readonly adc: readonly string[];
+  /**
+   * Pins the build marks NEGATED: digitalRead and digitalWrite are inverted,
+   * and "input_pullup" pulls the line down ("input_pulldown" up).
+   */
+  readonly negated: readonly string[];
+  /**
+   * BTN1, where the build reads it at every reset and skips .bootcde when it
+   * reads pressed (1): a sensor that holds it there leaves the board without
+   * firmware. Read with BTN1's own pin state, "input_pulldown" (jsdevices.c:155-162).
+   */
+  readonly autoload?: string;
+  /** Pins that are inputs only: no output, no pull resistors. */
+  readonly inputOnly?: readonly string[];
+  /** Pins the chip reads at reset to choose how it boots: a sensor must not hold them. */
+  readonly strapping?: readonly string[];
+  /** Pins the board or the build uses itself, and what for: not for sensors. */
+  readonly taken: { readonly [pin: string]: string };
+  /** Hardware UARTs: Serial1 … Serial<serials> exist (the .py's chip "usart" is ESPR_USART_COUNT:
+   * build_platform_config.py:321, jswrap_serial.c:130-175). */
+  readonly serials: number;
+  /** The UART the console takes when no USB host is attached: not for a modem or a sensor. */
+  readonly console?: string;
+}
 
 /** A run of flash addresses. */
 export interface FlashArea {
@@ -154,6 +199,8 @@ export interface Board {
     readonly align: number;
   };
   readonly flash: BoardFlash;
+  /** The build's pins (see BuildPins): the simulated board behaves by them, and test/boards.test.ts checks the wiring against them. */
+  readonly pins: BuildPins;
   /**
    * Flash outside Storage that the reading buffer may own, where Storage is
    * too small for it. The store checks it against Flash.getFree() at every

@@ -48,11 +48,13 @@ var HEALTH = {
   12: "storage_free_bytes", 13: "page_erases",
   14: "lorawan_state", 15: "lorawan_joins", 16: "lorawan_failures", 17: "lorawan_modem_resets",
   18: "wifi_state", 19: "wifi_connections", 20: "wifi_failures", 21: "wifi_reconnects",
-  22: "buffer_area_lost"
+  22: "buffer_area_lost", 23: "not_started"
 };
 /* SenML units of the health figures: counters are "count", times "s". */
 var HEALTH_UNITS = { uptime_s: "s", supply_mv: "V", storage_free_bytes: "B", airtime_ms: "s" };
 var LINKS = ["none", "lorawan", "wifi-mqtt", "wifi-http"];
+/* Health key 23: the parts that did not start, one bit each. */
+var PARTS = ["lorawan", "wifi", "sensors"];
 /* Each link's state (health keys 14 and 18). */
 var LINK_STATES = { lorawan_state: ["modem_not_ready", "joining", "joined"], wifi_state: ["no_wifi", "no_platform", "connected"] };
 var STATUS_RESULTS = ["accepted", "malformed", "unknown_command", "out_of_range", "replayed", "rejected"];
@@ -391,9 +393,16 @@ function health(m, out) {
     if (name === "firmware" && isUint(val)) val = Math.floor(val / 10000) + "." + (Math.floor(val / 100) % 100) + "." + (val % 100);
     else if (name === "link" && isUint(val)) val = LINKS[val] || "link_" + val;
     else if (has(LINK_STATES, name) && isUint(val)) val = LINK_STATES[name][val] || "state_" + val;
+    else if (name === "not_started" && isUint(val)) val = partsOf(val);
     h[name] = val;
   }
   out.health = h;
+}
+
+function partsOf(bits) {
+  var p = [];
+  for (var i = 0; i < PARTS.length; i++) if (bits & (1 << i)) p.push(PARTS[i]);
+  return p;
 }
 
 function status(m, out) {
@@ -668,6 +677,7 @@ function toSenML(data, baseName) {
   if (data.health) for (var h in data.health) if (has(data.health, h)) {
     var val = data.health[h];
     if (typeof val === "string") rec = { n: "health/" + h, vs: val, t: ft };
+    else if (val instanceof Array) rec = { n: "health/" + h, vs: val.join(","), t: ft };
     else if (h === "supply_mv") rec = { n: "health/supply", u: "V", v: number12(val / 1000), t: ft };
     else if (h === "airtime_ms") rec = { n: "health/airtime", u: "s", v: number12(val / 1000), t: ft };
     else rec = { n: "health/" + h, u: HEALTH_UNITS[h] || "count", v: val, t: ft };

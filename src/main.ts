@@ -5,9 +5,9 @@
  * sender packs frames and hands them to the links; downlinks come back
  * through uplink/downlink.ts.
  */
-import hw, { BOARD_ID, BULK_ACKS, MIGRATES, STORAGE_END, BUFFER_AREA_ADDR, BUFFER_AREA_BYTES, APP_SLOTS } from "virtual:board";
+import hw, { BOARD_ID, BULK_ACKS, MIGRATES, STORAGE_END, BUFFER_AREA_ADDR, BUFFER_AREA_BYTES, APP_SLOTS, SUPPLY_ENABLE } from "virtual:board";
 import { VERSION } from "virtual:build";
-import { log, why, ERROR, WARN, INFO } from "./runtime/log";
+import { log, why, startFailed, ERROR, WARN, INFO } from "./runtime/log";
 import { every, start, reschedule } from "./runtime/scheduler";
 import { loadSite, checkSite, siteChanged, saveSite, type Site } from "./config/site";
 import { onReading, onEvent, QUALITY_WORDS, Q_OK } from "./readings/reading";
@@ -160,6 +160,8 @@ function openStore(): void {
 
 function main(): void {
   log(INFO, "feldgate " + VERSION + " starting on " + BOARD_ID + " (Espruino " + process.env.VERSION + ")");
+  // A switched supply divider (the XIAO's VBAT_ENABLE) is switched on for good, long before the first reading.
+  if (SUPPLY_ENABLE) digitalWrite(SUPPLY_ENABLE, 1);
   try {
     openStore();
   } catch (e) {
@@ -178,7 +180,7 @@ function main(): void {
     set = buildSensors(site, hw, set.names);
     error = set.error;
   }
-  if (error) log(ERROR, "Site configuration refused: " + error + ". Running without sensors until it is fixed.");
+  if (error) startFailed(4, "Site configuration refused: " + error + ". Running without sensors until it is fixed.");
   else if (r.defaults) log(WARN, "No site configuration stored yet: running without sensors.");
   else log(INFO, 'Site "' + site.name + '": ' + site.sensors.length + " sensors, reading every " + Math.round(site.interval / 60) + " min");
   every("readings", site.interval * 1000, cycle, 2000);

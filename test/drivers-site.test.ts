@@ -34,7 +34,7 @@ describe("the technician's log line", () => {
     let model!: A02yyuw;
     const sim = bootWith([{ kind: "trough", name: "T", port: 4, sensor: "a02yyuw", depth: 600, length: 2000, width: 600, mount: 800 }, { kind: "smoke", name: "S", port: 3 }], (s) => {
       model = new A02yyuw(s, "Serial3", 350);
-      s.pins.setLevel("D12", 1);
+      s.pins.setLevel("D32", 1);
     });
     model.unplugged = true;
     sim.advance(60_000);
@@ -60,7 +60,7 @@ describe("the technician's log line", () => {
 
 describe("smoke detector", () => {
   const conf = { kind: "smoke", name: "S", port: 3, auxPort: 2 };
-  const healthy = (s: SimBoard) => s.pins.setLevel("D12", 1); // fault line closed: powered and well
+  const healthy = (s: SimBoard) => s.pins.setLevel("D32", 1); // fault line closed: powered and well
   /** QTY_SMOKE's values (src/readings/quantities.ts). */
   const QUIET = 0;
   const ALARM = 1;
@@ -108,7 +108,7 @@ describe("smoke detector", () => {
 
   it("fault line open (unpowered or battery low), and tamper", () => {
     const sim = boot(conf, healthy);
-    sim.pins.setLevel("D12", 0);
+    sim.pins.setLevel("D32", 0);
     sim.pins.setLevel("D26", 1);
     sim.advance(60_000);
     expect(eventsOf(sim, CH)).toEqual(expect.arrayContaining([ev(EV_DETECTOR_FAULT, 1, 0), ev(EV_TAMPER, 1, 1)]));

@@ -37,6 +37,8 @@ export function virtualModules(board: Board | null): Plugin {
       `export var STORAGE_END = ${board.flash.storageStart + board.storage.bytes};`,
       `export var BUFFER_AREA_ADDR = ${board.bufferArea ? board.bufferArea.addr : 0};`,
       `export var BUFFER_AREA_BYTES = ${board.bufferArea ? board.bufferArea.length : 0};`,
+      // The pin that switches the supply's divider on, "" where it is not switched.
+      `export var SUPPLY_ENABLE = ${JSON.stringify(hw.supply?.enable ?? "")};`,
     ].join("\n");
     // The driver table of this board: only the drivers it lists are imported, so only they are bundled.
     const drv = path.join(ROOT, "src/drivers");

@@ -111,7 +111,7 @@ export class SimBoard {
     this.storage = new SimStorage(this.flashDriver, { start: fc.storageStart, bytes: this.board.storage.bytes, align: this.board.storage.align });
     this.storage.log = (t) => this.log(t);
     this.clock = new VirtualClock(SIM_EPOCH_MS);
-    this.pins = new Pins(this.clock, this.rng, this.board.hw.vref, (fn, args) => this.dispatch(fn, args));
+    this.pins = new Pins(this.clock, this.rng, this.board.hw.vref, (fn, args) => this.dispatch(fn, args), this.board.pins);
     this.wifi = new WifiModel(this.clock, (fn, args) => this.dispatch(fn, args));
     this.net = new NetModel((fn, args) => this.dispatch(fn, args));
     this.http = new HttpModel((fn, args) => this.dispatch(fn, args));
@@ -166,9 +166,26 @@ export class SimBoard {
       this.log("Storage is corrupt.");
       this.guard(() => this.storage.eraseAll());
     }
+    if (this.autoloadHeld()) {
+      this.log(`[sim] BTN1 (${this.board.pins.autoload}) read pressed at reset: .bootcde not run`);
+      return;
+    }
     const code = this.storage.read(FILE.bootCode);
     if (code !== undefined) this.guard(() => this.realm!.run(code, FILE.bootCode));
     this.afterTurn();
+  }
+
+  /**
+   * Whether the build's BTN1 reads pressed as it resets: nrf5x/main.c:30-37
+   * reads it at every reset (power-on, E.reboot, the watchdog), with the pin
+   * state jsdevices.c:155-162 gives it, and then skips .bootcde
+   * (jsinteractive.c:885, 904; jsflash.c:1403-1406).
+   */
+  private autoloadHeld(): boolean {
+    const btn = this.board.pins.autoload;
+    if (!btn) return false;
+    this.pins.pinMode(btn, "input_pulldown");
+    return this.pins.read(btn) === 1;
   }
 
   /** Cuts power now. RAM is lost; Storage keeps what reached it. */
@@ -437,15 +454,17 @@ export class SimBoard {
       analogRead: (p) => this.pins.analogRead(p),
       setWatch: (fn, p, o) => this.pins.setWatch(fn, p, o),
       clearWatch: (id) => this.pins.clearWatch(id),
-      serialSetup(port, baud, opts) {
+      serialSetup(port, baud, opts, rxOn, txOn) {
         const u = self.uart(port);
         u.baud = baud;
         u.opts = opts;
+        u.rxOn = rxOn;
+        u.txOn = txOn;
       },
       serialWrite(port, data) {
         if (self.flash.dead) return;
         const u = self.uart(port);
-        if (!u.baud) return; // not set up: the bytes go nowhere
+        if (!u.baud || !u.txOn) return; // not set up, or no transmit pin: the bytes go nowhere
         u.write(toU8(data));
       },
       serialListen: (port, n) => this.uart(port).setListening(n > 0),
@@ -495,6 +514,7 @@ export class SimBoard {
         },
       },
       env: { BOARD: this.board.espruinoBuild, VERSION: "2v29" },
+      pinRules: { count: this.board.pins.count, serials: this.board.pins.serials, target: this.board.pins.target },
       latin1: (b) => bytesToString(b),
       crc32: (b) => crc32(b),
       btoa: (s) => Buffer.from(s, "latin1").toString("base64"),

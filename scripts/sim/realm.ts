@@ -24,7 +24,8 @@ export interface RealmHost {
   analogRead(pin: string): number;
   setWatch(fn: unknown, pin: string, opts: { edge?: string; repeat?: boolean; debounce?: number }): number;
   clearWatch(id?: number): void;
-  serialSetup(port: string, baud: number, opts: unknown): void;
+  /** baud 0: the line is down (setup failed); rxOn, txOn: which of its pins the build has. */
+  serialSetup(port: string, baud: number, opts: unknown, rxOn: boolean, txOn: boolean): void;
   serialWrite(port: string, data: unknown): void;
   serialListen(port: string, listeners: number): void;
   i2cSetup(bus: string, opts: unknown): void;
@@ -54,6 +55,8 @@ export interface RealmHost {
   btoa(s: string): string;
   atob(s: string): string;
   env: { BOARD: string; VERSION: string };
+  /** The build's pins (boards/types.ts, BuildPins): how many, how many UARTs, whose rules. */
+  pinRules: { count: number; serials: number; target: string };
   uncaught(e: unknown): void;
 }
 
@@ -117,9 +120,17 @@ const bootstrap = String.raw`(function (H0, G) {
     return nativeAssign.apply(Object, arguments);
   } });
 
+  // A pin of the build: "D<n>" below its count, or a pin's index (jspin.c:41-112, 192-199); null for
+  // anything else, which the build turns into PIN_UNDEFINED.
+  var PINS = H0.pinRules;
+  function pinOf(p) {
+    var s = typeof p === "number" ? "D" + p : p && typeof p === "object" && typeof p.toString === "function" ? p.toString() : String(p);
+    var m = /^D(\d{1,2})$/.exec(s);
+    return m && +m[1] < PINS.count ? "D" + +m[1] : null;
+  }
   function pinName(p) {
-    var s = p && typeof p === "object" && typeof p.toString === "function" ? p.toString() : String(p);
-    if (!/^(D\d{1,2}|A\d{1,2}|LED\d|BTN\d)$/.test(s)) throw new Error("Invalid pin: " + s);
+    var s = pinOf(p);
+    if (!s) throw new Error("Invalid pin");
     return s;
   }
   function toArgs(a, from) { return Array.prototype.slice.call(a, from); }
@@ -226,15 +237,31 @@ const bootstrap = String.raw`(function (H0, G) {
   G.digitalRead = function (p) { return H.digitalRead(pinName(p)); };
   G.digitalWrite = function (p, v) { H.digitalWrite(pinName(p), v ? 1 : 0); };
   G.digitalPulse = function (p, v, ms) { H.digitalPulse(pinName(p), v ? 1 : 0, +ms); };
-  G.analogRead = function (p) { return H.analogRead(pinName(p)); };
+  // The build hands analogRead no-pin as an index past its pin table (jsnative.c:155-157,
+  // nrf5x/jshardware.c:1410): what it reads there is no voltage. NaN stands for it.
+  G.analogRead = function (p) { var s = pinOf(p); return s ? H.analogRead(s) : NaN; };
   G.setWatch = function (fn, p, opts) {
     if (typeof fn !== "function") throw new Error("setWatch: function expected");
-    return H.setWatch(fn, pinName(p), opts || {});
+    var s = pinOf(p);
+    // jswrap_io.c:765-768: printed, not thrown.
+    if (!s) { H.log("ERROR: Invalid pin"); return undefined; }
+    return H.setWatch(fn, s, opts || {});
   };
   G.clearWatch = function (id) { H.clearWatch(id); };
 
   function Serial(name) { this._n = name; }
-  Serial.prototype.setup = function (baud, opts) { H.serialSetup(this._n, baud || 9600, opts || {}); };
+  Serial.prototype.setup = function (baud, opts) {
+    opts = opts || {};
+    var rx = opts.rx !== undefined && !!pinOf(opts.rx), tx = opts.tx !== undefined && !!pinOf(opts.tx);
+    if (PINS.target === "nrf5x") {
+      // nrf5x/jshardware.c:1897-1906: the UART is taken down, then a setup with neither pin is
+      // printed and given up; a pin the build lacks leaves that side unconnected (1942-1943).
+      if (!rx && !tx) { H.serialSetup(this._n, 0, opts, false, false); H.log("ERROR: Invalid RX or TX pins"); return; }
+      H.serialSetup(this._n, baud || 9600, opts, rx, tx);
+    }
+    // esp32/jshardwareUart.c:68-84: a pin missing or unknown becomes the UART's default pin.
+    else H.serialSetup(this._n, baud || 9600, opts, true, true);
+  };
   Serial.prototype.write = function () { for (var i = 0; i < arguments.length; i++) H.serialWrite(this._n, arguments[i]); };
   Serial.prototype.print = function (s) { H.serialWrite(this._n, String(s)); };
   Serial.prototype.println = function (s) { H.serialWrite(this._n, String(s) + "\r\n"); };
@@ -242,7 +269,8 @@ const bootstrap = String.raw`(function (H0, G) {
   Serial.prototype.on = function (ev, fn) { Object.prototype.on.call(this, ev, fn); if (ev === "data") H.serialListen(this._n, listeners(this)); return this; };
   Serial.prototype.removeListener = function (ev, fn) { Object.prototype.removeListener.call(this, ev, fn); if (ev === "data") H.serialListen(this._n, listeners(this)); };
   Serial.prototype.removeAllListeners = function (ev) { Object.prototype.removeAllListeners.call(this, ev); H.serialListen(this._n, listeners(this)); };
-  G.Serial1 = new Serial("Serial1"); G.Serial2 = new Serial("Serial2"); G.Serial3 = new Serial("Serial3");
+  // Serial1 … Serial<n>, as many as the build has (jswrap_serial.c:130-175).
+  for (var si = 1; si <= PINS.serials; si++) G["Serial" + si] = new Serial("Serial" + si);
 
   function I2C(name) { this._n = name || ("I2C#" + (++I2C._count)); }
   I2C._count = 0;
@@ -257,16 +285,18 @@ const bootstrap = String.raw`(function (H0, G) {
   };
   G.I2C = I2C; G.I2C1 = new I2C("I2C1");
 
-  function OneWire(pin) { this._p = pinName(pin); }
-  OneWire.prototype.reset = function () { return H.owReset(this._p); };
-  OneWire.prototype.select = function (rom) { H.owSelect(this._p, String(rom)); };
-  OneWire.prototype.skip = function () { H.owSkip(this._p); };
-  OneWire.prototype.write = function (data) { H.owWrite(this._p, E.toUint8Array(data)); };
+  // On a pin the build lacks, every method quietly does nothing (jswrap_onewire.c:200-360).
+  function OneWire(pin) { this._p = pinOf(pin); }
+  OneWire.prototype.reset = function () { return !!this._p && H.owReset(this._p); };
+  OneWire.prototype.select = function (rom) { if (this._p) H.owSelect(this._p, String(rom)); };
+  OneWire.prototype.skip = function () { if (this._p) H.owSkip(this._p); };
+  OneWire.prototype.write = function (data) { if (this._p) H.owWrite(this._p, E.toUint8Array(data)); };
   OneWire.prototype.read = function (n) {
+    if (!this._p) return undefined;
     var b = H.owRead(this._p, n === undefined ? 1 : n);
     return n === undefined ? b[0] : Array.prototype.slice.call(b);
   };
-  OneWire.prototype.search = function () { return H.owSearch(this._p).slice(); };
+  OneWire.prototype.search = function () { return this._p ? H.owSearch(this._p).slice() : undefined; };
   G.OneWire = OneWire;
 
   function flatten(args, out) {

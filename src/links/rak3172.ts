@@ -9,6 +9,7 @@ import type { FirmwareModem } from "../../boards/types";
 import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "./dutycycle";
 import { NOT_SENT, SENT, DELIVERED, PORT_UPLINK, type Link, type DownlinkHandler } from "./link";
+import { serialOpen } from "../runtime/serial";
 import { log, INFO, WARN } from "../runtime/log";
 import { SF, hex, unhex, loraLink, type LoraKeys, loraState } from "./lora-common";
 import { backoffMs } from "./backoff";
@@ -20,8 +21,7 @@ function isEvent(l: string): boolean {
 }
 
 export function rak3172(m: FirmwareModem, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
-  const serial = (global as any)[m.uart.serial];
-  serial.setup(m.baud, { rx: m.uart.rx, tx: m.uart.tx });
+  const serial = serialOpen(m.uart, m.baud);
   const s = loraState();
   let cfm = -1;
   let joinTries = 0;

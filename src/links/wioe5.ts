@@ -10,6 +10,7 @@ import type { FirmwareModem } from "../../boards/types";
 import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "./dutycycle";
 import { NOT_SENT, SENT, DELIVERED, PORT_UPLINK, type Link, type DownlinkHandler } from "./link";
+import { serialOpen } from "../runtime/serial";
 import { log, INFO, WARN } from "../runtime/log";
 import { SF, hex, unhex, loraLink, type LoraKeys, loraState } from "./lora-common";
 import { backoffMs } from "./backoff";
@@ -21,8 +22,7 @@ function endOf(tag: string): (l: string) => boolean {
 }
 
 export function wioe5(m: FirmwareModem, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
-  const serial = (global as any)[m.uart.serial];
-  serial.setup(m.baud, { rx: m.uart.rx, tx: m.uart.tx });
+  const serial = serialOpen(m.uart, m.baud);
   const s = loraState();
   let streak = 0;
   const at: AtPort = atPort(

@@ -19,8 +19,8 @@ import { fail } from "../runtime/log";
 
 const T_COUNTER = 16;
 const T_VALUE = 17;
-/** Ids are below this. */
-const IDS = 72;
+/** Ids are below this: the alarms of channels 0-39 end the range (ID.alarmBase). */
+const IDS = 112;
 /** Bytes of a value record around its part: length, type, id, version, part, parts … crc. */
 const VALUE_HEAD = 9;
 /** A part's bytes: its record, padded to a word, stays within MAX_RECORD (record.ts). */

@@ -7,7 +7,7 @@
 import { VERSION_CODE } from "virtual:build";
 import { MODEM, HAS_WIFI, BUFFER_AREA_BYTES } from "virtual:board";
 import { uptimeMs } from "../runtime/scheduler";
-import { log, WARN, why } from "../runtime/log";
+import { log, WARN, why, notStarted } from "../runtime/log";
 import { counterRead, counterWrite } from "../store/settings";
 import { ID } from "../store/storage-layout";
 import { pending, dropped } from "../buffer/queue";
@@ -31,6 +31,8 @@ export const H_LORAWAN = 14;
 export const H_WIFI = 18;
 /** Times the buffer's area outside Storage was found taken (sent only when not 0). */
 export const H_BUFFER_LOST = 22;
+/** Parts that did not start, as bits: 1 LoRaWAN, 2 Wi-Fi, 4 the site's sensors (sent only when not 0; the log has the cause). */
+export const H_NOT_STARTED = 23;
 
 /** Link in use, as key 7 sends it (a board without Wi-Fi has only LoRaWAN: 1, or 0 for none). */
 const LINK_CODES: { [name: string]: number } = { lorawan: 1, mqtt: 2, http: 3 };
@@ -100,6 +102,7 @@ export function reportFigures(links: Link[], inUse: string): Health | null {
     for (let j = 0; j < 4; j++) h.push(k + j, st[j]);
   }
   if (BUFFER_AREA_BYTES && areaLosses()) h.push(H_BUFFER_LOST, areaLosses());
+  if (notStarted) h.push(H_NOT_STARTED, notStarted);
   return h.slice(figuresSent * 2);
 }
 
