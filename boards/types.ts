@@ -115,8 +115,10 @@ export interface BuildPins {
   readonly strapping?: readonly string[];
   /** Pins the board or the build uses itself, and what for: not for sensors. */
   readonly taken: { readonly [pin: string]: string };
-  /** Hardware UARTs: Serial1 … Serial<serials> exist (the .py's chip "usart" is ESPR_USART_COUNT:
-   * build_platform_config.py:321, jswrap_serial.c:130-175). */
+  /**
+   * Hardware UARTs: Serial1 … Serial<serials> exist (the .py's chip "usart"
+   * is ESPR_USART_COUNT: build_platform_config.py:321, jswrap_serial.c:130-175).
+   */
   readonly serials: number;
   /** The UART the console takes when no USB host is attached: not for a modem or a sensor. */
   readonly console?: string;
