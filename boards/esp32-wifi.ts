@@ -13,6 +13,7 @@ const board: Board = {
   modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi", "Flash"],
   drivers: ALL_DRIVERS,
   bulkAcks: false,
+  floatFigures: true,
   migratesOldLayout: true,
   hw: {
     id: "esp32-wifi",

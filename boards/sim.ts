@@ -46,6 +46,7 @@ const board: Board = {
   modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi", "Flash"],
   drivers: ALL_DRIVERS,
   bulkAcks: true,
+  floatFigures: true,
   migratesOldLayout: true,
   hw: {
     id: "sim",

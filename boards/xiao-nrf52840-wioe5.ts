@@ -37,6 +37,7 @@ const board: Board = {
   modules: ["Storage", "crypto", "heatshrink", "Flash"],
   drivers: ALL_DRIVERS,
   bulkAcks: true,
+  floatFigures: true,
   migratesOldLayout: true,
   hw: {
     id: "xiao-nrf52840-wioe5",

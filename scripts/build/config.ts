@@ -33,6 +33,7 @@ export function virtualModules(board: Board | null): Plugin {
       `export var APP_SLOTS = ${hw.appSlots};`,
       `export var BULK_ACKS = ${board.bulkAcks};`,
       `export var MIGRATES = ${board.migratesOldLayout};`,
+      `export var FLOAT_FIGURES = ${board.floatFigures};`,
       // The flash store's bounds: the end of Storage, and the area outside it the buffer may own (docs/storage-layout.md).
       `export var STORAGE_END = ${board.flash.storageStart + board.storage.bytes};`,
       `export var BUFFER_AREA_ADDR = ${board.bufferArea ? board.bufferArea.addr : 0};`,

@@ -69,11 +69,11 @@ export function cborPatch(at: number, n: number): void {
   buf[at] = (buf[at] & 0xe0) | n;
 }
 
-/** A float's bytes, little-endian as typed arrays are on every board, as a half, a single and a double. */
-const raw = new Uint8Array(8);
-const u16 = new Uint16Array(raw.buffer, 0, 1);
-const f32 = new Float32Array(raw.buffer, 0, 1);
-const f64 = new Float64Array(raw.buffer, 0, 1);
+/** A float's bytes, little-endian as typed arrays are on every board, as a half, a single and a double (pure: left out with cborNumber). */
+const raw = /*#__PURE__*/ new Uint8Array(8);
+const u16 = /*#__PURE__*/ new Uint16Array(raw.buffer, 0, 1);
+const f32 = /*#__PURE__*/ new Float32Array(raw.buffer, 0, 1);
+const f64 = /*#__PURE__*/ new Float64Array(raw.buffer, 0, 1);
 
 /** Half precision bits of x if it is exactly representable, else -1. */
 function half(x: number): number {
