@@ -98,14 +98,16 @@ export function espruinoGate(modules: readonly string[] | undefined): Plugin {
 }
 
 /**
- * The interpreter's functions the firmware calls most, each read once into a
- * variable of the bundle: `Math.round(` or `setTimeout(` costs its bytes at
- * every call, a variable's name one or two letters once mangled. In each
- * module a use becomes a name of the same length (`Math.round` → `Math_round`,
- * `setTimeout` → `setTimeou$`), so its source map stays exact, imported from
- * virtual:natives. The interpreter's static and global functions run
- * detached, as `setTimeout(E.reboot, ...)` in src/main.ts relies on too. Only
- * functions every build has: the gate still sees each one, where it is read.
+ * The interpreter's functions the firmware calls most, and the typed arrays it
+ * makes, each read once into a variable of the bundle: `Math.round(`,
+ * `setTimeout(` or `new Uint8Array(` costs its bytes at every use, a
+ * variable's name one or two letters once mangled (`new` takes the variable
+ * as it takes the constructor). In each module a use becomes a name of the
+ * same length (`Math.round` → `Math_round`, `setTimeout` → `setTimeou$`), so
+ * its source map stays exact, imported from virtual:natives. The
+ * interpreter's static and global functions run detached, as
+ * `setTimeout(E.reboot, ...)` in src/main.ts relies on too. Only what every
+ * build has: the gate still sees each one, where it is read.
  * And `undefined`, which terser writes as `void 0` at every use: its variable
  * is set from `[][0]`, which terser does not fold back.
  */
@@ -130,6 +132,9 @@ const NATIVE_ALIASES: [string, string][] = [
   ["pinMode", "pinMod$"],
   ["analogRead", "analogRea$"],
   ["String", "Strin$"],
+  ["Uint8Array", "Uint8Arra$"],
+  ["Int32Array", "Int32Arra$"],
+  ["Float64Array", "Float64Arra$"],
   ["undefined", "undefine$"],
 ];
 
