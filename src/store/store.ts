@@ -69,20 +69,21 @@ function storeHeader(): number {
  */
 function storeRepair(end: number): void {
   const names = S.list();
+  // The header as it should be: the file's size (three bytes, set below), a zero byte, the name, zeros.
   const want = new Uint8Array(FILE_HEADER_BYTES);
+  for (let k = 0; k < FILE_STORE.length; k++) want[4 + k] = FILE_STORE.charCodeAt(k);
   for (let i = 0; i < names.length; i++) {
     const n = names[i];
     let torn = n !== FILE_STORE && n.length >= FILE_STORE.length;
-    for (let k = 0; torn && k < FILE_STORE.length; k++) torn = (n.charCodeAt(k) & FILE_STORE.charCodeAt(k)) === FILE_STORE.charCodeAt(k);
+    for (let k = 0; torn && k < FILE_STORE.length; k++) torn = (n.charCodeAt(k) & want[4 + k]) === want[4 + k];
     if (!torn) continue;
     const len = S.read(n)!.length;
     // The store was made the last file: its header is where the files end, less its size.
     const h = end - S.getFree() - FILE_HEADER_BYTES - ((len + 3) & ~3);
-    want.fill(0);
-    want[0] = len & 255;
-    want[1] = (len >> 8) & 255;
-    want[2] = (len >> 16) & 255;
-    for (let k = 0; k < FILE_STORE.length; k++) want[4 + k] = FILE_STORE.charCodeAt(k);
+    // Little-endian: each byte of a Uint8Array keeps the low 8 bits of what it is given.
+    want[0] = len;
+    want[1] = len >> 8;
+    want[2] = len >> 16;
     const head = F.read(FILE_HEADER_BYTES, h);
     let over = head !== undefined;
     for (let k = 0; over && k < FILE_HEADER_BYTES; k++) over = (head[k] & want[k]) === want[k];
