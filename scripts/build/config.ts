@@ -7,9 +7,11 @@ import path from "node:path";
 import type { OutputOptions, Plugin, RollupOptions } from "rollup";
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
+import * as acorn from "acorn";
+import MagicString from "magic-string";
 import { boards, type Board } from "../../boards/index";
 import { FIRMWARE_HW_KEYS } from "../../boards/types";
-import { checkBundle, formatViolation } from "./gate";
+import { checkBundle, formatViolation, loadTimeUses } from "./gate";
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
@@ -164,6 +166,87 @@ export function nativeAliases(): Plugin {
   };
 }
 
+type N = acorn.Node & Record<string, any>;
+
+/**
+ * The bundle's own variables declared where they are first set. Terser's
+ * hoist_vars, which keeps every function clear of a name used before its
+ * `var` (the interpreter hoists none), also lists all the bundle's variables
+ * at the top of its function and sets them further down: each name written
+ * twice. Here a name of that list goes into a `var` where the bundle's
+ * statements first set it (`a=1,f(),b=2` becomes `var a=1;f();var b=2`),
+ * unless anything may use it before that: the statements themselves, or a
+ * function they may run (the gate's loadTimeUses, which the gate checks
+ * again). Names set only inside functions stay in the list.
+ */
+export function declareWhereSet(): Plugin {
+  return {
+    name: "feldgate-declare-where-set",
+    renderChunk(code) {
+      const prog = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" }) as N;
+      // The bundle is one function run at once: !function(){ ... }()
+      const run = prog.body.length === 1 && prog.body[0].type === "ExpressionStatement" ? (prog.body[0].expression as N) : null;
+      const call = run && run.type === "UnaryExpression" ? run.argument : run;
+      const fn = call && call.type === "CallExpression" && call.callee.type === "FunctionExpression" ? call.callee : null;
+      if (!fn) return null;
+      const body = fn.body as N;
+      const st = body.body as N[];
+      const vi = st.findIndex((x) => x.type === "VariableDeclaration");
+      if (vi < 0) return null;
+      const list = st[vi];
+      const unset = new Set<string>(list.declarations.filter((d: N) => !d.init && d.id.type === "Identifier").map((d: N) => d.id.name));
+      // A statement is split only where its parts are joined by bare commas, and none of them would begin a declaration.
+      const partsOf = (x: N): N[] | null => {
+        const parts: N[] = x.expression.type === "SequenceExpression" ? x.expression.expressions : [x.expression];
+        if (parts[0].start !== x.start) return null;
+        for (let k = 0; k < parts.length; k++) {
+          if (k && code.slice(parts[k - 1].end, parts[k].start) !== ",") return null;
+          if (/^(function\b|\{)/.test(code.slice(parts[k].start, parts[k].start + 9))) return null;
+        }
+        return parts;
+      };
+      const setAt = new Map<string, N>();
+      for (const x of st.slice(vi + 1)) {
+        if (x.type !== "ExpressionStatement") continue;
+        for (const e of partsOf(x) ?? [])
+          if (e.type === "AssignmentExpression" && e.operator === "=" && e.left.type === "Identifier" && unset.has(e.left.name) && !setAt.has(e.left.name)) setAt.set(e.left.name, e);
+      }
+      const { uses, calls } = loadTimeUses(body);
+      for (const u of uses) {
+        const e = setAt.get(u.name);
+        if (e && u.node !== e.left && (u.via ? calls.some((c) => c > u.at && c <= e.end) : u.node.start < e.end)) setAt.delete(u.name);
+      }
+      if (!setAt.size) return null;
+      const s = new MagicString(code);
+      // Out of the list: each run of names that move, with the comma that joins it to a name that stays.
+      const d: N[] = list.declarations;
+      const moves = (k: number) => d[k].id.type === "Identifier" && setAt.has(d[k].id.name);
+      if (d.every((_, k) => moves(k))) s.remove(list.start, list.end);
+      else
+        for (let i = 0; i < d.length; i++) {
+          if (!moves(i)) continue;
+          let j = i;
+          while (j + 1 < d.length && moves(j + 1)) j++;
+          if (j + 1 < d.length) s.remove(d[i].start, d[j + 1].start);
+          else s.remove(d[i - 1].end, d[j].end);
+          i = j;
+        }
+      // Into the statements: `var` before each run of parts that set a name moved, `;` between runs.
+      for (const x of st.slice(vi + 1)) {
+        if (x.type !== "ExpressionStatement") continue;
+        const parts = partsOf(x);
+        if (!parts) continue;
+        const declares = parts.map((e) => e.type === "AssignmentExpression" && e.left.type === "Identifier" && setAt.get(e.left.name) === e);
+        if (!declares.some(Boolean)) continue;
+        if (declares[0]) s.appendRight(parts[0].start, "var ");
+        for (let k = 1; k < parts.length; k++)
+          if (declares[k] !== declares[k - 1]) s.overwrite(parts[k - 1].end, parts[k].start, declares[k] ? ";var " : ";");
+      }
+      return { code: s.toString(), map: s.generateMap({ hires: true }) };
+    },
+  };
+}
+
 export interface BundleOptions {
   entry?: string;
   outDir?: string;
@@ -230,7 +313,7 @@ export function bundleConfig(board: Board, o: BundleOptions = {}): RollupOptions
   };
   return {
     input: o.entry ?? path.join(ROOT, "src/main.ts"),
-    plugins: [virtualModules(board), tsPlugin(o.target), nativeAliases(), terser(inlineOptions), terser(terserOptions(o.probe ? PROBE_PROPS : [])), espruinoGate(board.modules)],
+    plugins: [virtualModules(board), tsPlugin(o.target), nativeAliases(), terser(inlineOptions), terser(terserOptions(o.probe ? PROBE_PROPS : [])), declareWhereSet(), espruinoGate(board.modules)],
     output,
     treeshake: { moduleSideEffects: true, propertyReadSideEffects: false },
   };
