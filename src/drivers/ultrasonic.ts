@@ -9,6 +9,8 @@
 import { median } from "./common";
 import { SAMPLE_MAX_MS } from "./driver";
 import { Q_OK, Q_RANGE, Q_NO_ANSWER, Q_CHECKSUM } from "../readings/reading";
+import { openSerial } from "../runtime/serial";
+import type { UartPins } from "../../boards/types";
 
 export type DistanceDone = (mm: number, q: number) => void;
 
@@ -21,8 +23,8 @@ export interface DistanceSensor {
 }
 
 /** The UART kind: listens for a window, keeps frames whose sum is right. */
-export function uartUltrasonic(serial: any, rx: string, tx: string, n: number, minMm: number, maxMm: number): DistanceSensor {
-  serial.setup(9600, { rx: rx, tx: tx });
+export function uartUltrasonic(u: UartPins, n: number, minMm: number, maxMm: number): DistanceSensor {
+  const serial = openSerial(u, 9600);
   const vals: number[] = [];
   let count = 0;
   let badSums = 0;

@@ -12,6 +12,7 @@ import { NOT_SENT, SENT, DELIVERED, PORT_UPLINK, type Link, type DownlinkHandler
 import { log, INFO, WARN } from "../runtime/log";
 import { SF, hex, unhex, loraLink, type LoraKeys, loraState } from "./lora-common";
 import { backoffMs } from "./backoff";
+import { openSerial } from "../runtime/serial";
 
 const STATUS = /^(OK|AT_ERROR|AT_PARAM_ERROR|AT_BUSY_ERROR|AT_TEST_PARAM_OVERFLOW|AT_NO_NETWORK_JOINED|AT_RX_ERROR|AT_DUTYCYCLE_RESTRICTED|AT_COMMAND_NOT_FOUND)$/;
 
@@ -20,8 +21,7 @@ function isEvent(l: string): boolean {
 }
 
 export function rak3172(m: FirmwareModem, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
-  const serial = (global as any)[m.uart.serial];
-  serial.setup(m.baud, { rx: m.uart.rx, tx: m.uart.tx });
+  const serial = openSerial(m.uart, m.baud);
   const s = loraState();
   let cfm = -1;
   let joinTries = 0;

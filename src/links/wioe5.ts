@@ -13,6 +13,7 @@ import { NOT_SENT, SENT, DELIVERED, PORT_UPLINK, type Link, type DownlinkHandler
 import { log, INFO, WARN } from "../runtime/log";
 import { SF, hex, unhex, loraLink, type LoraKeys, loraState } from "./lora-common";
 import { backoffMs } from "./backoff";
+import { openSerial } from "../runtime/serial";
 
 function endOf(tag: string): (l: string) => boolean {
   return function (l) {
@@ -21,8 +22,7 @@ function endOf(tag: string): (l: string) => boolean {
 }
 
 export function wioe5(m: FirmwareModem, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
-  const serial = (global as any)[m.uart.serial];
-  serial.setup(m.baud, { rx: m.uart.rx, tx: m.uart.tx });
+  const serial = openSerial(m.uart, m.baud);
   const s = loraState();
   let streak = 0;
   const at: AtPort = atPort(
