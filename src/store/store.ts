@@ -17,6 +17,8 @@ import { fail } from "../runtime/log";
 const HASH_SEED = 0x579bb975;
 /** The store's data begins with this mark: the format it was made in. */
 const MARK = "FGS1";
+/** What a technician does when the store cannot be used. */
+const REFLASH = ": flash the board again over USB";
 
 export const settingsArea: Area = { start: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
 export const eventsArea: Area = { start: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
@@ -56,7 +58,7 @@ function storeHeader(): number {
   const h = (S.hash(/^fg\.store$/) ^ HASH_SEED ^ E.CRC32(FILE_STORE)) >>> 0;
   const head = E.toString(F.read(FILE_HEADER_BYTES, h));
   if (!head || (u32(head, 0) & 0xffffff) !== size || head.substr(4, FILE_STORE.length + 1) !== FILE_STORE + "\0")
-    fail("fg.store is not where Storage.hash says: flash the board again over USB");
+    fail("fg.store is not where Storage.hash says" + REFLASH);
   return h;
 }
 
@@ -111,7 +113,7 @@ export function storeOpen(end: number, outAddr: number, outBytes: number, slotBy
     const bytes = S.getFree() - pb - FILE_HEADER_BYTES;
     // Its pages are those wholly inside its data: the settings need two, and without an area outside Storage the buffer four more.
     const first = ((end - S.getFree() + FILE_HEADER_BYTES + pb - 1) / pb | 0) * pb;
-    if (end - pb - first < (SETTINGS_PAGES_MIN + (outBytes > 0 ? 0 : 4)) * pb) fail("Storage has " + S.getFree() + " bytes free, too little for the store: flash the board again over USB");
+    if (end - pb - first < (SETTINGS_PAGES_MIN + (outBytes > 0 ? 0 : 4)) * pb) fail("Storage has " + S.getFree() + " bytes free, too little for the store" + REFLASH);
     S.write(FILE_STORE, MARK, 0, bytes);
     h = storeHeader();
   }
