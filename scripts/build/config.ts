@@ -123,7 +123,6 @@ const NATIVE_ALIASES: [string, string][] = [
   ["Object.assign", "Object_assign"],
   ["Array.isArray", "Array_isArray"],
   ["E.CRC32", "E_CRC32"],
-  ["Date.now", "Date_now"],
   ["setTimeout", "setTimeou$"],
   ["clearTimeout", "clearTimeou$"],
   ["getTime", "getTim$"],
