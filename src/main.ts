@@ -108,9 +108,7 @@ const actions = {
     log(INFO, "Sensor " + (index + 1) + " settings changed by the platform");
     return "";
   },
-  readNow: function (): void {
-    cycle();
-  },
+  readNow: cycle,
   reboot: function (): void {
     // After the answer has gone out, or in ten minutes at the latest.
     rebootAfter = framesSent();
