@@ -17,6 +17,7 @@ const board: Board = {
   crypto: { sha: ["SHA1", "SHA224", "SHA256", "SHA384", "SHA512"], pbkdf2: true, aes: true, aesCcm: false, tls: true },
   drivers: ALL_DRIVERS,
   bulkAcks: false,
+  floatFigures: true,
   migratesOldLayout: true,
   hw: {
     id: "esp32-wifi",

@@ -85,6 +85,8 @@ const board: Board = {
   drivers: ["trough", "level", "meter", "temp", "soil"],
   // Every frame goes confirmed: bulk acknowledgements would cost about 1 KB of bundle that 40 KB of Storage cannot spare.
   bulkAcks: false,
+  // Its health figures are whole, as on every board: the float encoder is left out.
+  floatFigures: false,
   // The old layout filled this Storage with buffer segments to within 3 KB: the store's settings
   // pages cannot be made beside them without compaction, the danger the store exists to remove.
   // A DK of the old layout is flashed again over USB.

@@ -51,6 +51,7 @@ const board: Board = {
   crypto: { sha: ["SHA1", "SHA224", "SHA256", "SHA384", "SHA512"], pbkdf2: true, aes: true, aesCcm: true, tls: true },
   drivers: ALL_DRIVERS,
   bulkAcks: true,
+  floatFigures: true,
   migratesOldLayout: true,
   hw: {
     id: "sim",

@@ -233,5 +233,12 @@ export interface Board {
    * it every frame goes confirmed, and the bundle is about 1 KB smaller.
    */
   readonly bulkAcks: boolean;
+  /**
+   * Health figures that are not whole go as CBOR floats in their shortest
+   * exact form (docs/frame-format.md, "Numbers"). Every figure the firmware
+   * reports is whole (src/uplink/report.ts), so a board without it sends the
+   * same frames, each figure as an integer, from a bundle about 450 B smaller.
+   */
+  readonly floatFigures: boolean;
   readonly hw: BoardHw;
 }

@@ -70,6 +70,7 @@ const board: Board = {
   crypto: { sha: ["SHA1", "SHA224", "SHA256", "SHA384", "SHA512"], pbkdf2: false, aes: false, aesCcm: true, tls: false },
   drivers: ALL_DRIVERS,
   bulkAcks: true,
+  floatFigures: true,
   migratesOldLayout: true,
   hw: {
     id: "xiao-nrf52840-wioe5",

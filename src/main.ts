@@ -52,8 +52,9 @@ onReading(function (ch, qty, value, q) {
 
 onEvent(function (ch, code, active, value, t) {
   const who = set.names[ch] || "channel " + ch;
-  if (code === EV_REFILL) log(INFO, who + ": " + eventWords(code));
-  else log(active ? WARN : INFO, (active ? "ALARM " : "Cleared: ") + who + ": " + eventWords(code));
+  // A refill is a notice, raised only: neither an alarm nor cleared.
+  const notice = code === EV_REFILL;
+  log(active && !notice ? WARN : INFO, (notice ? "" : active ? "ALARM " : "Cleared: ") + who + ": " + eventWords(code));
   if (!queueEvent(t, ch, code, active, value)) log(ERROR, "Event buffer full: event not kept");
 });
 
@@ -107,9 +108,7 @@ const actions = {
     log(INFO, "Sensor " + (index + 1) + " settings changed by the platform");
     return "";
   },
-  readNow: function (): void {
-    cycle();
-  },
+  readNow: cycle,
   reboot: function (): void {
     // After the answer has gone out, or in ten minutes at the latest.
     rebootAfter = framesSent();

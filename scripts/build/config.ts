@@ -7,9 +7,11 @@ import path from "node:path";
 import type { OutputOptions, Plugin, RollupOptions } from "rollup";
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
+import * as acorn from "acorn";
+import MagicString from "magic-string";
 import { boards, type Board } from "../../boards/index";
 import { FIRMWARE_HW_KEYS } from "../../boards/types";
-import { checkBundle, formatViolation } from "./gate";
+import { checkBundle, formatViolation, loadTimeUses } from "./gate";
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
@@ -33,6 +35,7 @@ export function virtualModules(board: Board | null): Plugin {
       `export var APP_SLOTS = ${hw.appSlots};`,
       `export var BULK_ACKS = ${board.bulkAcks};`,
       `export var MIGRATES = ${board.migratesOldLayout};`,
+      `export var FLOAT_FIGURES = ${board.floatFigures};`,
       // The flash store's bounds: the end of Storage, and the area outside it the buffer may own (docs/storage-layout.md).
       `export var STORAGE_END = ${board.flash.storageStart + board.storage.bytes};`,
       `export var BUFFER_AREA_ADDR = ${board.bufferArea ? board.bufferArea.addr : 0};`,
@@ -99,14 +102,16 @@ export function espruinoGate(modules: readonly string[] | undefined): Plugin {
 }
 
 /**
- * The interpreter's functions the firmware calls most, each read once into a
- * variable of the bundle: `Math.round(` or `setTimeout(` costs its bytes at
- * every call, a variable's name one or two letters once mangled. In each
- * module a use becomes a name of the same length (`Math.round` → `Math_round`,
- * `setTimeout` → `setTimeou$`), so its source map stays exact, imported from
- * virtual:natives. The interpreter's static and global functions run
- * detached, as `setTimeout(E.reboot, ...)` in src/main.ts relies on too. Only
- * functions every build has: the gate still sees each one, where it is read.
+ * The interpreter's functions the firmware calls most, and the typed arrays it
+ * makes, each read once into a variable of the bundle: `Math.round(`,
+ * `setTimeout(` or `new Uint8Array(` costs its bytes at every use, a
+ * variable's name one or two letters once mangled (`new` takes the variable
+ * as it takes the constructor). In each module a use becomes a name of the
+ * same length (`Math.round` → `Math_round`, `setTimeout` → `setTimeou$`), so
+ * its source map stays exact, imported from virtual:natives. The
+ * interpreter's static and global functions run detached, as
+ * `setTimeout(E.reboot, ...)` in src/main.ts relies on too. Only what every
+ * build has: the gate still sees each one, where it is read.
  * And `undefined`, which terser writes as `void 0` at every use: its variable
  * is set from `[][0]`, which terser does not fold back.
  */
@@ -120,7 +125,6 @@ const NATIVE_ALIASES: [string, string][] = [
   ["Object.assign", "Object_assign"],
   ["Array.isArray", "Array_isArray"],
   ["E.CRC32", "E_CRC32"],
-  ["Date.now", "Date_now"],
   ["setTimeout", "setTimeou$"],
   ["clearTimeout", "clearTimeou$"],
   ["getTime", "getTim$"],
@@ -131,6 +135,9 @@ const NATIVE_ALIASES: [string, string][] = [
   ["pinMode", "pinMod$"],
   ["analogRead", "analogRea$"],
   ["String", "Strin$"],
+  ["Uint8Array", "Uint8Arra$"],
+  ["Int32Array", "Int32Arra$"],
+  ["Float64Array", "Float64Arra$"],
   ["undefined", "undefine$"],
 ];
 
@@ -156,6 +163,87 @@ export function nativeAliases(): Plugin {
       if (!used.size) return null;
       // At the end, so that nothing before it moves: imports are hoisted.
       return { code: `${out}\nimport { ${[...used].join(", ")} } from "virtual:natives";\n`, map: null };
+    },
+  };
+}
+
+type N = acorn.Node & Record<string, any>;
+
+/**
+ * The bundle's own variables declared where they are first set. Terser's
+ * hoist_vars, which keeps every function clear of a name used before its
+ * `var` (the interpreter hoists none), also lists all the bundle's variables
+ * at the top of its function and sets them further down: each name written
+ * twice. Here a name of that list goes into a `var` where the bundle's
+ * statements first set it (`a=1,f(),b=2` becomes `var a=1;f();var b=2`),
+ * unless anything may use it before that: the statements themselves, or a
+ * function they may run (the gate's loadTimeUses, which the gate checks
+ * again). Names set only inside functions stay in the list.
+ */
+export function declareWhereSet(): Plugin {
+  return {
+    name: "feldgate-declare-where-set",
+    renderChunk(code) {
+      const prog = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" }) as N;
+      // The bundle is one function run at once: !function(){ ... }()
+      const run = prog.body.length === 1 && prog.body[0].type === "ExpressionStatement" ? (prog.body[0].expression as N) : null;
+      const call = run && run.type === "UnaryExpression" ? run.argument : run;
+      const fn = call && call.type === "CallExpression" && call.callee.type === "FunctionExpression" ? call.callee : null;
+      if (!fn) return null;
+      const body = fn.body as N;
+      const st = body.body as N[];
+      const vi = st.findIndex((x) => x.type === "VariableDeclaration");
+      if (vi < 0) return null;
+      const list = st[vi];
+      const unset = new Set<string>(list.declarations.filter((d: N) => !d.init && d.id.type === "Identifier").map((d: N) => d.id.name));
+      // A statement is split only where its parts are joined by bare commas, and none of them would begin a declaration.
+      const partsOf = (x: N): N[] | null => {
+        const parts: N[] = x.expression.type === "SequenceExpression" ? x.expression.expressions : [x.expression];
+        if (parts[0].start !== x.start) return null;
+        for (let k = 0; k < parts.length; k++) {
+          if (k && code.slice(parts[k - 1].end, parts[k].start) !== ",") return null;
+          if (/^(function\b|\{)/.test(code.slice(parts[k].start, parts[k].start + 9))) return null;
+        }
+        return parts;
+      };
+      const setAt = new Map<string, N>();
+      for (const x of st.slice(vi + 1)) {
+        if (x.type !== "ExpressionStatement") continue;
+        for (const e of partsOf(x) ?? [])
+          if (e.type === "AssignmentExpression" && e.operator === "=" && e.left.type === "Identifier" && unset.has(e.left.name) && !setAt.has(e.left.name)) setAt.set(e.left.name, e);
+      }
+      const { uses, calls } = loadTimeUses(body);
+      for (const u of uses) {
+        const e = setAt.get(u.name);
+        if (e && u.node !== e.left && (u.via ? calls.some((c) => c > u.at && c <= e.end) : u.node.start < e.end)) setAt.delete(u.name);
+      }
+      if (!setAt.size) return null;
+      const s = new MagicString(code);
+      // Out of the list: each run of names that move, with the comma that joins it to a name that stays.
+      const d: N[] = list.declarations;
+      const moves = (k: number) => d[k].id.type === "Identifier" && setAt.has(d[k].id.name);
+      if (d.every((_, k) => moves(k))) s.remove(list.start, list.end);
+      else
+        for (let i = 0; i < d.length; i++) {
+          if (!moves(i)) continue;
+          let j = i;
+          while (j + 1 < d.length && moves(j + 1)) j++;
+          if (j + 1 < d.length) s.remove(d[i].start, d[j + 1].start);
+          else s.remove(d[i - 1].end, d[j].end);
+          i = j;
+        }
+      // Into the statements: `var` before each run of parts that set a name moved, `;` between runs.
+      for (const x of st.slice(vi + 1)) {
+        if (x.type !== "ExpressionStatement") continue;
+        const parts = partsOf(x);
+        if (!parts) continue;
+        const declares = parts.map((e) => e.type === "AssignmentExpression" && e.left.type === "Identifier" && setAt.get(e.left.name) === e);
+        if (!declares.some(Boolean)) continue;
+        if (declares[0]) s.appendRight(parts[0].start, "var ");
+        for (let k = 1; k < parts.length; k++)
+          if (declares[k] !== declares[k - 1]) s.overwrite(parts[k - 1].end, parts[k].start, declares[k] ? ";var " : ";");
+      }
+      return { code: s.toString(), map: s.generateMap({ hires: true }) };
     },
   };
 }
@@ -226,7 +314,7 @@ export function bundleConfig(board: Board, o: BundleOptions = {}): RollupOptions
   };
   return {
     input: o.entry ?? path.join(ROOT, "src/main.ts"),
-    plugins: [virtualModules(board), tsPlugin(o.target), nativeAliases(), terser(inlineOptions), terser(terserOptions(o.probe ? PROBE_PROPS : [])), espruinoGate(board.modules)],
+    plugins: [virtualModules(board), tsPlugin(o.target), nativeAliases(), terser(inlineOptions), terser(terserOptions(o.probe ? PROBE_PROPS : [])), declareWhereSet(), espruinoGate(board.modules)],
     output,
     treeshake: { moduleSideEffects: true, propertyReadSideEffects: false },
   };

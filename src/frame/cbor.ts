@@ -69,9 +69,9 @@ export function cborPatch(at: number, n: number): void {
   buf[at] = (buf[at] & 0xe0) | n;
 }
 
-/** Scratch for a float's bytes, big-endian as CBOR has them (a DataView's default). */
-const raw = new Uint8Array(8);
-const dv = new DataView(raw.buffer);
+/** Scratch for a float's bytes, big-endian as CBOR has them (a DataView's default); pure, so it leaves with cborNumber. */
+const raw = /*#__PURE__*/ new Uint8Array(8);
+const dv = /*#__PURE__*/ new DataView(raw.buffer);
 
 /**
  * A number in its shortest exact form: an integer, or a half, single or double float.

@@ -4,7 +4,7 @@
  * first), and reports how many it took. Runs of one quantity at a steady step
  * become delta series. Nothing is allocated per record.
  */
-import { BULK_ACKS } from "virtual:board";
+import { BULK_ACKS, FLOAT_FIGURES } from "virtual:board";
 import { cborBegin, cborPos, cborRewind, cborInt, cborArray, cborMap, cborPatch, cborNumber, cborText } from "./cbor";
 import { REC_READING, REC_EVENT, type RecordView, type Health, type Answer } from "./view";
 
@@ -97,7 +97,8 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
       ok = cborInt(NOTE_HEALTH) && cborMap(0);
       for (let k = 0; ok && k < health.length; k += 2) {
         const mark = cborPos;
-        if (cborInt(health[k]) && cborNumber(health[k + 1])) hn++;
+        // Without FLOAT_FIGURES every figure is whole (boards/types.ts): the float encoder is not in the bundle.
+        if (cborInt(health[k]) && (FLOAT_FIGURES ? cborNumber : cborInt)(health[k + 1])) hn++;
         else {
           cborRewind(mark);
           ok = false;

@@ -67,12 +67,12 @@ export function wioe5(m: FirmwareModem, keys: LoraKeys, onDownlink: DownlinkHand
   function join(): void {
     s.phase = 1;
     const air = airtimeMs(10, 12);
-    const wait = waitMs(Date.now(), air);
+    const wait = waitMs(air);
     if (wait > 0) {
       setTimeout(join, wait);
       return;
     }
-    spend(Date.now(), air);
+    spend(air);
     at.cmd("AT+JOIN", 20000, function (st, lines) {
       let ok = false;
       for (let i = 0; i < lines.length; i++) if (lines[i].indexOf("Network joined") >= 0) ok = true;
@@ -114,7 +114,7 @@ export function wioe5(m: FirmwareModem, keys: LoraKeys, onDownlink: DownlinkHand
     function (bytes, n, confirmed, done) {
       s.sending = true;
       const tag = confirmed ? "CMSGHEX" : "MSGHEX";
-      spend(Date.now(), airtimeMs(n, SF[s.dr]));
+      spend(airtimeMs(n, SF[s.dr]));
       at.cmd("AT+" + tag + '="' + hex(bytes, n) + '"', 30000, function (st, lines) {
         s.sending = false;
         if (st === "TIMEOUT" && !lines.length) {

@@ -112,6 +112,7 @@ declare module "virtual:board" {
   export const APP_SLOTS: 1 | 2;
   export const BULK_ACKS: boolean;
   export const MIGRATES: boolean;
+  export const FLOAT_FIGURES: boolean;
   export const STORAGE_END: number;
   export const BUFFER_AREA_ADDR: number;
   export const BUFFER_AREA_BYTES: number;
