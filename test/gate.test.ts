@@ -3,7 +3,7 @@ import path from "node:path";
 import { rollup } from "rollup";
 import ts from "typescript";
 import { checkBundle } from "../scripts/build/gate";
-import { bundleConfig, declareWhereSet, ROOT } from "../scripts/build/config";
+import { bundleConfig, declareWhereSet, poolStrings, ROOT } from "../scripts/build/config";
 import { boardById } from "../boards/index";
 
 const constructs = (code: string, es5 = false) => checkBundle(code, { es5 }).map((v) => v.construct);
@@ -128,6 +128,15 @@ describe("the build declares the bundle's variables where they are first set", (
     const out = declare("!function(){function f(){return b}function g(){d=1}var a,b,d;a=1,f(),b=2,g()}();");
     expect(out).toBe("!function(){function f(){return b}function g(){d=1}var b,d;var a=1;f(),b=2,g()}();");
     expect(checkBundle(out)).toEqual([]);
+  });
+});
+
+describe("the build reads a string the bundle repeats from a variable", () => {
+  it("where that makes the bundle smaller; not a property name or a module's name, and apart from the word before it", () => {
+    const code = '!function(){var o={"portal":1};function f(n){return"portal"===n||"portal"===n.x}f("portal"),f("portal"),f("io"),f("io"),require("portal")}();';
+    const r = (poolStrings(null) as any).renderChunk(code);
+    expect(r.code).toBe('!function(){var aa="portal";var o={"portal":1};function f(n){return aa===n||aa===n.x}f(aa),f(aa),f("io"),f("io"),require("portal")}();');
+    expect(checkBundle(r.code)).toEqual([]);
   });
 });
 

@@ -12,6 +12,7 @@ import MagicString from "magic-string";
 import { boards, type Board } from "../../boards/index";
 import { FIRMWARE_HW_KEYS } from "../../boards/types";
 import { checkBundle, formatViolation, loadTimeUses } from "./gate";
+import { compress } from "../heatshrink";
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
@@ -169,6 +170,85 @@ export function nativeAliases(): Plugin {
 
 type N = acorn.Node & Record<string, any>;
 
+/** The body of the function a bundle is, run at once (`!function(){ … }()`), or null. */
+function bundleBody(prog: N): N | null {
+  const run = prog.body.length === 1 && prog.body[0].type === "ExpressionStatement" ? (prog.body[0].expression as N) : null;
+  const call = run && run.type === "UnaryExpression" ? run.argument : run;
+  return call && call.type === "CallExpression" && call.callee.type === "FunctionExpression" ? call.callee.body : null;
+}
+
+/**
+ * Strings the bundle writes more than once ("TIMEOUT", "fg.store", "port",
+ * "number"), each read from a variable of the bundle instead: terser writes
+ * a constant string out at every use. A string goes into the variables where
+ * that makes the app smaller: in bytes, or for a board that stores its app
+ * compressed, as `compress` packs it (heatshrink's window is short, so a
+ * string repeated close by costs little). Each variable takes a name the
+ * bundle uses nowhere, and is declared first of all. Not moved: property
+ * names, and the names of modules, which the gate reads from require().
+ */
+export function poolStrings(compress: ((b: Uint8Array) => Uint8Array) | null): Plugin {
+  return {
+    name: "feldgate-pool-strings",
+    renderChunk(code) {
+      const prog = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" }) as N;
+      const body = bundleBody(prog);
+      if (!body) return null;
+      const names = new Set<string>();
+      const uses = new Map<string, N[]>();
+      const visit = (n: N, parent: N | null) => {
+        if (n.type === "Identifier") names.add(n.name);
+        if (n.type === "Literal" && typeof n.value === "string" && !n.regex) {
+          const key = parent && (parent.type === "Property" || parent.type === "MethodDefinition") && parent.key === n && !parent.computed;
+          const moduleName = parent && parent.type === "CallExpression" && parent.callee.type === "Identifier" && parent.callee.name === "require";
+          const directive = parent && parent.type === "ExpressionStatement" && parent.directive !== undefined;
+          if (!key && !moduleName && !directive) uses.set(n.raw, [...(uses.get(n.raw) ?? []), n]);
+        }
+        for (const k of Object.keys(n)) {
+          const v = n[k];
+          if (Array.isArray(v)) v.forEach((c) => c && typeof c.type === "string" && visit(c, n));
+          else if (v && typeof v.type === "string" && k !== "type") visit(v, n);
+        }
+      };
+      visit(prog, null);
+      // Two-character names the bundle does not use, in order.
+      const first = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ$_";
+      const fresh: string[] = [];
+      for (const a of first) for (const b of first + "0123456789") if (!names.has(a + b) && !["do", "if", "in"].includes(a + b)) fresh.push(a + b);
+      // A use written where a name would run into the word before or after it gets a space.
+      const word = /[\w$]/;
+      const render = (pool: string[]) => {
+        const s = new MagicString(code);
+        if (!pool.length) return s;
+        s.appendLeft(body.start + 1, "var " + pool.map((raw, i) => fresh[i] + "=" + raw).join(",") + ";");
+        pool.forEach((raw, i) => {
+          for (const n of uses.get(raw)!) s.overwrite(n.start, n.end, (word.test(code[n.start - 1]) ? " " : "") + fresh[i] + (word.test(code[n.end]) ? " " : ""));
+        });
+        return s;
+      };
+      const size = (pool: string[]) => {
+        const out = Buffer.from(render(pool).toString(), "latin1");
+        return compress ? compress(out).length : out.length;
+      };
+      // The largest savings in bytes first; each string kept only if the app comes out smaller with it.
+      const gain = (raw: string) => uses.get(raw)!.length * (raw.length - 2) - raw.length - 4;
+      const candidates = [...uses.keys()].filter((raw) => uses.get(raw)!.length > 1 && gain(raw) > 0).sort((a, b) => gain(b) - gain(a));
+      const pool: string[] = [];
+      let best = size(pool);
+      for (const raw of candidates.slice(0, fresh.length)) {
+        const with_ = size([...pool, raw]);
+        if (with_ < best) {
+          pool.push(raw);
+          best = with_;
+        }
+      }
+      if (!pool.length) return null;
+      const s = render(pool);
+      return { code: s.toString(), map: s.generateMap({ hires: true }) };
+    },
+  };
+}
+
 /**
  * The bundle's own variables declared where they are first set. Terser's
  * hoist_vars, which keeps every function clear of a name used before its
@@ -184,13 +264,8 @@ export function declareWhereSet(): Plugin {
   return {
     name: "feldgate-declare-where-set",
     renderChunk(code) {
-      const prog = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" }) as N;
-      // The bundle is one function run at once: !function(){ ... }()
-      const run = prog.body.length === 1 && prog.body[0].type === "ExpressionStatement" ? (prog.body[0].expression as N) : null;
-      const call = run && run.type === "UnaryExpression" ? run.argument : run;
-      const fn = call && call.type === "CallExpression" && call.callee.type === "FunctionExpression" ? call.callee : null;
-      if (!fn) return null;
-      const body = fn.body as N;
+      const body = bundleBody(acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" }) as N);
+      if (!body) return null;
       const st = body.body as N[];
       const vi = st.findIndex((x) => x.type === "VariableDeclaration");
       if (vi < 0) return null;
@@ -314,7 +389,7 @@ export function bundleConfig(board: Board, o: BundleOptions = {}): RollupOptions
   };
   return {
     input: o.entry ?? path.join(ROOT, "src/main.ts"),
-    plugins: [virtualModules(board), tsPlugin(o.target), nativeAliases(), terser(inlineOptions), terser(terserOptions(o.probe ? PROBE_PROPS : [])), declareWhereSet(), espruinoGate(board.modules)],
+    plugins: [virtualModules(board), tsPlugin(o.target), nativeAliases(), terser(inlineOptions), terser(terserOptions(o.probe ? PROBE_PROPS : [])), declareWhereSet(), poolStrings(board.compressApp ? compress : null), espruinoGate(board.modules)],
     output,
     treeshake: { moduleSideEffects: true, propertyReadSideEffects: false },
   };
