@@ -9,17 +9,7 @@
  * loader's) and counts what it holds in JsVars, as the interpreter would
  * store it.
  */
-import inspector from "node:inspector";
-
-let session: inspector.Session | null = null;
-
-function post<T>(method: string, params?: object): Promise<T> {
-  if (!session) {
-    session = new inspector.Session();
-    session.connect();
-  }
-  return new Promise((resolve, reject) => session!.post(method, params ?? {}, (e, r) => (e ? reject(e) : resolve(r as T))));
-}
+import { post } from "./inspector";
 
 interface RemoteObject {
   type: string;
