@@ -68,7 +68,7 @@ function cycle(): void {
     try {
       // A full ring makes room by dropping its oldest readings (docs/buffer.md); false is this cycle not kept at all.
       const was = dropped;
-      if (!queueCycle(t, cycleN, cycleChq, cycleValues, cycleQuality)) log(WARN, "Buffer: this cycle's readings not kept");
+      if (!queueCycle(t, cycleN, cycleChq, cycleValues, cycleQuality)) log(WARN, "Buffer: readings not kept");
       else if (dropped > was) log(WARN, "Buffer full: the oldest " + (dropped - was) + " readings were dropped");
     } catch (e) {
       log(ERROR, "Readings not stored: " + why(e));
