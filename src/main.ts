@@ -16,7 +16,7 @@ import { eventWords, EV_REFILL } from "./readings/events";
 import { readGateway } from "./drivers/gateway";
 import { buildSensors, sampleAll, closeSensors, type SensorSet } from "./drivers/index";
 import { SAMPLE_MAX_MS } from "./drivers/driver";
-import { queueInit, queueCycle, queueEvent, pending, MAX_COLS } from "./buffer/queue";
+import { queueInit, queueCycle, queueEvent, pending, dropped, MAX_COLS } from "./buffer/queue";
 import { migrate } from "./buffer/migrate";
 import { storeOpen, bufferFresh, areaLosses } from "./store/store";
 import { SLOT_BYTES } from "./store/storage-layout";
@@ -67,7 +67,10 @@ function cycle(): void {
   setTimeout(function () {
     log(INFO, "Readings: " + parts.filter(function (p) { return !!p; }).join("; "));
     try {
-      if (!queueCycle(t, cycleN, cycleChq, cycleValues, cycleQuality)) log(WARN, "Buffer full: the oldest readings were dropped");
+      // A full ring makes room by dropping its oldest readings (docs/buffer.md); false is this cycle not kept at all.
+      const was = dropped;
+      if (!queueCycle(t, cycleN, cycleChq, cycleValues, cycleQuality)) log(WARN, "Buffer: readings not kept");
+      else if (dropped > was) log(WARN, "Buffer full: the oldest " + (dropped - was) + " readings were dropped");
     } catch (e) {
       log(ERROR, "Readings not stored: " + why(e));
     }

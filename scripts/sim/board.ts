@@ -210,6 +210,7 @@ export class SimBoard {
       u.setListening(false);
     }
     this.i2cSetup.clear();
+    this.storage.forgetViews();
     this.wifi.resetProgramState();
     if (this.net) this.net.closeAll();
     this.realm = null;
@@ -358,7 +359,7 @@ export class SimBoard {
     let jsVars = 0;
     for (const [name, v] of scope) {
       if (name === "arguments") continue;
-      vars[name] = 1 + jsVarsOf(v, (o) => realm.builtin(o));
+      vars[name] = 1 + jsVarsOf(v, (o) => realm.builtin(o), new Set(), (o) => realm.isView(o));
       jsVars += vars[name];
     }
     return { jsVars, vars };
@@ -501,6 +502,7 @@ export class SimBoard {
       hasModule: (name) => (this.board.modules as readonly string[]).includes(name),
       crypto: cryptoHost(this.board.crypto, (line) => this.log(line)),
       storage: this.storage,
+      flashState: this.flash,
       flash: flashModule(this.flashDriver),
       openStorageFile: (name, mode) => new SimStorageFile(this.storage, name, mode),
       modules: {

@@ -45,7 +45,10 @@ export interface RealmHost {
   hasModule(name: string): boolean;
   /** The build's crypto (crypto.ts), null where it has none. */
   crypto: CryptoHost | null;
+  /** Storage (storage.ts): read, view, viewAt, viewText, keepBuffer, write... */
   storage: unknown;
+  /** The flash under Storage: views read it again when its generation changes. */
+  flashState: { generation: number };
   /** require("Flash"): flash-api.ts */
   flash: unknown;
   openStorageFile(name: string, mode: string): unknown;
@@ -64,11 +67,52 @@ export interface RealmHost {
 const bootstrap = String.raw`(function (H0, G) {
   "use strict";
   // Errors from the board's built-ins are the realm's own Error, as on the interpreter.
+  // Views of flash (below) reach the board as the text they show.
   function wrap(f, self) {
     return function () {
-      try { return f.apply(self, arguments); }
+      var a = arguments;
+      for (var i = 0; i < a.length; i++) if (a[i] instanceof FlashString) { a = Array.prototype.map.call(a, plain); break; }
+      try { return f.apply(self, a); }
       catch (e) { if (e && e.name === "PowerCut") throw e; throw new Error(e && e.message !== undefined ? e.message : String(e)); }
     };
+  }
+
+  // A string from Storage.read or E.memoryArea is a view of flash on the interpreter, not a copy
+  // (jsflash.c 1043-1057): it shows what flash holds when it is read, moves with its file when
+  // compaction moves it, and becomes null when its file is erased or replaced (jsvar.c 467-485).
+  // V8 strings cannot change, so a view is an object that reads flash again after every change
+  // to it and offers the string methods; "typeof" says "object", === compares it as one, and
+  // view[i] is undefined (use charCodeAt or charAt).
+  var FLASH = H0.flashState;
+  function FlashString(v) {
+    Object.defineProperty(this, "_v", { value: v });
+    Object.defineProperty(this, "_g", { value: -1, writable: true });
+    Object.defineProperty(this, "_s", { value: "", writable: true });
+  }
+  function text(o) {
+    if (o._g !== FLASH.generation) { o._s = H0.storage.viewText(o._v); o._g = FLASH.generation; }
+    return o._s;
+  }
+  function shown(o, what) {
+    var t = text(o);
+    if (t === null) throw new TypeError("Can't read property '" + what + "' of null");
+    return t;
+  }
+  function plain(a) { return a instanceof FlashString ? String(text(a)) : a; }
+  var FSP = FlashString.prototype;
+  Object.defineProperty(FSP, "length", { get: function () { return shown(this, "length").length; } });
+  hidden(FSP, "charCodeAt", function (i) { return shown(this, "charCodeAt").charCodeAt(i); });
+  hidden(FSP, "substr", function (a, b) { return shown(this, "substr").substr(a, b); });
+  hidden(FSP, "toString", function () { return String(text(this)); });
+  hidden(FSP, "valueOf", function () { return String(text(this)); });
+  hidden(FSP, "toJSON", function () { return text(this); });
+  // The other string methods, those the realm keeps once what 2v29 lacks is gone (finishRealm).
+  function viewMethods() {
+    Object.getOwnPropertyNames(String.prototype).forEach(function (k) {
+      var f = String.prototype[k];
+      if (typeof f !== "function" || Object.prototype.hasOwnProperty.call(FSP, k)) return;
+      hidden(FSP, k, function () { return f.apply(shown(this, k), arguments); });
+    });
   }
   function wrapAll(o) {
     var w = {};
@@ -303,7 +347,7 @@ const bootstrap = String.raw`(function (H0, G) {
     for (var i = 0; i < args.length; i++) {
       var a = args[i];
       if (typeof a === "number") out.push(a & 255);
-      else if (typeof a === "string") for (var j = 0; j < a.length; j++) out.push(a.charCodeAt(j) & 255);
+      else if (typeof a === "string" || a instanceof FlashString) { a = plain(a); for (var j = 0; j < a.length; j++) out.push(a.charCodeAt(j) & 255); }
       else if (a instanceof ArrayBuffer) flatten([new Uint8Array(a)], out);
       else if (a && typeof a.length === "number") flatten(Array.prototype.slice.call(a), out);
       else if (a && typeof a === "object" && a.data !== undefined) {
@@ -322,7 +366,7 @@ const bootstrap = String.raw`(function (H0, G) {
   E.kickWatchdog = function () { H.kickWatchdog(); };
   E.enableWatchdog = function (t, isAuto) { H.enableWatchdog(+t, isAuto === undefined ? true : !!isAuto); };
   E.getSizeOf = function () { return 1; };
-  E.memoryArea = function (addr, len) { var b = F.memoryArea(addr, len); return b === undefined ? undefined : H.latin1(b); };
+  E.memoryArea = function (addr, len) { var b = F.memoryArea(addr, len); return b === undefined ? undefined : new FlashString(H0.storage.viewAt(+addr >>> 0, b.length)); };
   E.setBootCode = function (code) { S.write(".bootcde", String(code)); };
   G.E = E;
 
@@ -341,7 +385,7 @@ const bootstrap = String.raw`(function (H0, G) {
   StorageFile.prototype.erase = function () { this._f.erase(); };
 
   var S = {};
-  ["read", "readBytes", "write", "erase", "eraseAll", "list", "hash", "getFree", "getStats", "compact"].forEach(function (k) { S[k] = wrap(H0.storage[k], H0.storage); });
+  ["read", "readBytes", "view", "keepBuffer", "write", "erase", "eraseAll", "list", "hash", "getFree", "getStats", "compact"].forEach(function (k) { S[k] = wrap(H0.storage[k], H0.storage); });
   H.openStorageFile = function (n, m) {
     var f;
     try { f = H0.openStorageFile(n, m); } catch (e) { if (e && e.name === "PowerCut") throw e; throw new Error(e.message); }
@@ -368,7 +412,7 @@ const bootstrap = String.raw`(function (H0, G) {
   var NET = H0.modules.net;
   function connect(opts, cb, secure) {
     var sock = {};
-    var id = NET.connect(String(opts.host), +opts.port, sock, secure ? { ca: opts.ca, cert: opts.cert, key: opts.key } : undefined);
+    var id = NET.connect(String(opts.host), +opts.port, sock, secure ? { ca: plain(opts.ca), cert: plain(opts.cert), key: plain(opts.key) } : undefined);
     sock.write = function (d) { NET.write(id, String(d)); return true; };
     sock.end = function () { NET.end(id); };
     if (cb) sock.on("connect", cb);
@@ -415,9 +459,10 @@ const bootstrap = String.raw`(function (H0, G) {
     modules.crypto = cryptoModule;
   }
   var Storage = {
-    read: function (n, o, l) { return S.read(n, o, l); },
+    read: function (n, o, l) { var v = S.view(n, o, l); return v === undefined ? undefined : new FlashString(v); },
     readJSON: function (n, ne) { var s = S.read(n); if (s === undefined) return undefined; try { return JSON.parse(s); } catch (e) { if (ne) return undefined; throw e; } },
-    readArrayBuffer: function (n) { var b = S.readBytes(n); return b ? new Uint8Array(b).buffer : undefined; },
+    // The bytes, held to the file: erasing it takes them away (on the interpreter their string becomes null).
+    readArrayBuffer: function (n) { var v = S.view(n); if (v === undefined) return undefined; var b = new Uint8Array(S.readBytes(n)).buffer; S.keepBuffer(v, b); return b; },
     write: function (n, d, o, s) { return S.write(n, d, o || 0, s || 0); },
     writeJSON: function (n, d) { return S.write(n, JSON.stringify(d)); },
     erase: function (n) { S.erase(n); },
@@ -442,10 +487,14 @@ const bootstrap = String.raw`(function (H0, G) {
     var job = G.__fgJob; G.__fgJob = undefined;
     try { job.fn.apply(undefined, job.args); } catch (e) { H.uncaught(e); }
   };
-  // The interpreter's own objects, for the memory estimates: each is one JsVar there.
+  // The interpreter's own objects, for the memory estimates: each is one JsVar there; a view of flash takes one or two.
   var builtins = [G.E, G.process, G.console, G.Serial1, G.Serial2, G.Serial3, G.I2C1, Storage, G.AES];
   for (var m in modules) builtins.push(modules[m]);
-  return function (o) { return builtins.indexOf(o) >= 0; };
+  return {
+    builtin: function (o) { return builtins.indexOf(o) >= 0; },
+    view: function (o) { return o instanceof FlashString; },
+    finish: viewMethods
+  };
 })`;
 
 /**
@@ -479,13 +528,16 @@ export interface RealmHandle {
   u8(bytes: Uint8Array): Uint8Array;
   /** Whether o is one of the interpreter's own objects (E, a module, a serial port). */
   builtin(o: object): boolean;
+  /** Whether v is a view of flash (a string from Storage.read or E.memoryArea). */
+  isView(v: unknown): boolean;
 }
 
 export function createRealm(host: RealmHost): RealmHandle {
   const context = vm.createContext({}, { name: "espruino", microtaskMode: "afterEvaluate", codeGeneration: { strings: true, wasm: false } });
   const g = vm.runInContext("this", context) as Record<string, unknown>;
-  const builtin = (vm.runInContext(bootstrap, context) as (h: RealmHost, g: unknown) => (o: object) => boolean)(host, g);
+  const made = (vm.runInContext(bootstrap, context) as (h: RealmHost, g: unknown) => { builtin(o: object): boolean; view(o: unknown): boolean; finish(): void })(host, g);
   deleteAbsent(g);
+  made.finish();
   const dispatchScript = new vm.Script("__fgDispatch()", { filename: "espruino:event-loop" });
   for (const k of ["__fgDispatch", "__fgJob", "console", "global", "process", "E", "require", "Date"]) {
     const d = Object.getOwnPropertyDescriptor(g, k);
@@ -510,7 +562,8 @@ export function createRealm(host: RealmHost): RealmHandle {
       r.set(bytes);
       return r;
     },
-    builtin,
+    builtin: made.builtin,
+    isView: made.view,
   };
 }
 

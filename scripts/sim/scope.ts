@@ -60,11 +60,14 @@ export async function outerScope(fn: unknown): Promise<Map<string, unknown>> {
  * numbers, booleans and undefined live in the name; a buffer is its view
  * and its bytes' string; an object one JsVar and a name and value per
  * property. Functions and the interpreter's own objects (`builtin`) count
- * one: their code and members are not the scope's. Strings and buffers are
- * counted as RAM: a view of flash would take a JsVar or two.
+ * one: their code and members are not the scope's, and so does a view of
+ * flash (a string from Storage.read). Other strings and buffers are counted
+ * as RAM, a buffer from readArrayBuffer too, though it views flash on the
+ * memory-mapped builds.
  */
-export function jsVarsOf(v: unknown, builtin: (o: object) => boolean, seen = new Set<unknown>()): number {
+export function jsVarsOf(v: unknown, builtin: (o: object) => boolean, seen = new Set<unknown>(), isView: (o: unknown) => boolean = () => false): number {
   if (typeof v === "string") return stringJsVars(v.length);
+  if (isView(v)) return 1; // a native string: an address and a length (jsvar.h, JSV_NATIVE_STRING)
   if (typeof v === "number") return v % 1 === 0 && Math.abs(v) < 2 ** 31 ? 0 : 1;
   if (v === null || typeof v !== "object") return typeof v === "function" ? 1 : 0;
   if (seen.has(v)) return 0;
@@ -72,9 +75,9 @@ export function jsVarsOf(v: unknown, builtin: (o: object) => boolean, seen = new
   if (builtin(v)) return 1;
   const tag = Object.prototype.toString.call(v);
   if (tag === "[object ArrayBuffer]") return 1 + stringJsVars((v as ArrayBuffer).byteLength);
-  if (ArrayBuffer.isView(v)) return 1 + jsVarsOf(v.buffer, builtin, seen);
+  if (ArrayBuffer.isView(v)) return 1 + jsVarsOf(v.buffer, builtin, seen, isView);
   let n = 1;
-  for (const k of Object.keys(v)) n += 1 + jsVarsOf((v as Record<string, unknown>)[k], builtin, seen);
+  for (const k of Object.keys(v)) n += 1 + jsVarsOf((v as Record<string, unknown>)[k], builtin, seen, isView);
   return n;
 }
 

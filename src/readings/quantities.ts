@@ -84,12 +84,9 @@ export function describe(qty: number, value: number): string {
   if (!f) return "quantity " + qty + " = " + value;
   if (f[4]) return f[4](value);
   // In whole steps of the last digit shown, not with toFixed: on the interpreter toFixed truncates
-  // and drops the carry (jsutils.c 700-707), so 4999 mV would read "4.99 V".
+  // and drops the carry (jsutils.c 700-707), so 4999 mV would read "4.99 V". Math.pow is exact for
+  // these small whole powers (jswrap_math.c 306-315).
   const d = f[2];
-  let step = f[1];
-  for (let i = 0; i < d; i++) step /= 10;
-  const n = Math.round(Math.abs(value) / step);
-  const t = ("" + n).padStart(d + 1, "0");
-  const i = t.length - d;
-  return f[3] + " " + (value < 0 && n ? "-" : "") + t.slice(0, i) + (d ? "." + t.slice(i) : "") + (f[0] ? " " + f[0] : "");
+  const t = ("" + Math.round((Math.abs(value) * Math.pow(10, d)) / f[1])).padStart(d + 1, "0");
+  return f[3] + " " + (value < 0 && +t ? "-" : "") + t.slice(0, t.length - d) + (d ? "." + t.slice(-d) : "") + (f[0] ? " " + f[0] : "");
 }
