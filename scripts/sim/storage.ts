@@ -365,15 +365,21 @@ export class SimStorage {
     return true;
   }
 
+  /** Offset and length of a read of a file of `size` bytes, bounded as jsfReadFile bounds them (jsflash.c:1043-1057). */
+  private static span(size: number, offset: number, length: number): [number, number] {
+    if (offset < 0) offset = 0;
+    if (length <= 0) length = size;
+    if (offset > size) offset = size;
+    if (offset + length > size) length = size - offset;
+    return [offset, Math.max(0, length)];
+  }
+
   /** The file's bytes, or null when it does not exist (jsfReadFile, jsflash.c:1043-1057). */
-  readBytes(nameArg: unknown, offset = 0, length = 0): Uint8Array | null {
+  readBytes(nameArg: unknown, offsetArg = 0, lengthArg = 0): Uint8Array | null {
     const f = this.find(String(nameArg));
     if (!f) return null;
-    if (offset < 0) offset = 0;
-    if (length <= 0) length = f.size;
-    if (offset > f.size) offset = f.size;
-    if (offset + length > f.size) length = f.size - offset;
-    if (length <= 0) return new Uint8Array(0);
+    const [offset, length] = SimStorage.span(f.size, offsetArg, lengthArg);
+    if (length === 0) return new Uint8Array(0);
     return this.drv.read(f.addr + HEADER + offset, length);
   }
 
@@ -386,16 +392,13 @@ export class SimStorage {
    * Storage.read as the interpreter gives it to JavaScript: a view of the
    * file's bytes in flash (jsfReadFile, jsflash.c:1043-1057), or undefined.
    */
-  view(nameArg: unknown, offset = 0, length = 0): FlashView | undefined {
+  view(nameArg: unknown, offsetArg = 0, lengthArg = 0): FlashView | undefined {
     const f = this.find(String(nameArg));
     if (!f) return undefined;
-    if (offset < 0) offset = 0;
-    if (length <= 0) length = f.size;
-    if (offset > f.size) offset = f.size;
-    if (offset + length > f.size) length = f.size - offset;
+    const [offset, length] = SimStorage.span(f.size, offsetArg, lengthArg);
     let id = this.ids.get(f.addr);
     if (!id) this.ids.set(f.addr, (id = { data: f.addr + HEADER, erased: false }));
-    return { file: id, offset, length: Math.max(0, length) };
+    return { file: id, offset, length };
   }
 
   /** Ties a buffer from readArrayBuffer to its file. */
