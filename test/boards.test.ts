@@ -30,10 +30,7 @@ describe("every board's own bundle on the simulated board", () => {
     });
   }
 
-  // Known to fail: with the flash store the DK's app is about 1.6 KB over this line
-  // (issue 12 waits on a decision). it.fails keeps the line checked: it turns red
-  // the day the app fits, and then becomes a plain it() again.
-  it.fails("the tight board: its app stored under the 24 KB line (known over it)", () => {
+  it("the tight board: its app stored under the 24 KB line", () => {
     const b = budgetFromDist(boards.find((x) => x.id === "nrf52840dk-wioe5")!, DIST);
     expect(b.slotBytes).toBeLessThan(24 * 1024); // stored compressed
   });
