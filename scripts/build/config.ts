@@ -182,12 +182,13 @@ function bundleBody(prog: N): N | null {
  * "number"), each read from a variable of the bundle instead: terser writes
  * a constant string out at every use. A string goes into the variables where
  * that makes the app smaller: in bytes, or for a board that stores its app
- * compressed, as `compress` packs it (heatshrink's window is short, so a
- * string repeated close by costs little). Each variable takes a name the
+ * compressed, as `pack` packs it (heatshrink's window is short, so a string
+ * repeated close by costs little; each string tried costs one packing of the
+ * app, a few seconds for the DK's build). Each variable takes a name the
  * bundle uses nowhere, and is declared first of all. Not moved: property
  * names, and the names of modules, which the gate reads from require().
  */
-export function poolStrings(compress: ((b: Uint8Array) => Uint8Array) | null): Plugin {
+export function poolStrings(pack: ((b: Uint8Array) => Uint8Array) | null): Plugin {
   return {
     name: "feldgate-pool-strings",
     renderChunk(code) {
@@ -202,7 +203,10 @@ export function poolStrings(compress: ((b: Uint8Array) => Uint8Array) | null): P
           const key = parent && (parent.type === "Property" || parent.type === "MethodDefinition") && parent.key === n && !parent.computed;
           const moduleName = parent && parent.type === "CallExpression" && parent.callee.type === "Identifier" && parent.callee.name === "require";
           const directive = parent && parent.type === "ExpressionStatement" && parent.directive !== undefined;
-          if (!key && !moduleName && !directive) uses.set(n.raw, [...(uses.get(n.raw) ?? []), n]);
+          if (!key && !moduleName && !directive) {
+            if (!uses.has(n.raw)) uses.set(n.raw, []);
+            uses.get(n.raw)!.push(n);
+          }
         }
         for (const k of Object.keys(n)) {
           const v = n[k];
@@ -228,7 +232,7 @@ export function poolStrings(compress: ((b: Uint8Array) => Uint8Array) | null): P
       };
       const size = (pool: string[]) => {
         const out = Buffer.from(render(pool).toString(), "latin1");
-        return compress ? compress(out).length : out.length;
+        return pack ? pack(out).length : out.length;
       };
       // The largest savings in bytes first; each string kept only if the app comes out smaller with it.
       const gain = (raw: string) => uses.get(raw)!.length * (raw.length - 2) - raw.length - 4;

@@ -322,9 +322,6 @@ function checkVarHoisting(root: N, add: (construct: string, node: { start: numbe
   }
 }
 
-/** The body's statements, whether it is a script or a function's block. */
-const statementsOf = (body: N): N[] => body.body;
-
 /** Names a function binds itself: its own name as an expression, its parameters, `arguments`, and its body's var and function declarations. */
 function bindingsOf(fn: N): Set<string> {
   const s = new Set<string>(["arguments"]);
@@ -404,7 +401,7 @@ export interface LoadTimeUse {
  */
 export function loadTimeUses(body: N): { uses: LoadTimeUse[]; calls: number[] } {
   const funs = new Map<string, N>();
-  for (const st of statementsOf(body)) if (st.type === "FunctionDeclaration" && st.id) funs.set(st.id.name, st);
+  for (const st of body.body as N[]) if (st.type === "FunctionDeclaration" && st.id) funs.set(st.id.name, st);
   const usesOf = new Map<string, N[]>();
   const uses = (f: N): N[] => {
     const out: N[] = [];
@@ -459,6 +456,6 @@ export function loadTimeUses(body: N): { uses: LoadTimeUse[]; calls: number[] } 
       else if (v && typeof v.type === "string") visit(v, bound);
     }
   };
-  for (const st of statementsOf(body)) visit(st, []);
+  for (const st of body.body as N[]) visit(st, []);
   return { uses: out, calls };
 }
