@@ -1,5 +1,6 @@
 import { ALL_DRIVERS, type Board } from "./types";
 import { ESP32_FLASH } from "./flash-esp32";
+import { ESP32_PINS } from "./pins-esp32";
 
 /** ESP32 DevKitC (ESP32-WROOM-32) on the official ESP32 build, Wi-Fi only. */
 const board: Board = {
@@ -8,19 +9,24 @@ const board: Board = {
   espruinoBuild: "ESP32",
   storage: { bytes: 224 * 4096, pageBytes: 4096, align: 4 },
   flash: ESP32_FLASH,
+  pins: ESP32_PINS,
   jsVars: 16383,
   jsVarBytes: 14,
   modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi", "Flash"],
+  // ESP32.py:62-63 (CRYPTO, SHA256, SHA512, TLS) with make/crypto/ESP32.make: no AES_CCM.
+  crypto: { sha: ["SHA1", "SHA224", "SHA256", "SHA384", "SHA512"], pbkdf2: true, aes: true, aesCcm: false, tls: true },
   drivers: ALL_DRIVERS,
   bulkAcks: false,
+  floatFigures: true,
   migratesOldLayout: true,
   hw: {
     id: "esp32-wifi",
-    // ADC1 pins only: ADC2 is unusable while Wi-Fi is on.
+    // ADC1 pins only: the build maps no ADC2, and ADC2 is unusable while Wi-Fi is on (pins-esp32.ts).
     ports: [
       { id: 1, adc: "D36", gpio: "D25", shuntOhms: 150 },
       { id: 2, adc: "D39", gpio: "D26", gpio2: "D14" },
-      { id: 3, adc: "D34", gpio: "D27", gpio2: "D12" },
+      // Not D12: a strapping pin, and a line held high on it at reset stops the board from booting.
+      { id: 3, adc: "D34", gpio: "D27", gpio2: "D32" },
       { id: 4, uart: { serial: "Serial2", rx: "D16", tx: "D17" }, de: "D4" },
       { id: 5, onewire: "D13" },
     ],

@@ -1,4 +1,5 @@
 import { ALL_DRIVERS, type Board, type BoardFlash } from "./types";
+import { ESP32_PINS } from "./pins-esp32";
 
 /**
  * The interpreter's Linux build, exactly: 256 pages of 1 KB at 0x10000000
@@ -41,18 +42,24 @@ const board: Board = {
   espruinoBuild: "LINUX",
   storage: { bytes: 64 * 4096, pageBytes: 4096, align: 4 },
   flash: SIM_FLASH,
+  // Wired like the ESP32 + RAK3172 board, so its pins follow the ESP32 build: the Linux build has D0-D32 and no ADC.
+  pins: ESP32_PINS,
   jsVars: 16383,
   jsVarBytes: 14,
   modules: ["Storage", "crypto", "heatshrink", "net", "http", "tls", "Wifi", "Flash"],
+  // LINUX.py:28-30 (CRYPTO, SHA256, SHA512, AES_CCM, TLS): the Linux build has all of it.
+  crypto: { sha: ["SHA1", "SHA224", "SHA256", "SHA384", "SHA512"], pbkdf2: true, aes: true, aesCcm: true, tls: true },
   drivers: ALL_DRIVERS,
   bulkAcks: true,
+  floatFigures: true,
   migratesOldLayout: true,
   hw: {
     id: "sim",
     ports: [
       { id: 1, adc: "D36", gpio: "D25", shuntOhms: 150 },
       { id: 2, adc: "D39", gpio: "D26", gpio2: "D14" },
-      { id: 3, adc: "D34", gpio: "D27", gpio2: "D12" },
+      // Not D12: a strapping pin, and a line held high on it at reset stops the board from booting.
+      { id: 3, adc: "D34", gpio: "D27", gpio2: "D32" },
       { id: 4, uart: { serial: "Serial3", rx: "D18", tx: "D19" }, de: "D23" },
       { id: 5, onewire: "D13" },
     ],

@@ -55,8 +55,12 @@ export interface BoardHw {
   readonly ble: boolean;
   /** Status LED, active high. */
   readonly led?: string;
-  /** Supply or battery voltage: ADC pin and divider ratio (Vin = Vpin * ratio). */
-  readonly supply?: { readonly pin: string; readonly ratio: number };
+  /**
+   * Supply or battery voltage: ADC pin and divider ratio (Vin = Vpin * ratio),
+   * and where the divider is switched, the pin whose digitalWrite(pin, 1)
+   * switches it on.
+   */
+  readonly supply?: { readonly pin: string; readonly ratio: number; readonly enable?: string };
   /** ADC full-scale voltage. */
   readonly vref: number;
   /** Storage bytes of this build; the buffer sizes itself from it. */
@@ -76,6 +80,49 @@ export const FIRMWARE_HW_KEYS = ["ports", "modem", "supply", "vref"] as const;
 /** The modem as the firmware sees it: its kind is the build's MODEM constant. */
 export type FirmwareModem = Omit<ModemHw, "kind">;
 export type FirmwareHw = Omit<Pick<BoardHw, (typeof FIRMWARE_HW_KEYS)[number]>, "modem"> & { readonly modem?: FirmwareModem };
+
+/**
+ * What the official build says of its pins, as far as wiring goes. Each board
+ * file cites its build's definition (boards/<BUILD>.py) and the target code
+ * (targets/nrf5x, targets/esp32) of Espruino, tag RELEASE_2V29.
+ */
+export interface BuildPins {
+  /** Whose jshardware.c decides how pins behave: targets/nrf5x or targets/esp32. */
+  readonly target: "nrf5x" | "esp32";
+  /**
+   * The build's pins are D0 … D(count − 1). Any other name is no pin
+   * (jspin.c:41-112): pinMode, digitalRead, digitalWrite and digitalPulse
+   * throw "Invalid pin" (jspin.c:239-268, jswrap_io.c:262-265, 476-484),
+   * setWatch prints it and returns undefined (jswrap_io.c:760-768).
+   */
+  readonly count: number;
+  /** Pins with an ADC channel. analogRead of any other pin gives NaN, and prints nothing. */
+  readonly adc: readonly string[];
+  /**
+   * Pins the build marks NEGATED: digitalRead and digitalWrite are inverted,
+   * and "input_pullup" pulls the line down ("input_pulldown" up).
+   */
+  readonly negated: readonly string[];
+  /**
+   * BTN1, where the build reads it at every reset and skips .bootcde when it
+   * reads pressed (1): a sensor that holds it there leaves the board without
+   * firmware. Read with BTN1's own pin state, "input_pulldown" (jsdevices.c:155-162).
+   */
+  readonly autoload?: string;
+  /** Pins that are inputs only: no output, no pull resistors. */
+  readonly inputOnly?: readonly string[];
+  /** Pins the chip reads at reset to choose how it boots: a sensor must not hold them. */
+  readonly strapping?: readonly string[];
+  /** Pins the board or the build uses itself, and what for: not for sensors. */
+  readonly taken: { readonly [pin: string]: string };
+  /**
+   * Hardware UARTs: Serial1 … Serial<serials> exist (the .py's chip "usart"
+   * is ESPR_USART_COUNT: build_platform_config.py:321, jswrap_serial.c:130-175).
+   */
+  readonly serials: number;
+  /** The UART the console takes when no USB host is attached: not for a modem or a sensor. */
+  readonly console?: string;
+}
 
 /** A run of flash addresses. */
 export interface FlashArea {
@@ -119,6 +166,25 @@ export interface BoardFlash {
   readonly pageMap: readonly (FlashArea & { readonly pageBytes: number })[];
 }
 
+export type ShaName = "SHA1" | "SHA224" | "SHA256" | "SHA384" | "SHA512";
+
+/**
+ * What a build's crypto offers (libs/crypto/jswrap_crypto.c): the functions its
+ * defines keep, from the libraries of the board's .py file and make/crypto/*.make.
+ */
+export interface BuildCrypto {
+  /** Hashes of require("crypto"): SHA1 with USE_CRYPTO, SHA224 and SHA256 with USE_SHA256, SHA384 and SHA512 with USE_SHA512. */
+  readonly sha: readonly ShaName[];
+  /** crypto.PBKDF2 (USE_TLS). */
+  readonly pbkdf2: boolean;
+  /** AES.encrypt and AES.decrypt with modes, also as crypto.AES (USE_AES, which USE_TLS sets). */
+  readonly aes: boolean;
+  /** AES.ccmEncrypt and AES.ccmDecrypt (USE_AES_CCM): the global AES even without USE_AES. */
+  readonly aesCcm: boolean;
+  /** require("tls") (USE_TLS). */
+  readonly tls: boolean;
+}
+
 /** Sensor driver kinds, as site configurations name them. */
 export type DriverKind = "trough" | "pump" | "smoke" | "level" | "meter" | "temp" | "soil";
 export const ALL_DRIVERS: readonly DriverKind[] = ["trough", "pump", "smoke", "level", "meter", "temp", "soil"];
@@ -135,6 +201,8 @@ export interface Board {
     readonly align: number;
   };
   readonly flash: BoardFlash;
+  /** The build's pins (see BuildPins): the simulated board behaves by them, and test/boards.test.ts checks the wiring against them. */
+  readonly pins: BuildPins;
   /**
    * Flash outside Storage that the reading buffer may own, where Storage is
    * too small for it. The store checks it against Flash.getFree() at every
@@ -151,6 +219,8 @@ export interface Board {
   /** Bytes per JsVar in this build. */
   readonly jsVarBytes: number;
   readonly modules: readonly BuiltinModule[];
+  /** The build's crypto, or null where it has no crypto module (no HMAC, ECDSA or Ed25519 on any build). */
+  readonly crypto: BuildCrypto | null;
   /**
    * Store the app slot heatshrink-compressed: the loader decompresses it into
    * RAM at boot. Halves the Storage the code takes, for JsVars that hold it.
@@ -163,5 +233,13 @@ export interface Board {
    * it every frame goes confirmed, and the bundle is about 1 KB smaller.
    */
   readonly bulkAcks: boolean;
+  /**
+   * Health figures that are not whole go as CBOR floats in their shortest
+   * exact form (docs/frame-format.md, "Numbers"). Every figure the firmware
+   * reports is whole (src/uplink/report.ts), so a board without it sends the
+   * same frames, each figure as an integer, from a bundle about 600 B smaller
+   * (420 B compressed).
+   */
+  readonly floatFigures: boolean;
   readonly hw: BoardHw;
 }

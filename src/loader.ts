@@ -9,12 +9,20 @@ const S = require("Storage");
 const ctl = S.readJSON(FILE.bootCtl, true);
 const want = ctl && ctl.slot === "b" ? FILE.appB : FILE.appA;
 const slot = S.read(want) !== undefined ? want : want === FILE.appA ? FILE.appB : FILE.appA;
-let code: string | undefined;
-// A compressed slot (boards with little Storage) is unpacked into RAM; otherwise the app
-// runs from flash: Storage.read maps the file, eval does not copy it.
-if (ctl && ctl.z) {
-  const z = S.readArrayBuffer(slot);
-  if (z) code = E.toString(require("heatshrink").decompress(z));
-} else code = S.read(slot);
-if (code === undefined) console.log("ERROR No firmware in Storage: flash the board again over USB");
-else eval(code);
+
+/**
+ * The app's source. eval runs it in the scope eval is called from
+ * (jswrap_functions.c 163-169), and the app's closures keep that scope for
+ * ever: so no variable of it may hold the source, which on a compressed slot
+ * is unpacked into RAM (33 KB: 2400 JsVars of the DK's 12500). This
+ * function's own variables go when it returns.
+ */
+function app(): string {
+  const z = ctl && ctl.z;
+  // A compressed slot (boards with little Storage) is unpacked into RAM; otherwise the app
+  // runs from flash: Storage.read maps the file, and E.toString hands a string back as it is
+  // (jswrap_espruino.c 1019-1020).
+  const d = z ? S.readArrayBuffer(slot) : S.read(slot);
+  return d === undefined ? 'console.log("ERROR No firmware in Storage: flash the board again over USB")' : E.toString(z ? require("heatshrink").decompress(d) : d);
+}
+eval(app());

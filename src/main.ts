@@ -5,9 +5,9 @@
  * sender packs frames and hands them to the links; downlinks come back
  * through uplink/downlink.ts.
  */
-import hw, { BOARD_ID, BULK_ACKS, MIGRATES, STORAGE_END, BUFFER_AREA_ADDR, BUFFER_AREA_BYTES, APP_SLOTS } from "virtual:board";
+import hw, { BOARD_ID, BULK_ACKS, MIGRATES, STORAGE_END, BUFFER_AREA_ADDR, BUFFER_AREA_BYTES, APP_SLOTS, SUPPLY_ENABLE } from "virtual:board";
 import { VERSION } from "virtual:build";
-import { log, why, ERROR, WARN, INFO } from "./runtime/log";
+import { log, why, startFailed, ERROR, WARN, INFO } from "./runtime/log";
 import { every, start, reschedule } from "./runtime/scheduler";
 import { loadSite, checkSite, siteChanged, saveSite, type Site } from "./config/site";
 import { onReading, onEvent, QUALITY_WORDS, Q_OK } from "./readings/reading";
@@ -16,7 +16,7 @@ import { eventWords, EV_REFILL } from "./readings/events";
 import { readGateway } from "./drivers/gateway";
 import { buildSensors, sampleAll, closeSensors, type SensorSet } from "./drivers/index";
 import { SAMPLE_MAX_MS } from "./drivers/driver";
-import { queueInit, queueCycle, queueEvent, pending, MAX_COLS } from "./buffer/queue";
+import { queueInit, queueCycle, queueEvent, pending, dropped, MAX_COLS } from "./buffer/queue";
 import { migrate } from "./buffer/migrate";
 import { storeOpen, bufferFresh, areaLosses } from "./store/store";
 import { SLOT_BYTES } from "./store/storage-layout";
@@ -52,8 +52,9 @@ onReading(function (ch, qty, value, q) {
 
 onEvent(function (ch, code, active, value, t) {
   const who = set.names[ch] || "channel " + ch;
-  if (code === EV_REFILL) log(INFO, who + ": " + eventWords(code));
-  else log(active ? WARN : INFO, (active ? "ALARM " : "Cleared: ") + who + ": " + eventWords(code));
+  // A refill is a notice, raised only: neither an alarm nor cleared.
+  const notice = code === EV_REFILL;
+  log(active && !notice ? WARN : INFO, (notice ? "" : active ? "ALARM " : "Cleared: ") + who + ": " + eventWords(code));
   if (!queueEvent(t, ch, code, active, value)) log(ERROR, "Event buffer full: event not kept");
 });
 
@@ -66,7 +67,10 @@ function cycle(): void {
   setTimeout(function () {
     log(INFO, "Readings: " + parts.filter(function (p) { return !!p; }).join("; "));
     try {
-      if (!queueCycle(t, cycleN, cycleChq, cycleValues, cycleQuality)) log(WARN, "Buffer full: the oldest readings were dropped");
+      // A full ring makes room by dropping its oldest readings (docs/buffer.md); false is this cycle not kept at all.
+      const was = dropped;
+      if (!queueCycle(t, cycleN, cycleChq, cycleValues, cycleQuality)) log(WARN, "Buffer: readings not kept");
+      else if (dropped > was) log(WARN, "Buffer full: the oldest " + (dropped - was) + " readings were dropped");
     } catch (e) {
       log(ERROR, "Readings not stored: " + why(e));
     }
@@ -107,9 +111,7 @@ const actions = {
     log(INFO, "Sensor " + (index + 1) + " settings changed by the platform");
     return "";
   },
-  readNow: function (): void {
-    cycle();
-  },
+  readNow: cycle,
   reboot: function (): void {
     // After the answer has gone out, or in ten minutes at the latest.
     rebootAfter = framesSent();
@@ -160,6 +162,8 @@ function openStore(): void {
 
 function main(): void {
   log(INFO, "feldgate " + VERSION + " starting on " + BOARD_ID + " (Espruino " + process.env.VERSION + ")");
+  // A switched supply divider (the XIAO's VBAT_ENABLE) is switched on for good, long before the first reading.
+  if (SUPPLY_ENABLE) digitalWrite(SUPPLY_ENABLE, 1);
   try {
     openStore();
   } catch (e) {
@@ -178,7 +182,7 @@ function main(): void {
     set = buildSensors(site, hw, set.names);
     error = set.error;
   }
-  if (error) log(ERROR, "Site configuration refused: " + error + ". Running without sensors until it is fixed.");
+  if (error) startFailed(4, "Site configuration refused: " + error + ". Running without sensors until it is fixed.");
   else if (r.defaults) log(WARN, "No site configuration stored yet: running without sensors.");
   else log(INFO, 'Site "' + site.name + '": ' + site.sensors.length + " sensors, reading every " + Math.round(site.interval / 60) + " min");
   every("readings", site.interval * 1000, cycle, 2000);

@@ -8,6 +8,10 @@ const spec = parse(fs.readFileSync(path.join(__dirname, "../decoders/feldgate.ya
 
 /** The examples as The Things Network device repository runs them: input in, exactly this output out. */
 describe("codec examples (decoders/feldgate.yaml)", () => {
+  it("keeps every line within the device repository's 200 characters", () => {
+    const long = fs.readFileSync(path.join(__dirname, "../decoders/feldgate.yaml"), "utf8").split("\n").map((l, i) => [i + 1, l.length]).filter(([, n]) => n > 200);
+    expect(long).toEqual([]);
+  });
   for (const ex of spec.uplinkDecoder.examples) {
     it(`uplink: ${ex.description}`, () => {
       const out = codec.decodeUplink({ bytes: ex.input.bytes, fPort: ex.input.fPort, recvTime: new Date(ex.input.recvTime) });

@@ -34,7 +34,7 @@ describe("the technician's log line", () => {
     let model!: A02yyuw;
     const sim = bootWith([{ kind: "trough", name: "T", port: 4, sensor: "a02yyuw", depth: 600, length: 2000, width: 600, mount: 800 }, { kind: "smoke", name: "S", port: 3 }], (s) => {
       model = new A02yyuw(s, "Serial3", 350);
-      s.pins.setLevel("D12", 1);
+      s.pins.setLevel("D32", 1);
     });
     model.unplugged = true;
     sim.advance(60_000);
@@ -47,11 +47,20 @@ describe("the technician's log line", () => {
     ]);
     expect(eventLines(sim, "T")).toEqual(["WARN ALARM T: sensor fault", "INFO Cleared: T: sensor fault"]);
   });
+
+  it("rounds its figures to their last digit, as toFixed on the interpreter does not (4998 mV is 5.00 V)", () => {
+    // The sim board's supply: 12 bits of 3.3 V through a 1:2 divider. Code 3101 reads 4998 mV, 1700 reads 2740 mV.
+    for (const [code, mv, text] of [[3101, 4998, "5.00"], [1700, 2740, "2.74"], [3089, 4979, "4.98"]] as const) {
+      const sim = bootWith([], (s) => s.pins.setVolts("D35", (code / 4095) * 3.3));
+      expect(Math.round((code / 4095) * 3.3 * 2 * 1000)).toBe(mv);
+      expect(readingLines(sim)[0]).toMatch(new RegExp(`^supply ${text.replace(".", "\\.")} V,`));
+    }
+  });
 });
 
 describe("smoke detector", () => {
   const conf = { kind: "smoke", name: "S", port: 3, auxPort: 2 };
-  const healthy = (s: SimBoard) => s.pins.setLevel("D12", 1); // fault line closed: powered and well
+  const healthy = (s: SimBoard) => s.pins.setLevel("D32", 1); // fault line closed: powered and well
   /** QTY_SMOKE's values (src/readings/quantities.ts). */
   const QUIET = 0;
   const ALARM = 1;
@@ -99,7 +108,7 @@ describe("smoke detector", () => {
 
   it("fault line open (unpowered or battery low), and tamper", () => {
     const sim = boot(conf, healthy);
-    sim.pins.setLevel("D12", 0);
+    sim.pins.setLevel("D32", 0);
     sim.pins.setLevel("D26", 1);
     sim.advance(60_000);
     expect(eventsOf(sim, CH)).toEqual(expect.arrayContaining([ev(EV_DETECTOR_FAULT, 1, 0), ev(EV_TAMPER, 1, 1)]));

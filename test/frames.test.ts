@@ -149,6 +149,29 @@ describe("frames: the bundle's encoder against cbor-x and the codec", () => {
     expect(hex).toContain("05fb3fb999999999999a"); // 0.1 needs a double
   });
 
+  it("a float goes in the shortest width that holds it exactly: every half exponent, subnormals too", () => {
+    // Made by multiplying by powers of two in Node, which is exact; JSON carries them to the realm bit for bit.
+    const p2 = (e: number) => 2 ** e;
+    const cases: [number, number][] = [];
+    for (let e = -14; e <= 15; e++) for (const m of [1, 341, 512, 1023]) cases.push([(1024 + m) * p2(e - 10), 2]);
+    for (const k of [1, 3, 511, 1023]) cases.push([k * p2(-24), 2]);
+    for (let e = -30; e <= 30; e += 3) for (const m of [1, 4097, 8191, 0x7fffff]) cases.push([(0x800000 + m) * p2(e - 23), 4]);
+    cases.push([p2(-25), 4], [p2(-126), 4], [65536.5, 4], [3 * p2(-25), 4]);
+    for (const x of [0.1, 1 / 3, 2.2, 1e-300, 1e300, 4999.99]) cases.push([x, 8]);
+    const all = cases.flatMap(([x, n]) => [[x, n], [-x, n]] as [number, number][]).filter(([x]) => x % 1 !== 0);
+    const wrong: string[] = [];
+    for (const [x, n] of all) {
+      const b = pack([], 51, 9, NOW, [1, x]).bytes;
+      const head = b[b.length - 1 - n];
+      const d = decode(Uint8Array.from(b)) as any[];
+      const h = d[3] instanceof Map ? d[3].get(2) : d[3][2];
+      const back = h instanceof Map ? h.get(1) : h[1];
+      if (head !== { 2: 0xf9, 4: 0xfa, 8: 0xfb }[n] || b[b.length - 2 - n] !== 1 || back !== x) wrong.push(`${x}: ${Buffer.from(b.slice(-2 - n)).toString("hex")}`);
+    }
+    expect(all.length).toBeGreaterThan(300);
+    expect(wrong).toEqual([]);
+  });
+
   it("a health report longer than the payload goes over two frames, every figure once, and records wait", () => {
     // A gateway with both links, at DR0 (51 bytes): 16 figures that take 53 bytes in one frame.
     const health = [1, 86400, 2, 3, 4, 96, 5, 0, 6, 100, 7, 1, 12, 820480, 10, 12870, 14, 2, 15, 1, 16, 0, 17, 0, 18, 0, 19, 2, 20, 1, 21, 1];
@@ -210,7 +233,7 @@ describe("codec file", () => {
     const nested = [...Array(200).fill(0x81), 0];
     expect(codec.decodeUplink({ bytes: nested }).errors?.[0]).toMatch(/nested deeper/);
     expect(codec.decodeUplink({ bytes: [0x9b, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff] }).errors?.[0]).toMatch(/longer than the frame/);
-    expect(codec.decodeUplink({ bytes: [0x5a, 0xff, 0xff, 0xff, 0xff] }).errors?.[0]).toMatch(/truncated/);
+    expect(codec.decodeUplink({ bytes: [0x7a, 0xff, 0xff, 0xff, 0xff] }).errors?.[0]).toMatch(/truncated/);
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 256 }), (b) => {
         const out = codec.decodeUplink({ bytes: Array.from(b) });
@@ -226,9 +249,10 @@ describe("codec file", () => {
     expect(codec.decodeDownlink({ bytes: e.bytes! }).data).toEqual({ command: "set_interval", counter: 5, seconds: 600 });
     expect(codec.encodeDownlink({ data: { command: "set_interval", counter: 5, seconds: 2 } }).errors).toEqual(["seconds: 10 to 86400"]);
     expect(codec.encodeDownlink({ data: { command: "launch", counter: 5 } }).errors?.[0]).toMatch(/unknown command/);
-    for (const x of [2.5, -0.1, 1e-300, 123456.789, Math.PI, 5e9]) {
-      const d = codec.encodeDownlink({ data: { command: "set_sensor", counter: 6, sensor: 0, options: { x } } });
-      expect(decode(Uint8Array.from(d.bytes!))[4].x).toBe(x);
+    for (const x of [2.5, 0.1, 123.456789, Math.PI, 999.9999, 1000]) {
+      const d = codec.encodeDownlink({ data: { command: "set_sensor", counter: 6, sensor: 0, options: { ampsPerVolt: x } } });
+      expect(decode(Uint8Array.from(d.bytes!))[4].ampsPerVolt).toBe(x);
+      expect(codec.decodeDownlink({ bytes: d.bytes!, fPort: 11 }).data.options.ampsPerVolt).toBe(x);
     }
   });
 
@@ -241,7 +265,7 @@ describe("codec file", () => {
     ]);
     const ngsi = codec.toNgsiLd(d, "weide-nord");
     expect(ngsi.id).toBe("urn:ngsi-ld:Device:weide-nord");
-    expect(ngsi.ch1_level).toEqual({ type: "Property", value: 480, unitCode: "MMT", observedAt: new Date(NOW * 1000).toISOString() });
+    expect(ngsi.ch1_level).toEqual([{ type: "Property", value: 480, unitCode: "MMT", observedAt: new Date(NOW * 1000).toISOString() }]);
   });
 });
 
@@ -273,6 +297,12 @@ describe("packFrame: a pure function of what it is given", () => {
   it("asks for a bulk acknowledgement only when told to", () => {
     expect(decode(Buffer.from(pack([reading], 51, 9, NOW, null, null, 12).bytes))[3]).toEqual({ 4: 12 });
     expect(decode(Buffer.from(pack([reading], 51, 9, NOW, null, null, 0).bytes))[3]).not.toHaveProperty("4");
+  });
+
+  it("records newer than the send time (the clock set back) keep their times: the base is then the send time", () => {
+    const r = pack([{ ch: 1, qty: 3, value: 480, q: 0, t: NOW + 30 }, { ch: 1, qty: 3, value: 470, q: 0, t: NOW + 90 }], 51, 9, NOW);
+    const d = codec.decodeUplink({ bytes: r.bytes, fPort: 10, recvTime: new Date(NOW * 1000) }).data;
+    expect(d.readings.map((x: any) => x.time)).toEqual([new Date((NOW + 30) * 1000).toISOString(), new Date((NOW + 90) * 1000).toISOString()]);
   });
 
   it("gives the same bytes for the same inputs, whatever it packed before", () => {

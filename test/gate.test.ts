@@ -3,7 +3,7 @@ import path from "node:path";
 import { rollup } from "rollup";
 import ts from "typescript";
 import { checkBundle } from "../scripts/build/gate";
-import { bundleConfig, ROOT } from "../scripts/build/config";
+import { bundleConfig, declareWhereSet, poolStrings, ROOT } from "../scripts/build/config";
 import { boardById } from "../boards/index";
 
 const constructs = (code: string, es5 = false) => checkBundle(code, { es5 }).map((v) => v.construct);
@@ -35,6 +35,8 @@ describe("compatibility gate: syntax from the support file", () => {
     ["assignment to .length (throws on the interpreter)", "var a = [1]; a.length = 0;", "assignment to .length"],
     ["a call before the function's declaration (no hoisting)", "function a() { var r = b(); function b() { return 1; } return r; }", "b used before its function declaration (Espruino does not hoist)"],
     ["a var used before its declaration (no hoisting)", "var o = 1; function f() { o = 5; var o; return o; }", "o used before its var statement (Espruino does not hoist var)"],
+    ["a var that a function run before its declaration uses", "!function () { function f() { return v; } f(); var v = 1; }();", "v used by f, which may run before v's var statement (Espruino does not hoist var)"],
+    ["a var that a function kept and called before its declaration uses", "!function () { var o = { g: function () { return v; } }; o.g(); var v = 1; }();", "v used by a function, which may run before v's var statement (Espruino does not hoist var)"],
     ["a regular expression right after ')'", "for (var i = 0; i < 2; i++) /^a/.test('a') || f();", "regular expression right after ')', ']' or a name (read as division on Espruino)"],
     ["a method read off a built-in prototype", "var s = Array.prototype.slice.call(arguments, 1);", "Array.prototype.slice (not a property on Espruino)"],
     ["a for loop whose first clause begins with a function expression (a declaration to the interpreter)", "for (function (e) { return e; }(1), i = 0; i < 2; i++) f();", "a for loop's first clause beginning with a function expression"],
@@ -98,6 +100,10 @@ describe("compatibility gate: built-ins the interpreter lacks", () => {
     expect(constructs("function a() { var t = function () { return b(); }; function b() { return 1; } return t; }")).toEqual([]);
   });
 
+  it("accepts a var that the functions made before it use only after its declaration, or that they bind themselves", () => {
+    expect(constructs("!function () { var o = { g: function () { return o.v + v; } }; var v = 1; o.g(); function f(v) { return v; } f(); var w = f(2); }();")).toEqual([]);
+  });
+
   it("does not refuse a local binding that shares a missing built-in's name, or a typeof feature test", () => {
     expect(constructs("function f(Map) { return Map.get(1); } if (typeof Symbol !== 'undefined') {}")).toEqual([]);
   });
@@ -105,6 +111,32 @@ describe("compatibility gate: built-ins the interpreter lacks", () => {
   it("refuses a built-in module the board's build does not have", () => {
     const v = checkBundle("require('Wifi').connect('x', {}, function () {});", { modules: ["Storage"] });
     expect(v.map((x) => x.construct)).toEqual(['require("Wifi") (not in this board\'s build)']);
+  });
+});
+
+describe("the build declares the bundle's variables where they are first set", () => {
+  const declare = (code: string) => {
+    const r = (declareWhereSet() as any).renderChunk(code);
+    return r ? r.code : code;
+  };
+
+  it("moves a name of terser's hoisted list into a var where the bundle's statements set it", () => {
+    expect(declare("!function(){function f(){return 1}var a,b,c=2;a=1,f(),b=f()}();")).toBe("!function(){function f(){return 1}var c=2;var a=1;f();var b=f()}();");
+  });
+
+  it("leaves in the list a name that anything may use before it is set, and one set only inside functions", () => {
+    const out = declare("!function(){function f(){return b}function g(){d=1}var a,b,d;a=1,f(),b=2,g()}();");
+    expect(out).toBe("!function(){function f(){return b}function g(){d=1}var b,d;var a=1;f(),b=2,g()}();");
+    expect(checkBundle(out)).toEqual([]);
+  });
+});
+
+describe("the build reads a string the bundle repeats from a variable", () => {
+  it("where that makes the bundle smaller; not a property name or a module's name, and apart from the word before it", () => {
+    const code = '!function(){var o={"portal":1};function f(n){return"portal"===n||"portal"===n.x}f("portal"),f("portal"),f("io"),f("io"),require("portal")}();';
+    const r = (poolStrings(null) as any).renderChunk(code);
+    expect(r.code).toBe('!function(){var aa="portal";var o={"portal":1};function f(n){return aa===n||aa===n.x}f(aa),f(aa),f("io"),f("io"),require("portal")}();');
+    expect(checkBundle(r.code)).toEqual([]);
   });
 });
 

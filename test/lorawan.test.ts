@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { makeBoard, siteWith, cycles, storedSite } from "./helpers";
 import { attachLorawan, type Lorawan } from "../scripts/sim/lorawan";
 import { airtimeMs } from "../scripts/frames";
+import { encode as cborEncode } from "cbor-x";
 import { SIM_EPOCH_MS, type SimBoard } from "../scripts/sim/board";
 import { A02yyuw } from "../scripts/sim/models/ultrasonic";
 
@@ -183,13 +184,37 @@ describe("downlinks through LoRaWAN", () => {
     sim.advance(HOUR);
     lw.ns.queueDownlink({ command: "set_sensor", counter: 3, sensor: 0, options: { dry: 2.5 } });
     sim.advance(HOUR);
-    lw.ns.queueDownlink({ command: "set_sensor", counter: 4, sensor: 0, options: { dry: 9 } });
+    // The codec refuses to encode dry 9 V; a platform with another encoder may still send it, and the gateway refuses it too.
+    expect(() => lw.ns.queueDownlink({ command: "set_sensor", counter: 4, sensor: 0, options: { dry: 9 } })).toThrow(/dry: a number from 0.1 to 5/);
+    (lw.ns as any).downlinks.push({ port: 11, bytes: Array.from(cborEncode([1, 4, 2, 0, { dry: 9 }])) });
     sim.advance(HOUR);
     expect(lw.ns.status.map((s) => s.result)).toEqual(["accepted", "rejected"]);
     // The platform is told why, in the gateway's own words.
     expect(lw.ns.status[1]).toEqual({ counter: 4, result: "rejected", detail: "site.sensors[0].dry: a number from 0.1 to 5 is needed" });
     expect(storedSite(sim).sensors[0].dry).toBe(2.5);
     expect(sim.output()).toContain("Sensor change from the platform refused: site.sensors[0].dry: a number from 0.1 to 5 is needed");
+  });
+
+  it("the counter's top: 2^32 - 1 is the last accepted; a larger one is malformed, never wrapped into an accepted one", () => {
+    const { sim, lw } = gateway();
+    sim.advance(HOUR);
+    lw.ns.queueDownlink({ command: "set_interval", counter: 4294967295, seconds: 600 });
+    sim.advance(HOUR);
+    // [1, 2^32 + 7, 1, 300] with the counter as a double, as a lenient encoder writes it, and [1, 2^32 + 101, 3] in
+    // 8 bytes: in 32 bits these would be 7 and 101.
+    const f64 = Buffer.alloc(8);
+    f64.writeDoubleBE(4294967303);
+    (lw.ns as any).downlinks.push({ port: 11, bytes: [0x84, 0x01, 0xfb, ...f64, 0x01, 0x19, 0x01, 0x2c] });
+    (lw.ns as any).downlinks.push({ port: 11, bytes: [0x83, 0x01, 0x1b, 0, 0, 0, 1, 0, 0, 0, 101, 0x03] });
+    lw.ns.queueDownlink({ command: "set_interval", counter: 101, seconds: 300 });
+    sim.advance(3 * HOUR);
+    expect(lw.ns.status.map((x) => [x.counter, x.result])).toEqual([
+      [4294967295, "accepted"],
+      [0, "malformed"],
+      [0, "malformed"],
+      [101, "replayed"],
+    ]);
+    expect(storedSite(sim).interval).toBe(600);
   });
 
   it("a reboot is answered first, then the gateway restarts", () => {

@@ -12,7 +12,7 @@ const site = [{ kind: "trough", name: "T", port: 4, sensor: "a02yyuw", depth: 60
 function run(boot: typeof bootWith): SimBoard {
   const sim = boot(site, (s) => {
     new A02yyuw(s, "Serial3", 350);
-    s.pins.setLevel("D12", 1);
+    s.pins.setLevel("D32", 1);
   });
   sim.advance(30_000);
   sim.pins.setLevel("D27", 1);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import zlib from "node:zlib";
+import { createHash } from "node:crypto";
 import { runSnippet } from "./helpers";
+import { boards } from "../boards/index";
 
 describe("realm: what Espruino lacks is missing", () => {
   const absent = [
@@ -39,6 +41,23 @@ describe("realm: what Espruino lacks is missing", () => {
   it("Math.round rounds halves away from zero, as Espruino does", () => {
     const sim = runSnippet(`console.log(Math.round(-2.5), Math.round(2.5), Math.round(-2.4), Math.round(-182.5));`);
     expect(sim.output()).toBe("-3 3 -2 -183");
+  });
+
+  // What the interpreter's Linux build (2v29) printed for the same expressions. The values are made by
+  // division, which both round correctly: a literal such as 0.3 parses to other bits on the interpreter.
+  it("toFixed, toString and Math.pow give what the interpreter gives", () => {
+    const sim = runSnippet(`console.log(JSON.stringify([(4999/1000).toFixed(2),(99/1000).toFixed(2),(-3/2).toFixed(0),(5/2).toFixed(0),(9995/1000).toFixed(2),(-1/1000).toFixed(2),(123456/1000).toFixed(1),(1e21).toFixed(2),(1/3).toString(),(1/10+2/10).toString(),(1e21).toString(),(7/3).toString(16),(-1/3).toFixed(3),(2/3).toFixed(5),Math.pow(2,-6)===1/64,Math.pow(2,31)>2147483648,Math.pow(2,12)<4096,Math.pow(3,2)===9,Math.pow(2,9)===512]));`);
+    expect(JSON.parse(sim.output())).toEqual(["4.99", "0.09", "-1", "2", "9.99", "-0.00", "123.5", "1000000000000000000000.00", "0.33333333333", "0.3", "10e+20", "2.55555555555", "-0.333", "0.66667", false, true, true, true, true]);
+  });
+
+  it("(v / 1000).toFixed(2) for v = 0 to 12000 is the interpreter's text, 571 of them unlike V8's", () => {
+    const sim = runSnippet(`var s = []; for (var v = 0; v <= 12000; v++) s.push((v / 1000).toFixed(2)); var j = s.join(","); console.log(j.length, E.CRC32(j) >>> 0); global.fixed = s;`);
+    // Length and CRC-32 of the joined text on the Linux build.
+    expect(sim.output()).toBe("62005 4159578814");
+    const realm = sim.eval<string[]>("fixed");
+    let unlikeV8 = 0;
+    for (let v = 0; v <= 12000; v++) if (realm[v] !== (v / 1000).toFixed(2)) unlikeV8++;
+    expect(unlikeV8).toBe(571);
   });
 
   it("promise callbacks run after the current script turn", () => {
@@ -244,5 +263,53 @@ describe("realm: resets", () => {
     sim.advance(40_000);
     expect(sim.resets.map((r) => r.cause)).toEqual(["power-on", "watchdog"]);
     expect(sim.resets[1].t).toBe(16_000 + 10_000);
+  });
+});
+
+describe("realm: each build's crypto and no more", () => {
+  // Seen on the interpreter's Linux build, which has all of it: the AES-CCM example of jswrap_crypto.c
+  // 598-611, and PBKDF2("pw", "salt", { iterations: 2, keySize: 2, hasher: "SHA256" }).
+  const CCM = `var r = AES.ccmEncrypt("Hello World!", [0,0x11,0x22,0x33,0x44,0x55,0x66,0x77,0x88,0x99,0xaa,0xbb,0xcc,0xdd,0xee,0xff], [0,0x11,0x22,0x33,0x44,0x55,0x66], 4);
+    console.log(new Uint8Array(r.data).join(","), new Uint8Array(r.tag).join(","));`;
+  const CCM_OUT = "206,98,239,219,146,157,59,123,102,92,118,209 230,153,191,142";
+  const PBKDF2 = `console.log(new Uint8Array(require("crypto").PBKDF2("pw", "salt", { iterations: 2, keySize: 2, hasher: "SHA256" })).join(","));`;
+  const SHA = `var c = require("crypto"); console.log(["SHA1", "SHA224", "SHA256", "SHA384", "SHA512"].map(function (n) { return new Uint8Array(c[n]("abc"))[0]; }).join(","));`;
+  const shaFirst = ["sha1", "sha224", "sha256", "sha384", "sha512"].map((n) => createHash(n).update("abc").digest()[0]).join(",");
+
+  it("every board file declares its build's crypto, and its modules agree", () => {
+    for (const b of boards) {
+      expect(b.modules.includes("crypto"), b.id).toBe(b.crypto !== null);
+      expect(b.modules.includes("tls"), b.id).toBe(!!b.crypto?.tls);
+      expect(b.hw.nativeCrypto, b.id).toBe(b.crypto !== null);
+      if (b.crypto?.pbkdf2 || b.crypto?.aes) expect(b.crypto.tls, b.id).toBe(true); // both come with USE_TLS
+    }
+  });
+
+  it("NRF52840DK: no crypto module and no AES", () => {
+    const sim = runSnippet(`console.log(typeof AES); require("crypto");`, "nrf52840dk-wioe5");
+    expect(sim.output().split("\n")[0]).toBe("undefined");
+    expect(sim.errors.map((e) => e.message)).toEqual(['Error: Module "crypto" not found']);
+  });
+
+  it("XIAOBLE: the hashes and AES-CCM, no PBKDF2, no AES modes, no TLS", () => {
+    const sim = runSnippet(`${SHA} ${CCM} var c = require("crypto"); console.log(typeof c.PBKDF2, typeof c.AES, typeof AES.encrypt, typeof c.HMAC);`, "xiao-nrf52840-wioe5");
+    expect(sim.errors).toEqual([]);
+    expect(sim.output().split("\n")).toEqual([shaFirst, CCM_OUT, "undefined undefined undefined undefined"]);
+    const pb = runSnippet(PBKDF2, "xiao-nrf52840-wioe5");
+    expect(pb.errors.length).toBe(1);
+    expect(runSnippet(`require("tls");`, "xiao-nrf52840-wioe5").errors[0].message).toMatch(/Module "tls" not found/);
+  });
+
+  it("ESP32: the hashes, PBKDF2 and AES with modes, no AES-CCM", () => {
+    const sim = runSnippet(`${SHA} ${PBKDF2} var k = new Uint8Array(16); k[0] = 7;
+      console.log(new Uint8Array(AES.encrypt("0123456789abcdef", k, { mode: "CBC", iv: [1, 2, 3] })).join(","), require("crypto").AES === AES, typeof AES.ccmEncrypt, typeof require("crypto").HMAC);`, "esp32-wifi");
+    expect(sim.errors).toEqual([]);
+    // The AES block from the Linux build for this key and IV.
+    expect(sim.output().split("\n")).toEqual([shaFirst, "6,29,246,22,52,60,185,136", "118,122,99,124,120,86,133,71,251,140,20,132,237,212,16,95 true undefined undefined"]);
+  });
+
+  it("a cipher's failure prints and gives undefined, as jsError does; an unknown mode throws", () => {
+    const sim = runSnippet(`console.log(AES.encrypt("abc", new Uint8Array(16))); console.log(AES.encrypt("0123456789abcdef", new Uint8Array(5))); AES.encrypt("0123456789abcdef", new Uint8Array(16), { mode: "XYZ" });`);
+    expect(sim.output().split("\n")).toEqual(["ERROR: Invalid input length", "undefined", "ERROR: Unknown error: -0x20", "undefined", 'Uncaught Error: Unknown Crypto mode "XYZ"']);
   });
 });

@@ -167,6 +167,51 @@ describe("power cuts inside flash operations", () => {
   });
 });
 
+// As the interpreter's Linux build showed: a string from Storage.read is a view of flash
+// (jsflash.c 1043-1057) that jsvUpdateMemoryAddress (jsvar.c 467-485) moves or turns to null.
+describe("Storage.read gives a view of flash, not a copy", () => {
+  const run = (code: string, board = "sim") => {
+    const sim = runSnippet(`var S = require("Storage"); S.eraseAll();\n${code}`, board);
+    expect(sim.errors.map((e) => e.message)).toEqual([]);
+    return sim.output().split("\n");
+  };
+
+  it("after its file is erased or replaced the view is null", () => {
+    expect(run(`S.write("a", "hello world"); S.write("b", "second"); var va = S.read("a"), vb = S.read("b");
+      S.erase("a"); S.write("b", "other");
+      console.log(JSON.stringify(va), JSON.stringify(vb), "" + va);
+      try { va.length; } catch (e) { console.log(e.message); }
+      try { vb.charCodeAt(0); } catch (e) { console.log(e.message); }`)).toEqual([
+      "null null null",
+      "Can't read property 'length' of null",
+      "Can't read property 'charCodeAt' of null",
+    ]);
+  });
+
+  it("it shows what is written under it, and moves with its file when compaction moves it", () => {
+    expect(run(`S.write("a", "A".repeat(3000)); S.write("b", "bee file"); var vb = S.read("b");
+      S.write("c", "ab", 0, 8); var vc = S.read("c"); var head = vc.substr(0, 2);
+      S.write("c", "cd", 2);
+      S.erase("a"); S.compact(); S.write("d", "dddddddd");
+      console.log(JSON.stringify(vb), JSON.stringify(vc), head, vb.length, vb.indexOf("file"), vb == "bee file");`)).toEqual([
+      "Compacting... ",
+      '"bee file" "abcd\xff\xff\xff\xff" ab 8 4 true',
+    ]);
+  });
+
+  it("a buffer from readArrayBuffer goes with its file", () => {
+    const sim = runSnippet(`var S = require("Storage"); S.write("a", "hello"); var b = S.readArrayBuffer("a"); console.log(new Uint8Array(b)[0]); S.erase("a"); new Uint8Array(b);`);
+    expect(sim.output().split("\n")[0]).toBe("104");
+    expect(sim.errors.length).toBe(1);
+  });
+
+  it("E.memoryArea is a view too: it shows what the Flash module writes under it", () => {
+    // The DK's free flash beside Storage (boards/nrf52840dk-wioe5.ts).
+    expect(run(`var F = require("Flash"); F.erasePage(0x91000); var v = E.memoryArea(0x91000, 4);
+      console.log(v.charCodeAt(0)); F.write(new Uint8Array([1, 2, 3, 4]), 0x91000); console.log(v.charCodeAt(0), E.CRC32(v) === E.CRC32([1, 2, 3, 4]));`, "nrf52840dk-wioe5")).toEqual(["255", "1 true"]);
+  });
+});
+
 describe("the interpreter's boot-time Storage check", () => {
   it("a cut in the middle of compact() usually leaves Storage corrupt, and the interpreter then erases all of it", () => {
     let corrupt = 0;

@@ -7,9 +7,12 @@ import path from "node:path";
 import type { OutputOptions, Plugin, RollupOptions } from "rollup";
 import typescript from "@rollup/plugin-typescript";
 import terser from "@rollup/plugin-terser";
+import * as acorn from "acorn";
+import MagicString from "magic-string";
 import { boards, type Board } from "../../boards/index";
 import { FIRMWARE_HW_KEYS } from "../../boards/types";
-import { checkBundle, formatViolation } from "./gate";
+import { checkBundle, formatViolation, loadTimeUses } from "./gate";
+import { compress } from "../heatshrink";
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string };
@@ -33,10 +36,13 @@ export function virtualModules(board: Board | null): Plugin {
       `export var APP_SLOTS = ${hw.appSlots};`,
       `export var BULK_ACKS = ${board.bulkAcks};`,
       `export var MIGRATES = ${board.migratesOldLayout};`,
+      `export var FLOAT_FIGURES = ${board.floatFigures};`,
       // The flash store's bounds: the end of Storage, and the area outside it the buffer may own (docs/storage-layout.md).
       `export var STORAGE_END = ${board.flash.storageStart + board.storage.bytes};`,
       `export var BUFFER_AREA_ADDR = ${board.bufferArea ? board.bufferArea.addr : 0};`,
       `export var BUFFER_AREA_BYTES = ${board.bufferArea ? board.bufferArea.length : 0};`,
+      // The pin that switches the supply's divider on, "" where it is not switched.
+      `export var SUPPLY_ENABLE = ${JSON.stringify(hw.supply?.enable ?? "")};`,
     ].join("\n");
     // The driver table of this board: only the drivers it lists are imported, so only they are bundled.
     const drv = path.join(ROOT, "src/drivers");
@@ -97,14 +103,16 @@ export function espruinoGate(modules: readonly string[] | undefined): Plugin {
 }
 
 /**
- * The interpreter's functions the firmware calls most, each read once into a
- * variable of the bundle: `Math.round(` or `setTimeout(` costs its bytes at
- * every call, a variable's name one or two letters once mangled. In each
- * module a use becomes a name of the same length (`Math.round` → `Math_round`,
- * `setTimeout` → `setTimeou$`), so its source map stays exact, imported from
- * virtual:natives. The interpreter's static and global functions run
- * detached, as `setTimeout(E.reboot, ...)` in src/main.ts relies on too. Only
- * functions every build has: the gate still sees each one, where it is read.
+ * The interpreter's functions the firmware calls most, and the typed arrays it
+ * makes, each read once into a variable of the bundle: `Math.round(`,
+ * `setTimeout(` or `new Uint8Array(` costs its bytes at every use, a
+ * variable's name one or two letters once mangled (`new` takes the variable
+ * as it takes the constructor). In each module a use becomes a name of the
+ * same length (`Math.round` → `Math_round`, `setTimeout` → `setTimeou$`), so
+ * its source map stays exact, imported from virtual:natives. The
+ * interpreter's static and global functions run detached, as
+ * `setTimeout(E.reboot, ...)` in src/main.ts relies on too. Only what every
+ * build has: the gate still sees each one, where it is read.
  * And `undefined`, which terser writes as `void 0` at every use: its variable
  * is set from `[][0]`, which terser does not fold back.
  */
@@ -118,7 +126,6 @@ const NATIVE_ALIASES: [string, string][] = [
   ["Object.assign", "Object_assign"],
   ["Array.isArray", "Array_isArray"],
   ["E.CRC32", "E_CRC32"],
-  ["Date.now", "Date_now"],
   ["setTimeout", "setTimeou$"],
   ["clearTimeout", "clearTimeou$"],
   ["getTime", "getTim$"],
@@ -129,6 +136,9 @@ const NATIVE_ALIASES: [string, string][] = [
   ["pinMode", "pinMod$"],
   ["analogRead", "analogRea$"],
   ["String", "Strin$"],
+  ["Uint8Array", "Uint8Arra$"],
+  ["Int32Array", "Int32Arra$"],
+  ["Float64Array", "Float64Arra$"],
   ["undefined", "undefine$"],
 ];
 
@@ -154,6 +164,165 @@ export function nativeAliases(): Plugin {
       if (!used.size) return null;
       // At the end, so that nothing before it moves: imports are hoisted.
       return { code: `${out}\nimport { ${[...used].join(", ")} } from "virtual:natives";\n`, map: null };
+    },
+  };
+}
+
+type N = acorn.Node & Record<string, any>;
+
+/** The body of the function a bundle is, run at once (`!function(){ … }()`), or null. */
+function bundleBody(prog: N): N | null {
+  const run = prog.body.length === 1 && prog.body[0].type === "ExpressionStatement" ? (prog.body[0].expression as N) : null;
+  const call = run && run.type === "UnaryExpression" ? run.argument : run;
+  return call && call.type === "CallExpression" && call.callee.type === "FunctionExpression" ? call.callee.body : null;
+}
+
+/**
+ * Strings the bundle writes more than once ("TIMEOUT", "fg.store", "port",
+ * "number"), each read from a variable of the bundle instead: terser writes
+ * a constant string out at every use. A string goes into the variables where
+ * that makes the app smaller: in bytes, or for a board that stores its app
+ * compressed, as `pack` packs it (heatshrink's window is short, so a string
+ * repeated close by costs little; each string tried costs one packing of the
+ * app, a few seconds for the DK's build). Each variable takes a name the
+ * bundle uses nowhere, and is declared first of all. Not moved: property
+ * names, and the names of modules, which the gate reads from require().
+ */
+export function poolStrings(pack: ((b: Uint8Array) => Uint8Array) | null): Plugin {
+  return {
+    name: "feldgate-pool-strings",
+    renderChunk(code) {
+      const prog = acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" }) as N;
+      const body = bundleBody(prog);
+      if (!body) return null;
+      const names = new Set<string>();
+      const uses = new Map<string, N[]>();
+      const visit = (n: N, parent: N | null) => {
+        if (n.type === "Identifier") names.add(n.name);
+        if (n.type === "Literal" && typeof n.value === "string" && !n.regex) {
+          const key = parent && (parent.type === "Property" || parent.type === "MethodDefinition") && parent.key === n && !parent.computed;
+          const moduleName = parent && parent.type === "CallExpression" && parent.callee.type === "Identifier" && parent.callee.name === "require";
+          const directive = parent && parent.type === "ExpressionStatement" && parent.directive !== undefined;
+          if (!key && !moduleName && !directive) {
+            if (!uses.has(n.raw)) uses.set(n.raw, []);
+            uses.get(n.raw)!.push(n);
+          }
+        }
+        for (const k of Object.keys(n)) {
+          const v = n[k];
+          if (Array.isArray(v)) v.forEach((c) => c && typeof c.type === "string" && visit(c, n));
+          else if (v && typeof v.type === "string" && k !== "type") visit(v, n);
+        }
+      };
+      visit(prog, null);
+      // Two-character names the bundle does not use, in order.
+      const first = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ$_";
+      const fresh: string[] = [];
+      for (const a of first) for (const b of first + "0123456789") if (!names.has(a + b) && !["do", "if", "in"].includes(a + b)) fresh.push(a + b);
+      // A use written where a name would run into the word before or after it gets a space.
+      const word = /[\w$]/;
+      const render = (pool: string[]) => {
+        const s = new MagicString(code);
+        if (!pool.length) return s;
+        s.appendLeft(body.start + 1, "var " + pool.map((raw, i) => fresh[i] + "=" + raw).join(",") + ";");
+        pool.forEach((raw, i) => {
+          for (const n of uses.get(raw)!) s.overwrite(n.start, n.end, (word.test(code[n.start - 1]) ? " " : "") + fresh[i] + (word.test(code[n.end]) ? " " : ""));
+        });
+        return s;
+      };
+      const size = (pool: string[]) => {
+        const out = Buffer.from(render(pool).toString(), "latin1");
+        return pack ? pack(out).length : out.length;
+      };
+      // The largest savings in bytes first; each string kept only if the app comes out smaller with it.
+      const gain = (raw: string) => uses.get(raw)!.length * (raw.length - 2) - raw.length - 4;
+      const candidates = [...uses.keys()].filter((raw) => uses.get(raw)!.length > 1 && gain(raw) > 0).sort((a, b) => gain(b) - gain(a));
+      const pool: string[] = [];
+      let best = size(pool);
+      for (const raw of candidates.slice(0, fresh.length)) {
+        const with_ = size([...pool, raw]);
+        if (with_ < best) {
+          pool.push(raw);
+          best = with_;
+        }
+      }
+      if (!pool.length) return null;
+      const s = render(pool);
+      return { code: s.toString(), map: s.generateMap({ hires: true }) };
+    },
+  };
+}
+
+/**
+ * The bundle's own variables declared where they are first set. Terser's
+ * hoist_vars, which keeps every function clear of a name used before its
+ * `var` (the interpreter hoists none), also lists all the bundle's variables
+ * at the top of its function and sets them further down: each name written
+ * twice. Here a name of that list goes into a `var` where the bundle's
+ * statements first set it (`a=1,f(),b=2` becomes `var a=1;f();var b=2`),
+ * unless anything may use it before that: the statements themselves, or a
+ * function they may run (the gate's loadTimeUses, which the gate checks
+ * again). Names set only inside functions stay in the list.
+ */
+export function declareWhereSet(): Plugin {
+  return {
+    name: "feldgate-declare-where-set",
+    renderChunk(code) {
+      const body = bundleBody(acorn.parse(code, { ecmaVersion: "latest", sourceType: "script" }) as N);
+      if (!body) return null;
+      const st = body.body as N[];
+      const vi = st.findIndex((x) => x.type === "VariableDeclaration");
+      if (vi < 0) return null;
+      const list = st[vi];
+      const unset = new Set<string>(list.declarations.filter((d: N) => !d.init && d.id.type === "Identifier").map((d: N) => d.id.name));
+      // A statement is split only where its parts are joined by bare commas, and none of them would begin a declaration.
+      const partsOf = (x: N): N[] | null => {
+        const parts: N[] = x.expression.type === "SequenceExpression" ? x.expression.expressions : [x.expression];
+        if (parts[0].start !== x.start) return null;
+        for (let k = 0; k < parts.length; k++) {
+          if (k && code.slice(parts[k - 1].end, parts[k].start) !== ",") return null;
+          if (/^(function\b|\{)/.test(code.slice(parts[k].start, parts[k].start + 9))) return null;
+        }
+        return parts;
+      };
+      const setAt = new Map<string, N>();
+      for (const x of st.slice(vi + 1)) {
+        if (x.type !== "ExpressionStatement") continue;
+        for (const e of partsOf(x) ?? [])
+          if (e.type === "AssignmentExpression" && e.operator === "=" && e.left.type === "Identifier" && unset.has(e.left.name) && !setAt.has(e.left.name)) setAt.set(e.left.name, e);
+      }
+      const { uses, calls } = loadTimeUses(body);
+      for (const u of uses) {
+        const e = setAt.get(u.name);
+        if (e && u.node !== e.left && (u.via ? calls.some((c) => c > u.at && c <= e.end) : u.node.start < e.end)) setAt.delete(u.name);
+      }
+      if (!setAt.size) return null;
+      const s = new MagicString(code);
+      // Out of the list: each run of names that move, with the comma that joins it to a name that stays.
+      const d: N[] = list.declarations;
+      const moves = (k: number) => d[k].id.type === "Identifier" && setAt.has(d[k].id.name);
+      if (d.every((_, k) => moves(k))) s.remove(list.start, list.end);
+      else
+        for (let i = 0; i < d.length; i++) {
+          if (!moves(i)) continue;
+          let j = i;
+          while (j + 1 < d.length && moves(j + 1)) j++;
+          if (j + 1 < d.length) s.remove(d[i].start, d[j + 1].start);
+          else s.remove(d[i - 1].end, d[j].end);
+          i = j;
+        }
+      // Into the statements: `var` before each run of parts that set a name moved, `;` between runs.
+      for (const x of st.slice(vi + 1)) {
+        if (x.type !== "ExpressionStatement") continue;
+        const parts = partsOf(x);
+        if (!parts) continue;
+        const declares = parts.map((e) => e.type === "AssignmentExpression" && e.left.type === "Identifier" && setAt.get(e.left.name) === e);
+        if (!declares.some(Boolean)) continue;
+        if (declares[0]) s.appendRight(parts[0].start, "var ");
+        for (let k = 1; k < parts.length; k++)
+          if (declares[k] !== declares[k - 1]) s.overwrite(parts[k - 1].end, parts[k].start, declares[k] ? ";var " : ";");
+      }
+      return { code: s.toString(), map: s.generateMap({ hires: true }) };
     },
   };
 }
@@ -224,7 +393,7 @@ export function bundleConfig(board: Board, o: BundleOptions = {}): RollupOptions
   };
   return {
     input: o.entry ?? path.join(ROOT, "src/main.ts"),
-    plugins: [virtualModules(board), tsPlugin(o.target), nativeAliases(), terser(inlineOptions), terser(terserOptions(o.probe ? PROBE_PROPS : [])), espruinoGate(board.modules)],
+    plugins: [virtualModules(board), tsPlugin(o.target), nativeAliases(), terser(inlineOptions), terser(terserOptions(o.probe ? PROBE_PROPS : [])), declareWhereSet(), poolStrings(board.compressApp ? compress : null), espruinoGate(board.modules)],
     output,
     treeshake: { moduleSideEffects: true, propertyReadSideEffects: false },
   };

@@ -231,7 +231,7 @@ export function checkBundle(code: string, opts: GateOptions = {}): Violation[] {
     if (opts.es5 && n.type === "VariableDeclaration" && n.kind !== "var") add(`${n.kind} (bundle must be ES5)`, n);
   });
   checkHoisting(ast as unknown as N, add);
-  checkVarHoisting(ast as unknown as N, add);
+  checkVarHoisting(ast as unknown as N, add, !opts.module);
   out.sort((a, b) => a.line - b.line || a.column - b.column);
   return out;
 }
@@ -298,41 +298,164 @@ export function formatViolation(v: Violation, bundleName: string): string {
  * Seen on the 2v29 interpreter: `var` is not hoisted either. A name used in a
  * function before its `var` statement has run refers to the outer binding,
  * and an assignment there overwrites it. Checked in source order within each
- * function body, not inside the functions it defines.
+ * function body, and in a finished bundle (`calls`) also what the functions
+ * that its statements may run there use (loadTimeUses): a function made
+ * before a name's `var` statement may run at any call made before it.
  */
-function checkVarHoisting(root: N, add: (construct: string, node: { start: number }) => void): void {
+function checkVarHoisting(root: N, add: (construct: string, node: { start: number }) => void, calls: boolean): void {
   const bodies: N[] = [root];
   walk.full(root as unknown as acorn.Node, (node: acorn.Node) => {
     const n = node as N;
     if (isFunction(n) && n.body.type === "BlockStatement") bodies.push(n.body);
   });
   for (const body of bodies) {
-    const firstVar = new Map<string, number>();
-    const refs: N[] = [];
-    const visit = (node: N, inDecl: boolean) => {
-      if (!node || typeof node.type !== "string") return;
-      if (node !== body && isFunction(node)) return;
-      if (node.type === "VariableDeclaration" && node.kind === "var") {
-        for (const d of node.declarations) {
-          if (d.id.type === "Identifier" && !firstVar.has(d.id.name)) firstVar.set(d.id.name, d.id.start);
-          if (d.init) visit(d.init, false);
-        }
-        return;
-      }
-      if (node.type === "Identifier" && !inDecl) refs.push(node);
-      for (const k of Object.keys(node)) {
-        if (k === "type" || k === "start" || k === "end") continue;
-        const v = node[k];
-        if (node.type === "MemberExpression" && k === "property" && !node.computed) continue;
-        if (node.type === "Property" && k === "key" && !node.computed) continue;
-        if (Array.isArray(v)) v.forEach((c) => c && typeof c.type === "string" && visit(c, false));
-        else if (v && typeof v.type === "string") visit(v, false);
-      }
-    };
-    visit(body, false);
-    for (const id of refs) {
-      const at = firstVar.get(id.name);
-      if (at !== undefined && id.start < at) add(`${id.name} used before its var statement (Espruino does not hoist var)`, id);
+    const vars = varsOf(body);
+    const load = loadTimeUses(body);
+    for (const u of load.uses) {
+      const at = vars.get(u.name);
+      if (at === undefined) continue;
+      if (!u.via) {
+        if (u.node.start < at.start) add(`${u.name} used before its var statement (Espruino does not hoist var)`, u.node);
+      } else if (calls && load.calls.some((c) => c > u.at && c <= at.end))
+        add(`${u.name} used by ${u.via}, which may run before ${u.name}'s var statement (Espruino does not hoist var)`, u.node);
     }
   }
+}
+
+/** Names a function binds itself: its own name as an expression, its parameters, `arguments`, and its body's var and function declarations. */
+function bindingsOf(fn: N): Set<string> {
+  const s = new Set<string>(["arguments"]);
+  if (fn.type !== "FunctionDeclaration" && fn.id) s.add(fn.id.name);
+  for (const p of fn.params) if (p.type === "Identifier") s.add(p.name);
+  for (const name of varsOf(fn.body).keys()) s.add(name);
+  for (const st of fn.body.type === "BlockStatement" ? fn.body.body : []) if (st.type === "FunctionDeclaration" && st.id) s.add(st.id.name);
+  return s;
+}
+
+/** The var declarations of a body, not of the functions inside it: where each name's first declarator starts and ends. */
+function varsOf(body: N): Map<string, { start: number; end: number }> {
+  const found = new Map<string, { start: number; end: number }>();
+  const visit = (node: N) => {
+    if (!node || typeof node.type !== "string" || (node !== body && isFunction(node))) return;
+    if (node.type === "VariableDeclaration" && node.kind === "var")
+      for (const d of node.declarations) if (d.id.type === "Identifier" && !found.has(d.id.name)) found.set(d.id.name, { start: d.id.start, end: d.end });
+    for (const k of Object.keys(node)) {
+      const v = node[k];
+      if (Array.isArray(v)) v.forEach((c) => c && typeof c.type === "string" && visit(c));
+      else if (v && typeof v.type === "string" && k !== "type") visit(v);
+    }
+  };
+  visit(body);
+  return found;
+}
+
+/**
+ * Every name `node` uses that no scope inside it binds (so a name of an
+ * enclosing scope), with the identifier. Property names and object keys are
+ * not uses; a catch clause binds its parameter.
+ */
+function freeNames(node: N, bound: Set<string>[], out: N[]): void {
+  if (!node || typeof node.type !== "string") return;
+  if (isFunction(node)) {
+    const own = bindingsOf(node);
+    bound.push(own);
+    freeNames(node.body, bound, out);
+    bound.pop();
+    return;
+  }
+  if (node.type === "CatchClause") {
+    bound.push(new Set(node.param && node.param.type === "Identifier" ? [node.param.name] : []));
+    freeNames(node.body, bound, out);
+    bound.pop();
+    return;
+  }
+  if (node.type === "Identifier") {
+    if (!bound.some((b) => b.has(node.name))) out.push(node);
+    return;
+  }
+  for (const k of Object.keys(node)) {
+    if (k === "type" || k === "start" || k === "end") continue;
+    if (node.type === "MemberExpression" && k === "property" && !node.computed) continue;
+    if ((node.type === "Property" || node.type === "MethodDefinition") && k === "key" && !node.computed) continue;
+    const v = node[k];
+    if (Array.isArray(v)) v.forEach((c) => c && typeof c.type === "string" && freeNames(c, bound, out));
+    else if (v && typeof v.type === "string") freeNames(v, bound, out);
+  }
+}
+
+/** A use of a name of a body as the body's statements run: directly, or `via` a function that may run at `at`. */
+export interface LoadTimeUse {
+  name: string;
+  at: number;
+  node: N;
+  via?: string;
+}
+
+/**
+ * The uses of a body's own names while its statements run, in source order,
+ * and where each call they make returns. A function expression there may run
+ * at any call from where it stands (called at once, handed to something that
+ * calls it, or kept and called later), and so may a function declaration of
+ * the body that is named there: each counts with every name it uses, and
+ * with what the functions of the body that it names use in turn.
+ */
+export function loadTimeUses(body: N): { uses: LoadTimeUse[]; calls: number[] } {
+  const funs = new Map<string, N>();
+  for (const st of body.body as N[]) if (st.type === "FunctionDeclaration" && st.id) funs.set(st.id.name, st);
+  const usesOf = new Map<string, N[]>();
+  const uses = (f: N): N[] => {
+    const out: N[] = [];
+    freeNames(f, [], out);
+    return out;
+  };
+  /** Every name of the body that a function reaches: its own uses, and those of the body's functions it names. */
+  const reach = (ids: N[], via: string, at: number, out: LoadTimeUse[]) => {
+    const seen = new Set<string>();
+    const queue = ids.slice();
+    while (queue.length) {
+      const id = queue.shift()!;
+      out.push({ name: id.name, at, node: id, via });
+      const f = funs.get(id.name);
+      if (!f || seen.has(id.name)) continue;
+      seen.add(id.name);
+      if (!usesOf.has(id.name)) usesOf.set(id.name, uses(f));
+      queue.push(...usesOf.get(id.name)!);
+    }
+  };
+  const out: LoadTimeUse[] = [];
+  const calls: number[] = [];
+  const visit = (node: N, bound: Set<string>[]) => {
+    if (!node || typeof node.type !== "string") return;
+    if (node.type === "CallExpression" || node.type === "NewExpression") calls.push(node.end);
+    if (node.type === "FunctionDeclaration" && node !== body) return;
+    if (isFunction(node)) {
+      const ids: N[] = [];
+      freeNames(node, bound.slice(), ids);
+      reach(ids, "a function", node.start, out);
+      return;
+    }
+    if (node.type === "CatchClause") {
+      bound.push(new Set(node.param && node.param.type === "Identifier" ? [node.param.name] : []));
+      visit(node.body, bound);
+      bound.pop();
+      return;
+    }
+    if (node.type === "Identifier") {
+      if (bound.some((b) => b.has(node.name))) return;
+      out.push({ name: node.name, at: node.start, node });
+      if (funs.has(node.name)) reach([node], node.name, node.start, out);
+      return;
+    }
+    for (const k of Object.keys(node)) {
+      if (k === "type" || k === "start" || k === "end") continue;
+      if (node.type === "MemberExpression" && k === "property" && !node.computed) continue;
+      if ((node.type === "Property" || node.type === "MethodDefinition") && k === "key" && !node.computed) continue;
+      if (node.type === "VariableDeclarator" && k === "id") continue;
+      const v = node[k];
+      if (Array.isArray(v)) v.forEach((c) => c && typeof c.type === "string" && visit(c, bound));
+      else if (v && typeof v.type === "string") visit(v, bound);
+    }
+  };
+  for (const st of body.body as N[]) visit(st, []);
+  return { uses: out, calls };
 }

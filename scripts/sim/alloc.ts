@@ -6,17 +6,7 @@
  * built-ins are left out. Bytes are converted to JsVars with
  * V8_BYTES_PER_JSVAR; docs/simulator.md says how that factor was set.
  */
-import inspector from "node:inspector";
-
-let session: inspector.Session | null = null;
-
-function post<T>(method: string, params?: object): Promise<T> {
-  if (!session) {
-    session = new inspector.Session();
-    session.connect();
-  }
-  return new Promise((resolve, reject) => session!.post(method, params ?? {}, (e, r) => (e ? reject(e) : resolve(r as T))));
-}
+import { post } from "./inspector";
 
 interface Node {
   callFrame: { url: string; functionName: string };

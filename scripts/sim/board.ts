@@ -20,6 +20,8 @@ import { Prng } from "./prng";
 import { Pins, Uart, OneWireBus, type Fault, type I2cDevice } from "./peripherals";
 import { createRealm, type RealmHandle, type RealmHost } from "./realm";
 import { WifiModel } from "./wifi";
+import { cryptoHost } from "./crypto";
+import { outerScope, jsVarsOf } from "./scope";
 import { NetModel, HttpModel } from "./net";
 import { FILE } from "../../src/store/storage-layout";
 import { slotImage } from "../budget";
@@ -65,8 +67,9 @@ const ESPRUINO_COMMIT = "da9319d";
  * process.env.CONSOLE: the console device each build talks on to a
  * technician's laptop (boards/ESP32.py 51, boards/XIAOBLE.py 36). The
  * NRF52840DK build starts on Serial1 (boards/NRF52840DK.py 23) and moves to
- * USB when the nRF USB port is plugged in (-DUSB, line 43); feldgate's DK
- * puts its Wio-E5 on Serial1, so the technician uses that USB port. The
+ * USB when the nRF USB port is plugged in (-DUSB, line 43), else Serial1
+ * through the J-Link; feldgate's DK puts its Wio-E5 on Serial2, and the
+ * technician uses the nRF USB port. The
  * Linux build's console over TCP is its telnet server.
  */
 const CONSOLE_DEVICE: Record<string, string> = { ESP32: "Serial1", NRF52840DK: "USB", XIAOBLE: "USB", LINUX: "Telnet" };
@@ -141,7 +144,7 @@ export class SimBoard {
     this.storage = new SimStorage(this.flashDriver, { start: fc.storageStart, bytes: this.board.storage.bytes, align: this.board.storage.align });
     this.storage.log = (t) => this.log(t);
     this.clock = new VirtualClock(SIM_EPOCH_MS);
-    this.pins = new Pins(this.clock, this.rng, this.board.hw.vref, (fn, args) => this.dispatch(fn, args));
+    this.pins = new Pins(this.clock, this.rng, this.board.hw.vref, (fn, args) => this.dispatch(fn, args), this.board.pins);
     this.wifi = new WifiModel(this.clock, (fn, args) => this.dispatch(fn, args));
     this.net = new NetModel((fn, args) => this.dispatch(fn, args));
     this.http = new HttpModel((fn, args) => this.dispatch(fn, args));
@@ -196,6 +199,10 @@ export class SimBoard {
       // What the interpreter does at boot (jsinteractive.c): a corrupt Storage is erased, code and all.
       this.log("Storage is corrupt.");
       this.guard(() => this.storage.eraseAll());
+    }
+    if (this.autoloadHeld()) {
+      this.log(`[sim] BTN1 (${this.board.pins.autoload}) read pressed at reset: .bootcde not run`);
+      return;
     }
     const code = this.storage.read(FILE.bootCode);
     if (code !== undefined) this.guard(() => this.realm!.run(code, FILE.bootCode));
@@ -275,6 +282,19 @@ export class SimBoard {
     this.afterTurn();
   }
 
+  /**
+   * Whether the build's BTN1 reads pressed as it resets: nrf5x/main.c:30-37
+   * reads it at every reset (power-on, E.reboot, the watchdog), with the pin
+   * state jsdevices.c:155-162 gives it, and then skips .bootcde
+   * (jsinteractive.c:885, 904; jsflash.c:1403-1406).
+   */
+  private autoloadHeld(): boolean {
+    const btn = this.board.pins.autoload;
+    if (!btn) return false;
+    this.pins.pinMode(btn, "input_pulldown");
+    return this.pins.read(btn) === 1;
+  }
+
   /** Cuts power now. RAM is lost; Storage keeps what reached it. */
   powerOff(): void {
     this.teardown();
@@ -297,6 +317,7 @@ export class SimBoard {
       u.setListening(false);
     }
     this.i2cSetup.clear();
+    this.storage.forgetViews();
     this.wifi.resetProgramState();
     if (this.net) this.net.closeAll();
     this.realm = null;
@@ -429,6 +450,34 @@ export class SimBoard {
     return { free: this.board.jsVars - usage, usage, total: this.board.jsVars };
   }
 
+  /**
+   * JsVars the loader's scope keeps while the firmware runs, per variable
+   * (scripts/sim/scope.ts), read through one of the firmware's timers.
+   * `arguments` is left out: V8 makes it for a function that calls eval,
+   * the interpreter only for one that uses it.
+   */
+  async loaderRetained(): Promise<{ jsVars: number; vars: Record<string, number> }> {
+    const realm = this.realm;
+    let scope: Map<string, unknown> | null = null;
+    // The first timer of the firmware's own: the realm's shims have their bootstrap (H0) outermost.
+    for (const t of this.timers.values()) {
+      const s = await outerScope(t.fn).catch(() => null);
+      if (s && !s.has("H0")) {
+        scope = s;
+        break;
+      }
+    }
+    if (!realm || !scope) throw new Error("the firmware runs no timer to read the loader's scope through");
+    const vars: Record<string, number> = {};
+    let jsVars = 0;
+    for (const [name, v] of scope) {
+      if (name === "arguments") continue;
+      vars[name] = 1 + jsVarsOf(v, (o) => realm.builtin(o), new Set(), (o) => realm.isView(o));
+      jsVars += vars[name];
+    }
+    return { jsVars, vars };
+  }
+
   /** Evaluates source text in the running realm and returns its value: for probes in tests. */
   eval<T>(code: string): T {
     if (!this.realm) throw new Error("the board is not running");
@@ -520,15 +569,17 @@ export class SimBoard {
       analogRead: (p) => this.pins.analogRead(p),
       setWatch: (fn, p, o) => this.pins.setWatch(fn, p, o),
       clearWatch: (id) => this.pins.clearWatch(id),
-      serialSetup(port, baud, opts) {
+      serialSetup(port, baud, opts, rxOn, txOn) {
         const u = self.uart(port);
         u.baud = baud;
         u.opts = opts;
+        u.rxOn = rxOn;
+        u.txOn = txOn;
       },
       serialWrite(port, data) {
         if (self.flash.dead) return;
         const u = self.uart(port);
-        if (!u.baud) return; // not set up: the bytes go nowhere
+        if (!u.baud || !u.txOn) return; // not set up, or no transmit pin: the bytes go nowhere
         u.write(toU8(data));
       },
       serialListen: (port, n) => this.uart(port).setListening(n > 0),
@@ -563,7 +614,9 @@ export class SimBoard {
       },
       memory: () => this.memory(),
       hasModule: (name) => (this.board.modules as readonly string[]).includes(name),
+      crypto: cryptoHost(this.board.crypto, (line) => this.log(line)),
       storage: this.storage,
+      flashState: this.flash,
       flash: flashModule(this.flashDriver),
       openStorageFile: (name, mode) => new SimStorageFile(this.storage, name, mode),
       modules: {
@@ -585,6 +638,11 @@ export class SimBoard {
         CONSOLE: CONSOLE_DEVICE[this.board.espruinoBuild] ?? "Serial1",
         MODULES: this.board.modules.join(","),
       },
+  }
+
+  /**
+      env: { BOARD: this.board.espruinoBuild, VERSION: "2v29" },
+      pinRules: { count: this.board.pins.count, serials: this.board.pins.serials, target: this.board.pins.target },
       latin1: (b) => bytesToString(b),
       crc32: (b) => crc32(b),
       btoa: (s) => Buffer.from(s, "latin1").toString("base64"),

@@ -108,6 +108,8 @@ export class Flash {
   /** Operations until the dropped write (0: none armed); dropNow marks the one under way. */
   private dropIn = 0;
   private dropNow = false;
+  /** Counts every change to the bytes (writes, erases, a state loaded): views of flash read again when it moves. */
+  generation = 0;
   /** Called before every operation (with a write's bytes), for tests that list or record the positions they cut at. */
   onOp: ((op: FlashOp, addr: number, len: number, data?: Uint8Array) => void) | null = null;
 
@@ -182,6 +184,7 @@ export class Flash {
   loadState(s: FlashState): void {
     const same = s.areas.length === this.areas.length && this.areas.every((a, i) => a.start === s.areas[i].addr && a.bytes.length === s.areas[i].bytes.length && !a.wordWrites === !s.areas[i].wordWrites);
     if (!same) throw new Error("flash state from a flash of other areas");
+    this.generation++;
     this.areas.forEach((a, i) => {
       a.bytes.set(s.areas[i].bytes);
       if (a.wordWrites) a.wordWrites.set(s.areas[i].wordWrites!);
@@ -213,6 +216,7 @@ export class Flash {
   /** One program operation: what a single jshFlashWrite() does. */
   program(addr: number, data: Uint8Array): void {
     const a = this.area(addr, data.length);
+    this.generation++;
     const torn = this.step("write", addr, data.length, data);
     if (this.dropNow) {
       this.droppedWrites++;
@@ -248,6 +252,7 @@ export class Flash {
     const a = this.area(addr, len);
     const pb = a.spec.pageBytes;
     if ((addr - a.start) % pb || len % pb || len === 0) throw new Error("flash erase must cover whole pages");
+    this.generation++;
     const torn = this.step("erase", addr, len);
     const off = addr - a.start;
     const op = this.opsSinceArm;

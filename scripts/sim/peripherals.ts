@@ -25,9 +25,27 @@ export interface Watch {
 
 type Deliver = (fn: unknown, args: unknown[]) => void;
 
-/** Digital levels, analog voltages and watches. */
+/** What the pins of a build do (boards/types.ts, BuildPins): which have an ADC, which are negated. */
+export interface PinRules {
+  adc?: readonly string[];
+  negated?: readonly string[];
+}
+
+/**
+ * Digital levels, analog voltages and watches, as the line sees them and as
+ * the build reports them. A line's level is what the firmware drives on it
+ * (an output), else what the world drives (a contact closed, a sensor's
+ * output), else its pull resistor, else low. On a pin the build marks
+ * NEGATED, digitalRead and digitalWrite invert it and the pulls swap
+ * (nrf5x/jshardware.c:1161-1200, esp32/jshardware.c:304-319, 371, 391); on a
+ * pin without an ADC, analogRead gives NaN (nrf5x/jshardware.c:1410,
+ * esp32/jshardware.c:396-398).
+ */
 export class Pins {
-  private level = new Map<string, number>();
+  /** What the world drives on a line; absent: nothing (an open contact). */
+  private drive = new Map<string, number>();
+  /** What the firmware drives on a line, as a level on the wire. */
+  private out = new Map<string, number>();
   private volts = new Map<string, () => number>();
   private modes = new Map<string, string>();
   private faults = new Map<string, Fault>();
@@ -35,24 +53,44 @@ export class Pins {
   private writeHooks = new Map<string, ((level: number, monoMs: number) => void)[]>();
   private watches: Watch[] = [];
   private nextWatch = 1;
+  private readonly negated: Set<string>;
+  private readonly adc: Set<string> | null;
 
-  constructor(private readonly clock: VirtualClock, private readonly rng: Prng, private readonly vref: number, private readonly deliver: Deliver) {}
+  constructor(private readonly clock: VirtualClock, private readonly rng: Prng, private readonly vref: number, private readonly deliver: Deliver, rules: PinRules = {}) {
+    this.negated = new Set(rules.negated ?? []);
+    this.adc = rules.adc ? new Set(rules.adc) : null;
+  }
 
-  /** Drops what belongs to the running program (watches, modes, hooks stay with the world). */
+  /** Drops what belongs to the running program (watches, modes, outputs; hooks stay with the world). */
   resetProgramState(): void {
     this.watches = [];
     this.modes.clear();
+    this.out.clear();
+  }
+
+  isNegated(pin: string): boolean {
+    return this.negated.has(pin);
+  }
+  hasAdc(pin: string): boolean {
+    return !this.adc || this.adc.has(pin);
   }
 
   // --- world side
   setVolts(pin: string, v: number | (() => number)): void {
     this.volts.set(pin, typeof v === "number" ? () => v : v);
   }
-  /** The world drives a digital input. Watches see the edge. */
+  /** The world drives the line to this level (a sensor's output, a contact closed to a supply rail). Watches see the edge. */
   setLevel(pin: string, v: number): void {
-    const old = this.level.get(pin) ?? 0;
-    this.level.set(pin, v ? 1 : 0);
-    if (old !== (v ? 1 : 0)) this.edge(pin, v ? 1 : 0);
+    this.change(pin, () => this.drive.set(pin, v ? 1 : 0));
+  }
+  /** The world lets go of the line (a contact opens): its pull resistor, if any, decides the level. */
+  release(pin: string): void {
+    this.change(pin, () => this.drive.delete(pin));
+  }
+  /** A contact between the line and ground (or `to` 1, the supply): closed drives it, open lets it go. */
+  contact(pin: string, closed: boolean, to = 0): void {
+    if (closed) this.setLevel(pin, to);
+    else this.release(pin);
   }
   onWrite(pin: string, hook: (level: number, monoMs: number) => void): void {
     const l = this.writeHooks.get(pin) ?? [];
@@ -64,8 +102,28 @@ export class Pins {
     else this.faults.delete(pin);
     this.stuckAt.delete(pin);
   }
-  levelOf(pin: string): number {
-    return this.level.get(pin) ?? 0;
+  /**
+   * The level on the wire. An analog source counts as high above half the
+   * reference; it is sampled (and draws its noise) only when `analog` is set,
+   * so that watching a line never moves the PRNG.
+   */
+  levelOf(pin: string, analog = true): number {
+    const o = this.out.get(pin);
+    if (o !== undefined) return o;
+    const d = this.drive.get(pin);
+    if (d !== undefined) return d;
+    const src = analog ? this.volts.get(pin) : undefined;
+    if (src) return src() > this.vref / 2 ? 1 : 0;
+    const m = this.modes.get(pin);
+    const up = m === "input_pullup" ? 1 : m === "input_pulldown" ? 0 : -1;
+    if (up < 0) return 0;
+    // The build swaps the pulls of a negated pin (nrf5x/jshardware.c:1197-1200).
+    return this.negated.has(pin) ? 1 - up : up;
+  }
+  /** The level as the build reports it: digitalRead, and the state a watch sees. */
+  read(pin: string, analog = true): number {
+    const l = this.levelOf(pin, analog);
+    return this.negated.has(pin) ? 1 - l : l;
   }
   modeOf(pin: string): string | undefined {
     return this.modes.get(pin);
@@ -76,24 +134,33 @@ export class Pins {
 
   // --- program side
   pinMode(pin: string, mode: string | undefined): void {
-    this.modes.set(pin, mode ?? "input");
+    this.change(pin, () => {
+      // pinMode(pin) without a mode changes nothing but lets later calls set the state (jswrap_io.c:500-505).
+      if (mode === undefined || mode === "auto") return;
+      this.modes.set(pin, mode);
+      if (mode !== "output" && mode !== "opendrain") this.out.delete(pin);
+    });
   }
   digitalRead(pin: string): number {
     const f = this.faults.get(pin);
     if (f && f.kind === "unplugged") return this.rng.int(2);
-    return this.levelOf(pin);
+    return this.read(pin);
   }
   digitalWrite(pin: string, v: number): void {
-    if (!this.modes.has(pin) || this.modes.get(pin) === "input") this.modes.set(pin, "output");
-    this.level.set(pin, v);
-    for (const h of this.writeHooks.get(pin) ?? []) h(v, this.clock.mono);
+    const level = this.negated.has(pin) ? 1 - v : v;
+    this.change(pin, () => {
+      if (!this.modes.has(pin) || this.modes.get(pin) === "input") this.modes.set(pin, "output");
+      this.out.set(pin, level);
+    });
+    for (const h of this.writeHooks.get(pin) ?? []) h(level, this.clock.mono);
   }
   digitalPulse(pin: string, v: number, ms: number): void {
     this.digitalWrite(pin, v);
     this.clock.schedule(ms, () => this.digitalWrite(pin, v ? 0 : 1));
   }
-  /** analogRead: 0..1 of the ADC's full scale. */
+  /** analogRead: 0..1 of the ADC's full scale; NaN on a pin without an ADC. */
   analogRead(pin: string): number {
+    if (!this.hasAdc(pin)) return NaN;
     const f = this.faults.get(pin);
     let v: number;
     if (f && f.kind === "unplugged") v = 0.002 * this.rng.next() * this.vref; // input pulled down, a few mV of pickup
@@ -111,13 +178,21 @@ export class Pins {
   }
   setWatch(fn: unknown, pin: string, opts: { edge?: string; repeat?: boolean; debounce?: number }): number {
     const edge = opts.edge === "rising" || opts.edge === "falling" ? opts.edge : "both";
-    const w: Watch = { id: this.nextWatch++, pin, fn, edge, repeat: !!opts.repeat, debounceMs: opts.debounce ?? 0, lastState: this.levelOf(pin), lastTime: this.clock.wall / 1000, pending: false };
+    const w: Watch = { id: this.nextWatch++, pin, fn, edge, repeat: !!opts.repeat, debounceMs: opts.debounce ?? 0, lastState: this.read(pin, false), lastTime: this.clock.wall / 1000, pending: false };
     this.watches.push(w);
     return w.id;
   }
   clearWatch(id?: number): void {
     if (id === undefined) this.watches = [];
     else this.watches = this.watches.filter((w) => w.id !== id);
+  }
+
+  /** Runs a change to a line; a watch sees the level the build reports change, if it does. */
+  private change(pin: string, fn: () => void): void {
+    const before = this.read(pin, false);
+    fn();
+    const after = this.read(pin, false);
+    if (after !== before) this.edge(pin, after);
   }
 
   private edge(pin: string, state: number): void {
@@ -129,7 +204,7 @@ export class Pins {
         w.pending = true;
         this.clock.schedule(w.debounceMs, () => {
           w.pending = false;
-          const s = this.levelOf(pin);
+          const s = this.read(pin, false);
           if (s !== w.lastState) this.fire(w, s);
         });
       } else this.fire(w, state);
@@ -158,6 +233,9 @@ export class Pins {
 export class Uart {
   baud = 0;
   opts: unknown = null;
+  /** Whether setup gave the line a receive pin and a transmit pin the build has (nrf5x/jshardware.c:1942-1943). */
+  rxOn = true;
+  txOn = true;
   unplugged = false;
   private listeners: ((bytes: Uint8Array, monoMs: number) => void)[] = [];
   private listenHooks: ((listening: boolean) => void)[] = [];
@@ -186,7 +264,7 @@ export class Uart {
     if (this.unplugged) return;
     const s = typeof data === "string" ? data : String.fromCharCode(...data);
     this.clock.schedule(delayMs, () => {
-      if (this.baud) this.receive(this.name, s);
+      if (this.baud && this.rxOn) this.receive(this.name, s);
     });
   }
   /** n random bytes on the line: a loose connector, a wrong baud rate, interference. */

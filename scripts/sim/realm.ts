@@ -6,6 +6,7 @@
  */
 import vm from "node:vm";
 import { absentGlobals, absentMethodOwners, absentStatics } from "../espruino-profile";
+import type { CryptoHost } from "./crypto";
 
 /** What the realm asks of the simulated board. */
 export interface RealmHost {
@@ -23,7 +24,8 @@ export interface RealmHost {
   analogRead(pin: string): number;
   setWatch(fn: unknown, pin: string, opts: { edge?: string; repeat?: boolean; debounce?: number }): number;
   clearWatch(id?: number): void;
-  serialSetup(port: string, baud: number, opts: unknown): void;
+  /** baud 0: the line is down (setup failed); rxOn, txOn: which of its pins the build has. */
+  serialSetup(port: string, baud: number, opts: unknown, rxOn: boolean, txOn: boolean): void;
   serialWrite(port: string, data: unknown): void;
   serialListen(port: string, listeners: number): void;
   i2cSetup(bus: string, opts: unknown): void;
@@ -41,7 +43,12 @@ export interface RealmHost {
   enableWatchdog(timeoutS: number, isAuto: boolean): void;
   memory(): { free: number; usage: number; total: number };
   hasModule(name: string): boolean;
+  /** The build's crypto (crypto.ts), null where it has none. */
+  crypto: CryptoHost | null;
+  /** Storage (storage.ts): read, view, viewAt, viewText, keepBuffer, write... */
   storage: unknown;
+  /** The flash under Storage: views read it again when its generation changes. */
+  flashState: { generation: number };
   /** require("Flash"): flash-api.ts */
   flash: unknown;
   openStorageFile(name: string, mode: string): unknown;
@@ -52,6 +59,8 @@ export interface RealmHost {
   atob(s: string): string;
   /** process.env: BOARD and VERSION, and what else the build reports (jswrap_process.c 141-175). */
   env: { BOARD: string; VERSION: string; [key: string]: string | number };
+  /** The build's pins (boards/types.ts, BuildPins): how many, how many UARTs, whose rules. */
+  pinRules: { count: number; serials: number; target: string };
   uncaught(e: unknown): void;
 }
 
@@ -59,11 +68,52 @@ export interface RealmHost {
 const bootstrap = String.raw`(function (H0, G) {
   "use strict";
   // Errors from the board's built-ins are the realm's own Error, as on the interpreter.
+  // Views of flash (below) reach the board as the text they show.
   function wrap(f, self) {
     return function () {
-      try { return f.apply(self, arguments); }
+      var a = arguments;
+      for (var i = 0; i < a.length; i++) if (a[i] instanceof FlashString) { a = Array.prototype.map.call(a, plain); break; }
+      try { return f.apply(self, a); }
       catch (e) { if (e && e.name === "PowerCut") throw e; throw new Error(e && e.message !== undefined ? e.message : String(e)); }
     };
+  }
+
+  // A string from Storage.read or E.memoryArea is a view of flash on the interpreter, not a copy
+  // (jsflash.c 1043-1057): it shows what flash holds when it is read, moves with its file when
+  // compaction moves it, and becomes null when its file is erased or replaced (jsvar.c 467-485).
+  // V8 strings cannot change, so a view is an object that reads flash again after every change
+  // to it and offers the string methods; "typeof" says "object", === compares it as one, and
+  // view[i] is undefined (use charCodeAt or charAt).
+  var FLASH = H0.flashState;
+  function FlashString(v) {
+    Object.defineProperty(this, "_v", { value: v });
+    Object.defineProperty(this, "_g", { value: -1, writable: true });
+    Object.defineProperty(this, "_s", { value: "", writable: true });
+  }
+  function text(o) {
+    if (o._g !== FLASH.generation) { o._s = H0.storage.viewText(o._v); o._g = FLASH.generation; }
+    return o._s;
+  }
+  function shown(o, what) {
+    var t = text(o);
+    if (t === null) throw new TypeError("Can't read property '" + what + "' of null");
+    return t;
+  }
+  function plain(a) { return a instanceof FlashString ? String(text(a)) : a; }
+  var FSP = FlashString.prototype;
+  Object.defineProperty(FSP, "length", { get: function () { return shown(this, "length").length; } });
+  hidden(FSP, "charCodeAt", function (i) { return shown(this, "charCodeAt").charCodeAt(i); });
+  hidden(FSP, "substr", function (a, b) { return shown(this, "substr").substr(a, b); });
+  hidden(FSP, "toString", function () { return String(text(this)); });
+  hidden(FSP, "valueOf", function () { return String(text(this)); });
+  hidden(FSP, "toJSON", function () { return text(this); });
+  // The other string methods, those the realm keeps once what 2v29 lacks is gone (finishRealm).
+  function viewMethods() {
+    Object.getOwnPropertyNames(String.prototype).forEach(function (k) {
+      var f = String.prototype[k];
+      if (typeof f !== "function" || Object.prototype.hasOwnProperty.call(FSP, k)) return;
+      hidden(FSP, k, function () { return f.apply(shown(this, k), arguments); });
+    });
   }
   function wrapAll(o) {
     var w = {};
@@ -115,9 +165,17 @@ const bootstrap = String.raw`(function (H0, G) {
     return nativeAssign.apply(Object, arguments);
   } });
 
+  // A pin of the build: "D<n>" below its count, or a pin's index (jspin.c:41-112, 192-199); null for
+  // anything else, which the build turns into PIN_UNDEFINED.
+  var PINS = H0.pinRules;
+  function pinOf(p) {
+    var s = typeof p === "number" ? "D" + p : p && typeof p === "object" && typeof p.toString === "function" ? p.toString() : String(p);
+    var m = /^D(\d{1,2})$/.exec(s);
+    return m && +m[1] < PINS.count ? "D" + +m[1] : null;
+  }
   function pinName(p) {
-    var s = p && typeof p === "object" && typeof p.toString === "function" ? p.toString() : String(p);
-    if (!/^(D\d{1,2}|A\d{1,2}|LED\d|BTN\d)$/.test(s)) throw new Error("Invalid pin: " + s);
+    var s = pinOf(p);
+    if (!s) throw new Error("Invalid pin");
     return s;
   }
   function toArgs(a, from) { return Array.prototype.slice.call(a, from); }
@@ -139,6 +197,75 @@ const bootstrap = String.raw`(function (H0, G) {
   // Espruino rounds halves away from zero: Math.round(-2.5) is -3 there, -2 in V8.
   var floor = Math.floor;
   Math.round = function round(x) { x = +x; return x < 0 ? -floor(-x + 0.5) : floor(x + 0.5); };
+
+  // Numbers as the interpreter computes and prints them (Espruino, tag RELEASE_2V29).
+  // C's (int) cast of a double: truncation; out of the 32-bit range (undefined in C) as no number.
+  function int32(x) { return x >= 2147483648 || x <= -2147483649 ? NaN : x < 0 ? Math.ceil(x) : floor(x); }
+  var DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz";
+  // ftoa_bounded_extra (jsutils.c 642-724), operation for operation. fd < 0: as many digits as
+  // needed, up to 11 after the point; fd >= 0 (toFixed): every digit but the last truncated, the
+  // last rounded without carrying (4.999 gives "4.99"), and none at all with 0 decimals.
+  function ftoa(val, radix, fd) {
+    if (val !== val) return "NaN";
+    if (val === Infinity) return "Infinity";
+    if (val === -Infinity) return "-Infinity";
+    var s = "", stop = 0.0000001, exponent = 0, d = 1, v;
+    if (val < 0) { s = "-"; val = -val; }
+    if (radix === 10 && val > 0 && fd < 0) {
+      if (val >= 1e21) {
+        while (val > 100000) { val /= 100000; exponent += 5; }
+        while (val > 10) { val /= 10; exponent++; }
+      } else if (val < 1e-6) {
+        while (val < 1e-5) { val *= 100000; exponent -= 5; }
+        while (val < 1) { val *= 10; exponent--; }
+      }
+    }
+    if (int32(val + stop) === 1 + int32(val)) val = 1 + int32(val);
+    while (d * radix <= val) d *= radix;
+    while (d >= 1) { v = floor(val / d); val -= v * d; s += DIGITS.charAt(v); d /= radix; }
+    if ((fd < 0 && val > 0) || fd > 0) {
+      var point = ".";
+      val *= radix;
+      while ((fd < 0 && fd > -12 && val > stop) || fd > 0) {
+        v = floor(val + (fd === 1 ? 0.5 : 0.00000001));
+        val = (val - v) * radix;
+        if (v === radix) v = radix - 1;
+        s += point + DIGITS.charAt(v);
+        point = "";
+        fd--;
+      }
+    }
+    // The text goes into JS_NUMBER_BUFFER_SIZE bytes (jsutils.h 315): 69 characters, the exponent only where 5 are left.
+    if (s.length > 69) return s.slice(0, 69);
+    return exponent && s.length < 65 ? s + "e" + (exponent > 0 ? "+" : "") + exponent : s;
+  }
+  // jswrap_number.c 136-142: 0 to 20 decimals.
+  hidden(Number.prototype, "toFixed", function toFixed(decimals) {
+    var n = decimals | 0;
+    return ftoa(+this, 10, n < 0 ? 0 : n > 20 ? 20 : n);
+  });
+  // jswrap_object.c 122-135: a float through ftoa in any radix; an integer through itostr, as V8 prints it.
+  // (Implicit conversions, "" + x and String(x), stay V8's: they cannot be replaced.)
+  var numberToString = Number.prototype.toString;
+  hidden(Number.prototype, "toString", function toString(radix) {
+    var x = +this, r = radix === undefined ? 10 : radix | 0;
+    if (r < 2 || r > 36) r = 10;
+    return x % 1 === 0 && x >= -2147483648 && x <= 2147483647 ? numberToString.call(x, r) : ftoa(x, r, -1);
+  });
+  // jswrap_math.c 300-334: whole powers 0 to 9 by multiplication, all others as exp(log(x) * y),
+  // so Math.pow(2, -6) is not 0.015625 and Math.pow(2, 31) is above 2^31.
+  var exp = Math.exp, log = Math.log;
+  Math.pow = function pow(x, y) {
+    x = +x; y = +y;
+    var yi = int32(y), p;
+    if (yi >= 0 && yi < 10 && yi === y) {
+      if (!yi) return 1;
+      for (p = x; yi > 1; yi--) p *= x;
+      return p;
+    }
+    if (x < 0 && y % 1 === 0) return y % 2 === 0 ? exp(log(-x) * y) : -exp(log(-x) * y);
+    return x !== 0 || 0 >= y ? exp(log(x) * y) : 0;
+  };
   G.global = G;
   G.getTime = function () { return H.now() / 1000; };
   G.setTimeout = function (fn, ms) { return H.setTimer(fn, +ms || 0, false, toArgs(arguments, 2)); };
@@ -156,15 +283,31 @@ const bootstrap = String.raw`(function (H0, G) {
   G.digitalRead = function (p) { return H.digitalRead(pinName(p)); };
   G.digitalWrite = function (p, v) { H.digitalWrite(pinName(p), v ? 1 : 0); };
   G.digitalPulse = function (p, v, ms) { H.digitalPulse(pinName(p), v ? 1 : 0, +ms); };
-  G.analogRead = function (p) { return H.analogRead(pinName(p)); };
+  // The build hands analogRead no-pin as an index past its pin table (jsnative.c:155-157,
+  // nrf5x/jshardware.c:1410): what it reads there is no voltage. NaN stands for it.
+  G.analogRead = function (p) { var s = pinOf(p); return s ? H.analogRead(s) : NaN; };
   G.setWatch = function (fn, p, opts) {
     if (typeof fn !== "function") throw new Error("setWatch: function expected");
-    return H.setWatch(fn, pinName(p), opts || {});
+    var s = pinOf(p);
+    // jswrap_io.c:765-768: printed, not thrown.
+    if (!s) { H.log("ERROR: Invalid pin"); return undefined; }
+    return H.setWatch(fn, s, opts || {});
   };
   G.clearWatch = function (id) { H.clearWatch(id); };
 
   function Serial(name) { this._n = name; }
-  Serial.prototype.setup = function (baud, opts) { H.serialSetup(this._n, baud || 9600, opts || {}); };
+  Serial.prototype.setup = function (baud, opts) {
+    opts = opts || {};
+    var rx = opts.rx !== undefined && !!pinOf(opts.rx), tx = opts.tx !== undefined && !!pinOf(opts.tx);
+    if (PINS.target === "nrf5x") {
+      // nrf5x/jshardware.c:1897-1906: the UART is taken down, then a setup with neither pin is
+      // printed and given up; a pin the build lacks leaves that side unconnected (1942-1943).
+      if (!rx && !tx) { H.serialSetup(this._n, 0, opts, false, false); H.log("ERROR: Invalid RX or TX pins"); return; }
+      H.serialSetup(this._n, baud || 9600, opts, rx, tx);
+    }
+    // esp32/jshardwareUart.c:68-84: a pin missing or unknown becomes the UART's default pin.
+    else H.serialSetup(this._n, baud || 9600, opts, true, true);
+  };
   Serial.prototype.write = function () { for (var i = 0; i < arguments.length; i++) H.serialWrite(this._n, arguments[i]); };
   Serial.prototype.print = function (s) { H.serialWrite(this._n, String(s)); };
   Serial.prototype.println = function (s) { H.serialWrite(this._n, String(s) + "\r\n"); };
@@ -172,7 +315,8 @@ const bootstrap = String.raw`(function (H0, G) {
   Serial.prototype.on = function (ev, fn) { Object.prototype.on.call(this, ev, fn); if (ev === "data") H.serialListen(this._n, listeners(this)); return this; };
   Serial.prototype.removeListener = function (ev, fn) { Object.prototype.removeListener.call(this, ev, fn); if (ev === "data") H.serialListen(this._n, listeners(this)); };
   Serial.prototype.removeAllListeners = function (ev) { Object.prototype.removeAllListeners.call(this, ev); H.serialListen(this._n, listeners(this)); };
-  G.Serial1 = new Serial("Serial1"); G.Serial2 = new Serial("Serial2"); G.Serial3 = new Serial("Serial3");
+  // Serial1 … Serial<n>, as many as the build has (jswrap_serial.c:130-175).
+  for (var si = 1; si <= PINS.serials; si++) G["Serial" + si] = new Serial("Serial" + si);
 
   function I2C(name) { this._n = name || ("I2C#" + (++I2C._count)); }
   I2C._count = 0;
@@ -187,23 +331,25 @@ const bootstrap = String.raw`(function (H0, G) {
   };
   G.I2C = I2C; G.I2C1 = new I2C("I2C1");
 
-  function OneWire(pin) { this._p = pinName(pin); }
-  OneWire.prototype.reset = function () { return H.owReset(this._p); };
-  OneWire.prototype.select = function (rom) { H.owSelect(this._p, String(rom)); };
-  OneWire.prototype.skip = function () { H.owSkip(this._p); };
-  OneWire.prototype.write = function (data) { H.owWrite(this._p, E.toUint8Array(data)); };
+  // On a pin the build lacks, every method quietly does nothing (jswrap_onewire.c:200-360).
+  function OneWire(pin) { this._p = pinOf(pin); }
+  OneWire.prototype.reset = function () { return !!this._p && H.owReset(this._p); };
+  OneWire.prototype.select = function (rom) { if (this._p) H.owSelect(this._p, String(rom)); };
+  OneWire.prototype.skip = function () { if (this._p) H.owSkip(this._p); };
+  OneWire.prototype.write = function (data) { if (this._p) H.owWrite(this._p, E.toUint8Array(data)); };
   OneWire.prototype.read = function (n) {
+    if (!this._p) return undefined;
     var b = H.owRead(this._p, n === undefined ? 1 : n);
     return n === undefined ? b[0] : Array.prototype.slice.call(b);
   };
-  OneWire.prototype.search = function () { return H.owSearch(this._p).slice(); };
+  OneWire.prototype.search = function () { return this._p ? H.owSearch(this._p).slice() : undefined; };
   G.OneWire = OneWire;
 
   function flatten(args, out) {
     for (var i = 0; i < args.length; i++) {
       var a = args[i];
       if (typeof a === "number") out.push(a & 255);
-      else if (typeof a === "string") for (var j = 0; j < a.length; j++) out.push(a.charCodeAt(j) & 255);
+      else if (typeof a === "string" || a instanceof FlashString) { a = plain(a); for (var j = 0; j < a.length; j++) out.push(a.charCodeAt(j) & 255); }
       else if (a instanceof ArrayBuffer) flatten([new Uint8Array(a)], out);
       else if (a && typeof a.length === "number") flatten(Array.prototype.slice.call(a), out);
       else if (a && typeof a === "object" && a.data !== undefined) {
@@ -222,7 +368,7 @@ const bootstrap = String.raw`(function (H0, G) {
   E.kickWatchdog = function () { H.kickWatchdog(); };
   E.enableWatchdog = function (t, isAuto) { H.enableWatchdog(+t, isAuto === undefined ? true : !!isAuto); };
   E.getSizeOf = function () { return 1; };
-  E.memoryArea = function (addr, len) { var b = F.memoryArea(addr, len); return b === undefined ? undefined : H.latin1(b); };
+  E.memoryArea = function (addr, len) { var b = F.memoryArea(addr, len); return b === undefined ? undefined : new FlashString(H0.storage.viewAt(+addr >>> 0, b.length)); };
   E.setBootCode = function (code) { S.write(".bootcde", String(code)); };
   G.E = E;
 
@@ -243,7 +389,7 @@ const bootstrap = String.raw`(function (H0, G) {
   StorageFile.prototype.erase = function () { this._f.erase(); };
 
   var S = {};
-  ["read", "readBytes", "write", "erase", "eraseAll", "list", "hash", "getFree", "getStats", "compact"].forEach(function (k) { S[k] = wrap(H0.storage[k], H0.storage); });
+  ["read", "readBytes", "view", "keepBuffer", "write", "erase", "eraseAll", "list", "hash", "getFree", "getStats", "compact"].forEach(function (k) { S[k] = wrap(H0.storage[k], H0.storage); });
   H.openStorageFile = function (n, m) {
     var f;
     try { f = H0.openStorageFile(n, m); } catch (e) { if (e && e.name === "PowerCut") throw e; throw new Error(e.message); }
@@ -270,7 +416,7 @@ const bootstrap = String.raw`(function (H0, G) {
   var NET = H0.modules.net;
   function connect(opts, cb, secure) {
     var sock = {};
-    var id = NET.connect(String(opts.host), +opts.port, sock, secure ? { ca: opts.ca, cert: opts.cert, key: opts.key } : undefined);
+    var id = NET.connect(String(opts.host), +opts.port, sock, secure ? { ca: plain(opts.ca), cert: plain(opts.cert), key: plain(opts.key) } : undefined);
     sock.write = function (d) { NET.write(id, String(d)); return true; };
     sock.end = function () { NET.end(id); };
     if (cb) sock.on("connect", cb);
@@ -292,10 +438,35 @@ const bootstrap = String.raw`(function (H0, G) {
     }
   };
   var modules = { Flash: Flash, Wifi: Wifi, net: net, tls: tls, http: http, heatshrink: { compress: wrap(HS.compress, HS), decompress: wrap(HS.decompress, HS) } };
+  // The build's crypto and no more (libs/crypto/jswrap_crypto.c): a build without it has neither
+  // require("crypto") nor AES. Results are ArrayBuffers, as there.
+  var CR = H0.crypto;
+  if (CR) {
+    var C = wrapAll(CR);
+    var buffer = function (b) { return b === undefined ? undefined : new Uint8Array(b).buffer; };
+    var cryptoModule = {};
+    CR.sha.forEach(function (n) { cryptoModule[n] = function (message) { return buffer(C.hash(n, message)); }; });
+    if (CR.pbkdf2) cryptoModule.PBKDF2 = function (passphrase, salt, options) { return buffer(C.pbkdf2Key(passphrase, salt, options)); };
+    if (CR.aes || CR.aesCcm) {
+      var AES = function AES() {};
+      if (CR.aes) {
+        AES.encrypt = function (message, key, options) { return buffer(C.aesCrypt(message, key, options, true)); };
+        AES.decrypt = function (message, key, options) { return buffer(C.aesCrypt(message, key, options, false)); };
+        cryptoModule.AES = AES;
+      }
+      if (CR.aesCcm) {
+        AES.ccmEncrypt = function (message, key, iv, tagLen) { var r = C.ccmEncrypt(message, key, iv, tagLen); return r && { data: buffer(r.data), tag: buffer(r.tag) }; };
+        AES.ccmDecrypt = function (message, key, iv, tag) { return buffer(C.ccmDecrypt(message, key, iv, tag)); };
+      }
+      G.AES = AES;
+    }
+    modules.crypto = cryptoModule;
+  }
   var Storage = {
-    read: function (n, o, l) { return S.read(n, o, l); },
+    read: function (n, o, l) { var v = S.view(n, o, l); return v === undefined ? undefined : new FlashString(v); },
     readJSON: function (n, ne) { var s = S.read(n); if (s === undefined) return undefined; try { return JSON.parse(s); } catch (e) { if (ne) return undefined; throw e; } },
-    readArrayBuffer: function (n) { var b = S.readBytes(n); return b ? new Uint8Array(b).buffer : undefined; },
+    // The bytes, held to the file: erasing it takes them away (on the interpreter their string becomes null).
+    readArrayBuffer: function (n) { var v = S.view(n); if (v === undefined) return undefined; var b = new Uint8Array(S.readBytes(n)).buffer; S.keepBuffer(v, b); return b; },
     write: function (n, d, o, s) { return S.write(n, d, o || 0, s || 0); },
     writeJSON: function (n, d) { return S.write(n, JSON.stringify(d)); },
     erase: function (n) { S.erase(n); },
@@ -319,6 +490,14 @@ const bootstrap = String.raw`(function (H0, G) {
   G.__fgDispatch = function () {
     var job = G.__fgJob; G.__fgJob = undefined;
     try { job.fn.apply(undefined, job.args); } catch (e) { H.uncaught(e); }
+  };
+  // The interpreter's own objects, for the memory estimates: each is one JsVar there; a view of flash takes one or two.
+  var builtins = [G.E, G.process, G.console, G.Serial1, G.Serial2, G.Serial3, G.I2C1, Storage, G.AES];
+  for (var m in modules) builtins.push(modules[m]);
+  return {
+    builtin: function (o) { return builtins.indexOf(o) >= 0; },
+    view: function (o) { return o instanceof FlashString; },
+    finish: viewMethods
   };
 })`;
 
@@ -351,13 +530,18 @@ export interface RealmHandle {
   dispatch(fn: unknown, args: unknown[]): void;
   /** A realm Uint8Array holding these bytes. */
   u8(bytes: Uint8Array): Uint8Array;
+  /** Whether o is one of the interpreter's own objects (E, a module, a serial port). */
+  builtin(o: object): boolean;
+  /** Whether v is a view of flash (a string from Storage.read or E.memoryArea). */
+  isView(v: unknown): boolean;
 }
 
 export function createRealm(host: RealmHost): RealmHandle {
   const context = vm.createContext({}, { name: "espruino", microtaskMode: "afterEvaluate", codeGeneration: { strings: true, wasm: false } });
   const g = vm.runInContext("this", context) as Record<string, unknown>;
-  (vm.runInContext(bootstrap, context) as (h: RealmHost, g: unknown) => void)(host, g);
+  const made = (vm.runInContext(bootstrap, context) as (h: RealmHost, g: unknown) => { builtin(o: object): boolean; view(o: unknown): boolean; finish(): void })(host, g);
   deleteAbsent(g);
+  made.finish();
   const dispatchScript = new vm.Script("__fgDispatch()", { filename: "espruino:event-loop" });
   for (const k of ["__fgDispatch", "__fgJob", "console", "global", "process", "E", "require", "Date"]) {
     const d = Object.getOwnPropertyDescriptor(g, k);
@@ -382,6 +566,8 @@ export function createRealm(host: RealmHost): RealmHandle {
       r.set(bytes);
       return r;
     },
+    builtin: made.builtin,
+    isView: made.view,
   };
 }
 

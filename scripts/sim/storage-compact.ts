@@ -69,6 +69,8 @@ export function compactFrom(st: SimStorage, start: number, bufferBytes: number):
   let h = st.headerAt(start);
   while (h) {
     if (!h.trash && (h.flags === 0 || h.flags === 64 || h.flags === 128)) {
+      // jsflash.c:508-511: views of the file move with it, to where its header will be written.
+      st.moved(h.addr, write + ring.used);
       ring.push(drv.read(h.addr, HEADER));
       let left = st.alignUp(h.size);
       let ptr = h.addr + HEADER;

@@ -45,6 +45,35 @@ export interface StorageGeometry {
   align: number;
 }
 
+/**
+ * A live file as the interpreter's views of it see it: jsvUpdateMemoryAddress
+ * (jsvar.c 467-485) moves every view of a file that compaction moves
+ * (jsflash.c 508-511) and turns every view of an erased or replaced one into
+ * null (jsflash.c 283-286, and all of Storage at 267-280).
+ */
+export interface StorageFileId {
+  /** Flash address of the file's data. */
+  data: number;
+  erased: boolean;
+  /** Buffers from readArrayBuffer: taken away (detached) when the file is erased. */
+  buffers?: ArrayBuffer[];
+}
+
+/** A file's views become null; its buffers are detached, so that using one fails. */
+function erased(id: StorageFileId): void {
+  id.erased = true;
+  for (const b of id.buffers ?? []) if (b.byteLength) structuredClone(b, { transfer: [b] });
+  id.buffers = undefined;
+}
+
+/** What a string from Storage.read or E.memoryArea shows: bytes of a file (moving with it), or at a fixed address. */
+export interface FlashView {
+  file: StorageFileId | null;
+  /** Offset in the file, or the flash address where there is no file. */
+  offset: number;
+  length: number;
+}
+
 export function bytesToString(b: Uint8Array): string {
   // latin1 maps each byte to the character of its code, as fromCharCode does, in one native step.
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
@@ -78,6 +107,8 @@ export class SimStorage {
   readonly align: number;
   /** Prints what the interpreter prints to its console (compaction). */
   log: (text: string) => void = () => {};
+  /** Files that views were made of, by header address. */
+  private ids = new Map<number, StorageFileId>();
 
   constructor(drv: FlashDriver, geom: StorageGeometry) {
     this.drv = drv;
@@ -233,9 +264,26 @@ export class SimStorage {
     return n;
   }
 
-  /** jsfEraseFileInternal (jsflash.c:283-291): zero the name's first word. */
+  /** jsfEraseFileInternal (jsflash.c:283-291): views of the file become null, then the name's first word is zeroed. */
   private trash(f: StorageHeader): void {
+    const id = this.ids.get(f.addr);
+    if (id) erased(id);
+    this.ids.delete(f.addr);
     this.drv.write(f.addr + 4, new Uint8Array(4));
+  }
+
+  /** Compaction moved a live file's header from `from` to `to` (jsflash.c:508-511): its views follow it. */
+  moved(from: number, to: number): void {
+    const id = this.ids.get(from);
+    if (!id || from === to) return;
+    this.ids.delete(from);
+    id.data = to + HEADER;
+    this.ids.set(to, id);
+  }
+
+  /** Forgets the views of a realm that is gone (power off, reset). */
+  forgetViews(): void {
+    this.ids.clear();
   }
 
   /** jsfGetSpaceLeftInPage (jsflash.c:333-346) */
@@ -317,21 +365,64 @@ export class SimStorage {
     return true;
   }
 
+  /** Offset and length of a read of a file of `size` bytes, bounded as jsfReadFile bounds them (jsflash.c:1043-1057). */
+  private static span(size: number, offset: number, length: number): [number, number] {
+    if (offset < 0) offset = 0;
+    if (length <= 0) length = size;
+    if (offset > size) offset = size;
+    if (offset + length > size) length = size - offset;
+    return [offset, Math.max(0, length)];
+  }
+
   /** The file's bytes, or null when it does not exist (jsfReadFile, jsflash.c:1043-1057). */
-  readBytes(nameArg: unknown, offset = 0, length = 0): Uint8Array | null {
+  readBytes(nameArg: unknown, offsetArg = 0, lengthArg = 0): Uint8Array | null {
     const f = this.find(String(nameArg));
     if (!f) return null;
-    if (offset < 0) offset = 0;
-    if (length <= 0) length = f.size;
-    if (offset > f.size) offset = f.size;
-    if (offset + length > f.size) length = f.size - offset;
-    if (length <= 0) return new Uint8Array(0);
+    const [offset, length] = SimStorage.span(f.size, offsetArg, lengthArg);
+    if (length === 0) return new Uint8Array(0);
     return this.drv.read(f.addr + HEADER + offset, length);
   }
 
   read(name: unknown, offset?: number, length?: number): string | undefined {
     const b = this.readBytes(name, offset, length);
     return b ? bytesToString(b) : undefined;
+  }
+
+  /**
+   * Storage.read as the interpreter gives it to JavaScript: a view of the
+   * file's bytes in flash (jsfReadFile, jsflash.c:1043-1057), or undefined.
+   */
+  view(nameArg: unknown, offsetArg = 0, lengthArg = 0): FlashView | undefined {
+    const f = this.find(String(nameArg));
+    if (!f) return undefined;
+    const [offset, length] = SimStorage.span(f.size, offsetArg, lengthArg);
+    let id = this.ids.get(f.addr);
+    if (!id) this.ids.set(f.addr, (id = { data: f.addr + HEADER, erased: false }));
+    return { file: id, offset, length };
+  }
+
+  /** Ties a buffer from readArrayBuffer to its file. */
+  keepBuffer(v: FlashView, b: ArrayBuffer): void {
+    if (v.file) (v.file.buffers ??= []).push(b);
+  }
+
+  /** A view of the bytes at a flash address (E.memoryArea): inside a live file it follows the file. */
+  viewAt(addr: number, length: number): FlashView {
+    if (addr < this.start || addr >= this.end) return { file: null, offset: addr, length };
+    for (const h of this.headers()) {
+      if (h.trash || addr < h.addr + HEADER || addr >= h.addr + HEADER + h.size) continue;
+      let id = this.ids.get(h.addr);
+      if (!id) this.ids.set(h.addr, (id = { data: h.addr + HEADER, erased: false }));
+      return { file: id, offset: addr - id.data, length };
+    }
+    return { file: null, offset: addr, length };
+  }
+
+  /** What a view shows now, or null once its file was erased. */
+  viewText(v: FlashView): string | null {
+    if (v.file && v.file.erased) return null;
+    const at = v.file ? v.file.data + v.offset : v.offset;
+    return v.length ? bytesToString(this.drv.read(at, v.length)) : "";
   }
 
   readJSON(name: unknown, noExceptions?: boolean): unknown {
@@ -350,8 +441,10 @@ export class SimStorage {
     if (f) this.trash(f);
   }
 
-  /** jsfEraseAll (jsflash.c:267-280) */
+  /** jsfEraseAll (jsflash.c:267-280): every view of Storage becomes null. */
   eraseAll(): void {
+    for (const id of this.ids.values()) erased(id);
+    this.ids.clear();
     this.drv.erasePages(this.start, this.bytes);
   }
 

@@ -9,10 +9,16 @@ import { transmitter } from "./models/analog";
 import { PulseSource } from "./models/pulses";
 import { Ds18b20 } from "./models/ds18b20";
 
-/** Supply voltage on the board's divider: 5.0 V by default (USB or a solar regulator). */
+/**
+ * Supply voltage on the board's divider: 5.0 V by default (USB or a solar
+ * regulator). A switched divider (the XIAO's VBAT_ENABLE) gives it only while
+ * the firmware drives its switch on.
+ */
 export function wireSupply(sim: SimBoard, volts = 5.0): void {
   const s = sim.board.hw.supply;
-  if (s) sim.pins.setVolts(s.pin, volts / s.ratio);
+  if (!s) return;
+  const e = s.enable;
+  sim.pins.setVolts(s.pin, e ? () => (sim.pins.modeOf(e) === "output" && sim.pins.read(e) === 1 ? volts / s.ratio : 0) : volts / s.ratio);
 }
 
 export function standardWorld(sim: SimBoard): void {
@@ -71,8 +77,8 @@ export function demoWorld(sim: SimBoard): void {
     });
   }
 
-  // Smoke detector on port 3: fault line (D12) closed while healthy; alarm contact D27.
-  sim.pins.setLevel("D12", 1);
+  // Smoke detector on port 3: fault line (D32) closed while healthy; alarm contact D27.
+  sim.pins.setLevel("D32", 1);
   at(80, () => {
     sim.pins.setLevel("D27", 1);
     sim.clock.schedule(40_000, () => sim.pins.setLevel("D27", 0));

@@ -570,14 +570,19 @@ function dropPage(c: Chain): void {
   c.first.shift();
 }
 
+/** Readings from a position (first cycle, readings of its window) on. */
+function readingsFrom(cycle: number, inWindow: number): number {
+  return (readings.next - cycle) * (layout.length || 1) - inWindow;
+}
+
 /** Readings not yet delivered (events not counted). */
 export function pending(): number {
-  return (readings.next - deliveredCycle) * (layout.length || 1) - deliveredInWindow;
+  return readingsFrom(deliveredCycle, deliveredInWindow);
 }
 
 /** Readings and events not yet sent. */
 export function unsent(): number {
-  return (readings.next - sentCycle) * (layout.length || 1) - sentInWindow + events.next - sentEvents;
+  return readingsFrom(sentCycle, sentInWindow) + events.next - sentEvents;
 }
 
 /** Cycles and events pending, readings dropped, reading and event pages in use, write offset in the newest reading page, reading pages in all. */

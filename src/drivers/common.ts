@@ -5,7 +5,9 @@
 import { portById } from "../config/site";
 import type { DriverContext } from "./driver";
 import { emitEvent } from "../readings/reading";
-import { fail } from "../runtime/log";
+import { fail, log, WARN, why } from "../runtime/log";
+import { counterGet, counterWrite } from "../store/settings";
+import { ID } from "../store/storage-layout";
 
 /** Throws an error whose message names the configuration field. */
 export function bad(field: string, what: string): never {
@@ -83,6 +85,28 @@ export function stuckDetector(limit: number): (raw: number) => boolean {
   };
 }
 
+/**
+ * Whether event `code` of channel `ch` was raised when the gateway last
+ * stopped. An alarm's state is kept across reboots in the flash store, one
+ * counter per channel (ID.alarmBase + ch: changes, a bit per raised code),
+ * written only when it changes: a reboot does not raise an alarm again.
+ */
+function wasRaised(ch: number, code: number): boolean {
+  return ((counterGet(ID.alarmBase + ch)[1] >> code) & 1) === 1;
+}
+
+/** Raises or clears event `code` of channel `ch`: the event, then the state kept for the next boot. */
+function raise(ch: number, code: number, on: boolean, v: number): void {
+  emitEvent(ch, code, on ? 1 : 0, v);
+  const id = ID.alarmBase + ch;
+  const k = counterGet(id);
+  try {
+    counterWrite(id, k[0] + 1, on ? k[1] | (1 << code) : k[1] & ~(1 << code));
+  } catch (e) {
+    log(WARN, "Alarm not kept: " + why(e));
+  }
+}
+
 /** An alarm: whether it is raised, and how it moves. */
 export interface Alarm {
   active: boolean;
@@ -98,14 +122,14 @@ export interface Alarm {
  */
 export function alarm(ch: number, code: number, limit: number, band: number, above: boolean): Alarm {
   const a: Alarm = {
-    active: false,
+    active: wasRaised(ch, code),
     update: function (v) {
       if (a.active ? (above ? v <= limit - band : v >= limit + band) : above ? v > limit : v < limit) a.set(!a.active, v);
     },
     set: function (on, v) {
       if (on !== a.active) {
         a.active = on;
-        emitEvent(ch, code, on ? 1 : 0, v);
+        raise(ch, code, on, v);
       }
     },
   };
@@ -132,11 +156,11 @@ export function sampleAdc(pin: string, n: number, gapMs: number, buf: number[], 
 
 /** Raises EV_SENSOR_FAULT when a channel stops giving good readings, and clears it when they return: call it with each reading's quality. */
 export function qualityWatch(ch: number, code: number): (q: number) => void {
-  let bad = false;
+  let bad = wasRaised(ch, code);
   return function (q) {
     if ((q !== 0) !== bad) {
       bad = q !== 0;
-      emitEvent(ch, code, bad ? 1 : 0, q);
+      raise(ch, code, bad, q);
     }
   };
 }

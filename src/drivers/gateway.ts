@@ -12,7 +12,8 @@ const SUPPLY_MIN_MV = 500;
 export function readGateway(hw: FirmwareHw): void {
   if (hw.supply) {
     const mv = Math.round(analogRead(hw.supply.pin) * hw.vref * hw.supply.ratio * 1000);
-    emit(0, QTY_SUPPLY_MV, mv, mv < SUPPLY_MIN_MV ? Q_RANGE : Q_OK);
+    // NaN: the pin has no ADC on this build (nrf5x/jshardware.c:1410).
+    emit(0, QTY_SUPPLY_MV, mv, isNaN(mv) ? Q_NO_ANSWER : mv < SUPPLY_MIN_MV ? Q_RANGE : Q_OK);
   }
   const c = E.getTemperature();
   if (isNaN(c)) emit(0, QTY_BOARD_TEMP_DC, 0, Q_NO_ANSWER);

@@ -7,15 +7,11 @@
  */
 import type { FirmwareHw } from "../../boards/types";
 import type { Site } from "../config/site";
-import type { DriverContext, Sensor } from "./driver";
+import type { Sensor } from "./driver";
 import { releaseAll, bad } from "./common";
 import { why } from "../runtime/log";
-import drivers from "virtual:drivers";
-
-export type Factory = (conf: any, ctx: DriverContext) => Sensor;
-
-/** Each one checks its options and throws an error naming the field when they are wrong. */
-export const DRIVERS: { [kind: string]: Factory } = drivers;
+// The drivers by kind: each one checks its options and throws an error naming the field when they are wrong.
+import DRIVERS from "virtual:drivers";
 
 export interface SensorSet {
   /** The sensors made, and running. */

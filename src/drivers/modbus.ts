@@ -3,7 +3,9 @@
  * holding (03) and input (04) registers, CRC-16, timeouts and exception
  * responses. Written here because Espruino has no Modbus module.
  */
+import type { UartPins } from "../../boards/types";
 import { Q_OK, Q_NO_ANSWER, Q_CHECKSUM } from "../readings/reading";
+import { serialOpen } from "../runtime/serial";
 
 /** CRC-16/MODBUS: polynomial 0xA001 (reflected 0x8005), initial 0xFFFF. */
 export function crc16(b: number[], n: number): number {
@@ -26,8 +28,8 @@ export interface ModbusMaster {
 }
 
 /** `de` is the transceiver's driver-enable pin, high while sending. */
-export function modbusMaster(serial: any, rx: string, tx: string, baud: number, de: string | undefined, timeoutMs: number): ModbusMaster {
-  serial.setup(baud, { rx: rx, tx: tx });
+export function modbusMaster(u: UartPins, baud: number, de: string | undefined, timeoutMs: number): ModbusMaster {
+  const serial = serialOpen(u, baud);
   if (de) {
     pinMode(de, "output");
     digitalWrite(de, 0);

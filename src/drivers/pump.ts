@@ -68,7 +68,7 @@ export function createPump(c: any, ctx: DriverContext): Sensor {
       if (!q) bad(rf + ".qty", "one of " + Object.keys(QTY_BY_NAME).join(", "));
       regs.push({ fn: num(r, "fn", rf, 3, 4), reg: num(r, "reg", rf, 0, 65535), words: num(r, "words", rf, 1, 2, 1), qty: q, scale: num(r, "scale", rf, 0.0001, 10000, 1) });
     }
-    modbus = modbusMaster((global as any)[p.uart!.serial], p.uart!.rx, p.uart!.tx, num(m, "baud", f + ".modbus", 1200, 115200, 9600), p.de, 500);
+    modbus = modbusMaster(p.uart!, num(m, "baud", f + ".modbus", 1200, 115200, 9600), p.de, 500);
   }
   const failStartS = num(c, "failStartS", f, 1, 3600, 60);
   const dryRunS = num(c, "dryRunS", f, 1, 3600, 30);

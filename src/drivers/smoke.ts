@@ -56,9 +56,9 @@ export function createSmoke(c: any, ctx: DriverContext): Sensor {
         test.set(true, 0);
       }
     });
-  // A detector already in alarm, or already faulty, at boot is reported at once.
-  if (alarmOn()) onAlarm();
-  if (faultPin && digitalRead(faultPin) === 0) fault.set(true, 0);
+  // The lines at boot against the alarms kept from before it: what changed meanwhile is reported at once.
+  onAlarm();
+  if (faultPin) fault.set(digitalRead(faultPin) === 0, 0);
 
   return {
     channels: 1,

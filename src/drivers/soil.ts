@@ -34,7 +34,8 @@ export function createSoil(c: any, ctx: DriverContext): Sensor {
         const mv = frac * hw.vref * 1000;
         const pm = Math.round(((dry - mv) / (dry - wet)) * 1000);
         let q = Q_OK;
-        if (mv < NO_OUTPUT_MV) q = Q_NO_ANSWER;
+        // Not above it, NaN included: analogRead's answer on a pin without an ADC.
+        if (!(mv >= NO_OUTPUT_MV)) q = Q_NO_ANSWER;
         else if (stuck(last)) q = Q_STUCK;
         // Beyond the calibration by more than 5 %: the probe is out of the soil, or the calibration is off.
         else if (pm < -50 || pm > 1050) q = Q_RANGE;

@@ -33,9 +33,10 @@ export function createTransducer(c: any, ctx: DriverContext, n: number): Transdu
   return {
     measure(done) {
       sampleAdc(adc, n, 50, buf, function (frac, last) {
-        if (kind === "voltage") return done(Math.round(frac * hw.vref * 1000), stuck(last) ? Q_STUCK : Q_OK);
+        // NaN is analogRead's answer on a pin without an ADC: no answer, never a value.
+        if (kind === "voltage") return done(Math.round(frac * hw.vref * 1000), isNaN(frac) ? Q_NO_ANSWER : stuck(last) ? Q_STUCK : Q_OK);
         const ua = Math.round(((frac * hw.vref) / shunt) * 1000 * 1000);
-        if (ua < MA_OPEN * 1000) return done(0, Q_NO_ANSWER);
+        if (!(ua >= MA_OPEN * 1000)) return done(0, Q_NO_ANSWER);
         if (ua > MA_SHORT * 1000) return done(ua, Q_RANGE);
         done(ua, stuck(last) ? Q_STUCK : Q_OK);
       });

@@ -44,8 +44,7 @@ export function createTrough(c: any, ctx: DriverContext): Sensor {
   let rangeMm = 0;
   if (kind === "a02yyuw") {
     claim(ctx, c, "port", "uart");
-    const u = portById(hw, c.port)!.uart!;
-    dist = uartUltrasonic((global as any)[u.serial], u.rx, u.tx, n, 30, 4500);
+    dist = uartUltrasonic(portById(hw, c.port)!.uart!, n, 30, 4500);
   } else if (kind === "jsn-sr04t") {
     dist = echoUltrasonic(claim(ctx, c, "port", "gpio"), claim(ctx, c, "port", "gpio2"), n, 250, 4500);
   } else {

@@ -6,7 +6,9 @@
  *   as long as the sound's round trip.
  * Both take the median of several measurements and report through `done`.
  */
+import type { UartPins } from "../../boards/types";
 import { median } from "./common";
+import { serialOpen } from "../runtime/serial";
 import { SAMPLE_MAX_MS } from "./driver";
 import { Q_OK, Q_RANGE, Q_NO_ANSWER, Q_CHECKSUM } from "../readings/reading";
 
@@ -21,8 +23,8 @@ export interface DistanceSensor {
 }
 
 /** The UART kind: listens for a window, keeps frames whose sum is right. */
-export function uartUltrasonic(serial: any, rx: string, tx: string, n: number, minMm: number, maxMm: number): DistanceSensor {
-  serial.setup(9600, { rx: rx, tx: tx });
+export function uartUltrasonic(u: UartPins, n: number, minMm: number, maxMm: number): DistanceSensor {
+  const serial = serialOpen(u, 9600);
   const vals: number[] = [];
   let count = 0;
   let badSums = 0;

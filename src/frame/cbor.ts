@@ -69,48 +69,42 @@ export function cborPatch(at: number, n: number): void {
   buf[at] = (buf[at] & 0xe0) | n;
 }
 
-/** A float's bytes, little-endian as typed arrays are on every board, as a half, a single and a double. */
-const raw = new Uint8Array(8);
-const u16 = new Uint16Array(raw.buffer, 0, 1);
-const f32 = new Float32Array(raw.buffer, 0, 1);
-const f64 = new Float64Array(raw.buffer, 0, 1);
+/** Scratch for a float's bytes, big-endian as CBOR has them (a DataView's default); pure, so it leaves with cborNumber. */
+const raw = /*#__PURE__*/ new Uint8Array(8);
+const dv = /*#__PURE__*/ new DataView(raw.buffer);
 
-/** Half precision bits of x if it is exactly representable, else -1. */
-function half(x: number): number {
-  if (x === 0) return 1 / x < 0 ? 0x8000 : 0;
-  const a = Math.abs(x);
-  let e = Math.floor(Math.log(a) / Math.LN2);
-  if (Math.pow(2, e) > a) e--; // guard the logarithm's rounding
-  if (Math.pow(2, e + 1) <= a) e++;
-  if (e > 15 || e < -24) return -1;
-  const sign = x < 0 ? 0x8000 : 0;
-  if (e < -14) {
-    const m = a / Math.pow(2, -24); // subnormal
-    return m % 1 ? -1 : sign | m;
-  }
-  const m = (a / Math.pow(2, e) - 1) * 1024;
-  return m % 1 ? -1 : sign | ((e + 15) << 10) | m;
-}
-
-/** A number in its shortest exact form: an integer, or a half, single or double float. */
+/**
+ * A number in its shortest exact form: an integer, or a half, single or double float.
+ * The width is found from the single's bits, never from Math.log or Math.pow: the
+ * interpreter computes those through exp and log (jswrap_math.c 300-334), and
+ * Math.pow(2, -6) is not 0.015625 there.
+ */
 export function cborNumber(x: number): boolean {
   if (x % 1 === 0 && Math.abs(x) < 9007199254740992) return cborInt(x);
-  const h = isNaN(x) ? 0x7e00 : x === Infinity ? 0x7c00 : x === -Infinity ? 0xfc00 : half(x);
-  // A half where it holds x exactly, else a single, else a double.
-  let n = 2;
-  if (h >= 0) u16[0] = h;
-  else {
-    f32[0] = x;
+  let n = 8;
+  dv.setFloat32(0, x);
+  if (dv.getFloat32(0) === x || x !== x) {
     n = 4;
-    if (f32[0] !== x) {
-      f64[0] = x;
-      n = 8;
+    // The single's bits (NaN as the one quiet NaN): exponent e, 23 mantissa bits m.
+    const b = x === x ? dv.getInt32(0) : 0x7fc00000;
+    const e = (b >>> 23) & 255;
+    let m = b & 0x7fffff;
+    // A half keeps 10 mantissa bits; below 2^-14 (e < 113) it is subnormal, its leading 1 among them.
+    let he = e === 255 ? 31 : e - 112 > 30 ? 32 : e - 112;
+    let sh = 13;
+    if (he < 1) {
+      sh = 14 - he;
+      m |= 0x800000;
+      he = 0;
     }
-  }
+    if (he < 32 && sh < 24 && !(m & ((1 << sh) - 1))) {
+      dv.setUint16(0, ((b >>> 16) & 0x8000) | (he << 10) | (m >>> sh));
+      n = 2;
+    }
+  } else dv.setFloat64(0, x);
   if (cborPos + 1 + n > end) return false;
   buf[cborPos++] = n < 4 ? 0xf9 : n < 8 ? 0xfa : 0xfb;
-  // CBOR is big-endian.
-  while (n) buf[cborPos++] = raw[--n];
+  for (let k = 0; k < n; k++) buf[cborPos++] = raw[k];
   return true;
 }
 

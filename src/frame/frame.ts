@@ -4,7 +4,7 @@
  * first), and reports how many it took. Runs of one quantity at a steady step
  * become delta series. Nothing is allocated per record.
  */
-import { BULK_ACKS } from "virtual:board";
+import { BULK_ACKS, FLOAT_FIGURES } from "virtual:board";
 import { cborBegin, cborPos, cborRewind, cborInt, cborArray, cborMap, cborPatch, cborNumber, cborText } from "./cbor";
 import { REC_READING, REC_EVENT, type RecordView, type Health, type Answer } from "./view";
 
@@ -47,7 +47,7 @@ function packed(records: number, health: number, answered: boolean): Packed {
 /**
  * Packs a frame into out[0..maxLen) and returns its length and the number of
  * leading records it holds. `now` is the device clock when sending; the base
- * time is the first record's time, sent as its age. `health`, when given,
+ * time is the first record's time (or `now`, if that is older), sent as its age. `health`, when given,
  * goes into the notes block before any record, as many of its figures as fit:
  * `Packed.health` says how many, and the rest go in the next frame. `answer`,
  * when its counter is set, goes first of all, with its detail if that fits;
@@ -56,9 +56,10 @@ function packed(records: number, health: number, answered: boolean): Packed {
  */
 export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: number, v: RecordView, health: Health | null, answer: Answer | null, ackAsk: number): Packed {
   cborBegin(out, maxLen);
-  const base = v.n ? v.t[0] : now;
+  // A first record newer than `now` (the clock set back) would need a negative age: the base is then `now`, and its records' offsets are positive.
+  const base = v.n && v.t[0] < now ? v.t[0] : now;
   blocks = 0;
-  if (!(cborArray(0) && cborInt(FRAME_VERSION) && cborInt(seq) && cborInt(Math.max(0, Math.round(now - base))))) {
+  if (!(cborArray(0) && cborInt(FRAME_VERSION) && cborInt(seq) && cborInt(Math.round(now - base)))) {
     cborRewind(0);
     return packed(0, 0, false);
   }
@@ -96,7 +97,8 @@ export function packFrame(out: Uint8Array, maxLen: number, seq: number, now: num
       ok = cborInt(NOTE_HEALTH) && cborMap(0);
       for (let k = 0; ok && k < health.length; k += 2) {
         const mark = cborPos;
-        if (cborInt(health[k]) && cborNumber(health[k + 1])) hn++;
+        // Without FLOAT_FIGURES every figure is whole (boards/types.ts): the float encoder is not in the bundle.
+        if (cborInt(health[k]) && (FLOAT_FIGURES ? cborNumber : cborInt)(health[k + 1])) hn++;
         else {
           cborRewind(mark);
           ok = false;

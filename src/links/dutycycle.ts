@@ -28,8 +28,9 @@ export function airtimeMs(payload: number, sf: number): number {
   return (12.25 + n) * tSym;
 }
 
-/** Milliseconds until a frame of this airtime may go, now being `nowMs`. */
-export function waitMs(nowMs: number, airMs: number): number {
+/** Milliseconds until a frame of this airtime may go. */
+export function waitMs(airMs: number): number {
+  const nowMs = Date.now();
   if (nowMs - dayStart >= 86400000) {
     dayStart = nowMs;
     usedToday = 0;
@@ -38,8 +39,9 @@ export function waitMs(nowMs: number, airMs: number): number {
   return freeAt > nowMs ? freeAt - nowMs : 0;
 }
 
-export function spend(nowMs: number, airMs: number): void {
-  freeAt = nowMs + airMs / DUTY;
+/** A frame of this airtime went now. */
+export function spend(airMs: number): void {
+  freeAt = Date.now() + airMs / DUTY;
   usedToday += airMs;
   total += airMs;
 }

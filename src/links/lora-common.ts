@@ -50,7 +50,7 @@ export function loraLink(s: LoraState, at: AtPort, send: Link["send"]): Link {
       return MAX_PAYLOAD[s.dr];
     },
     waitFor(n) {
-      return waitMs(Date.now(), airtimeMs(n, SF[s.dr]));
+      return waitMs(airtimeMs(n, SF[s.dr]));
     },
     send(bytes, n, confirmed, done) {
       send(bytes, n, confirmed, function (r) {

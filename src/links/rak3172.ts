@@ -9,6 +9,7 @@ import type { FirmwareModem } from "../../boards/types";
 import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "./dutycycle";
 import { NOT_SENT, SENT, DELIVERED, PORT_UPLINK, type Link, type DownlinkHandler } from "./link";
+import { serialOpen } from "../runtime/serial";
 import { log, INFO, WARN } from "../runtime/log";
 import { SF, hex, unhex, loraLink, type LoraKeys, loraState } from "./lora-common";
 import { backoffMs } from "./backoff";
@@ -20,8 +21,7 @@ function isEvent(l: string): boolean {
 }
 
 export function rak3172(m: FirmwareModem, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
-  const serial = (global as any)[m.uart.serial];
-  serial.setup(m.baud, { rx: m.uart.rx, tx: m.uart.tx });
+  const serial = serialOpen(m.uart, m.baud);
   const s = loraState();
   let cfm = -1;
   let joinTries = 0;
@@ -89,14 +89,14 @@ export function rak3172(m: FirmwareModem, keys: LoraKeys, onDownlink: DownlinkHa
     s.phase = 1;
     // A join request at DR0 is about 1.5 s of airtime: the duty cycle holds it back too.
     const air = airtimeMs(10, 12);
-    const wait = waitMs(Date.now(), air);
+    const wait = waitMs(air);
     if (wait > 0) {
       setTimeout(join, wait);
       return;
     }
     at.cmd("AT+JOIN=1:0:10:1", 3000, function (st) {
       if (st !== "OK") return reset();
-      spend(Date.now(), air);
+      spend(air);
       joinTries++;
       expect(function (l) {
         if (l === "+EVT:JOINED") {
@@ -161,7 +161,7 @@ export function rak3172(m: FirmwareModem, keys: LoraKeys, onDownlink: DownlinkHa
             return done(NOT_SENT);
           }
           if (st !== "OK") return finish(NOT_SENT);
-          spend(Date.now(), airtimeMs(n, SF[s.dr]));
+          spend(airtimeMs(n, SF[s.dr]));
           expect(function (l) {
             if (l === "+EVT:SEND_CONFIRMED_OK") finish(DELIVERED);
             else if (l.indexOf("+EVT:SEND_CONFIRMED_FAILED") === 0) finish(NOT_SENT);

@@ -10,6 +10,7 @@ import type { FirmwareModem } from "../../boards/types";
 import { atPort, type AtPort } from "./at";
 import { airtimeMs, waitMs, spend } from "./dutycycle";
 import { NOT_SENT, SENT, DELIVERED, PORT_UPLINK, type Link, type DownlinkHandler } from "./link";
+import { serialOpen } from "../runtime/serial";
 import { log, INFO, WARN } from "../runtime/log";
 import { SF, hex, unhex, loraLink, type LoraKeys, loraState } from "./lora-common";
 import { backoffMs } from "./backoff";
@@ -21,8 +22,7 @@ function endOf(tag: string): (l: string) => boolean {
 }
 
 export function wioe5(m: FirmwareModem, keys: LoraKeys, onDownlink: DownlinkHandler): Link {
-  const serial = (global as any)[m.uart.serial];
-  serial.setup(m.baud, { rx: m.uart.rx, tx: m.uart.tx });
+  const serial = serialOpen(m.uart, m.baud);
   const s = loraState();
   let streak = 0;
   const at: AtPort = atPort(
@@ -67,12 +67,12 @@ export function wioe5(m: FirmwareModem, keys: LoraKeys, onDownlink: DownlinkHand
   function join(): void {
     s.phase = 1;
     const air = airtimeMs(10, 12);
-    const wait = waitMs(Date.now(), air);
+    const wait = waitMs(air);
     if (wait > 0) {
       setTimeout(join, wait);
       return;
     }
-    spend(Date.now(), air);
+    spend(air);
     at.cmd("AT+JOIN", 20000, function (st, lines) {
       let ok = false;
       for (let i = 0; i < lines.length; i++) if (lines[i].indexOf("Network joined") >= 0) ok = true;
@@ -114,7 +114,7 @@ export function wioe5(m: FirmwareModem, keys: LoraKeys, onDownlink: DownlinkHand
     function (bytes, n, confirmed, done) {
       s.sending = true;
       const tag = confirmed ? "CMSGHEX" : "MSGHEX";
-      spend(Date.now(), airtimeMs(n, SF[s.dr]));
+      spend(airtimeMs(n, SF[s.dr]));
       at.cmd("AT+" + tag + '="' + hex(bytes, n) + '"', 30000, function (st, lines) {
         s.sending = false;
         if (st === "TIMEOUT" && !lines.length) {

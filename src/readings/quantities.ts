@@ -83,5 +83,10 @@ export function describe(qty: number, value: number): string {
   const f = FORMAT[qty];
   if (!f) return "quantity " + qty + " = " + value;
   if (f[4]) return f[4](value);
-  return f[3] + " " + (value / f[1]).toFixed(f[2]) + (f[0] ? " " + f[0] : "");
+  // In whole steps of the last digit shown, not with toFixed: on the interpreter toFixed truncates
+  // and drops the carry (jsutils.c 700-707), so 4999 mV would read "4.99 V". Math.pow is exact for
+  // these small whole powers (jswrap_math.c 306-315).
+  const d = f[2];
+  const t = ("" + Math.round((Math.abs(value) * Math.pow(10, d)) / f[1])).padStart(d + 1, "0");
+  return f[3] + " " + (value < 0 && +t ? "-" : "") + t.slice(0, t.length - d) + (d ? "." + t.slice(-d) : "") + (f[0] ? " " + f[0] : "");
 }

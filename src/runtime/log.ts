@@ -14,6 +14,15 @@ export function log(level: number, msg: string): void {
   if (level <= INFO) console.log(TAGS[level] + " " + msg);
 }
 
+/** Parts of the gateway that did not start (health key 23): 1 the LoRaWAN link, 2 the Wi-Fi link, 4 the site's sensors. */
+export let notStarted = 0;
+
+/** A part that could not start: logged as an error with its cause, and kept for the health report. */
+export function startFailed(part: number, msg: string): void {
+  notStarted |= part;
+  log(ERROR, msg);
+}
+
 /** Message of anything thrown, for a log line that keeps the cause. */
 export function why(e: any): string {
   return e && e.message !== undefined ? e.message : String(e);

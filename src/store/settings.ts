@@ -19,8 +19,8 @@ import { fail } from "../runtime/log";
 
 const T_COUNTER = 16;
 const T_VALUE = 17;
-/** Ids are below this. */
-const IDS = 72;
+/** Ids are below this: the alarms of channels 0-39 end the range (ID.alarmBase). */
+const IDS = 112;
 /** Bytes of a value record around its part: length, type, id, version, part, parts … crc. */
 const VALUE_HEAD = 9;
 /** A part's bytes: its record, padded to a word, stays within MAX_RECORD (record.ts). */
@@ -29,9 +29,9 @@ const PART_BYTES = 228;
 const MAX_PARTS = 5;
 
 let area: Area = { start: 0, pages: 0, pageBytes: 0, fileOffset: 0 };
-/** Settings pages in use, oldest first, and their sequence numbers. */
+/** Settings pages in use, oldest first, and the newest one's sequence number (0: none). */
 let live: number[] = [];
-let liveSeq: number[] = [];
+let liveSeq = 0;
 /** Write offset in the newest page. */
 let writeAt = 0;
 
@@ -110,7 +110,7 @@ function load(): boolean {
   stored.fill(0);
   siteVersion = seenVersion = runVersion = -1;
   live = pagesOf(area, KIND_SETTINGS, 0);
-  liveSeq = ringSeqs;
+  liveSeq = live.length ? ringSeqs[live.length - 1] : 0;
   for (let k = 0; k < live.length; k++) {
     takePage = live[k];
     writeAt = pageScan(area, takePage, take);
@@ -124,10 +124,9 @@ function load(): boolean {
 function advance(): void {
   const n = live.length;
   const next = ((n ? live[n - 1] : area.pages - 1) + 1) % area.pages;
-  const seq = n ? liveSeq[n - 1] + 1 : 1;
-  if (!pageOpen(area, next, KIND_SETTINGS, seq)) fail("settings page " + next + " is worn out: replace the board");
+  if (!pageOpen(area, next, KIND_SETTINGS, liveSeq + 1)) fail("settings page " + next + " is worn out: replace the board");
   live.push(next);
-  liveSeq.push(seq);
+  liveSeq++;
   writeAt = PAGE_HEAD;
   if (n + 1 >= area.pages) collect();
 }
@@ -139,7 +138,6 @@ function collect(): void {
   if (siteVersion >= 0 && siteAt >> 16 === old && !appendSite(siteText()!, siteVersion)) full();
   pageRetire(area, old);
   live.shift();
-  liveSeq.shift();
 }
 
 function full(): never {
@@ -200,7 +198,7 @@ export function settingsInit(a: Area): void {
   area = a;
   const writable = load();
   if (live.length >= area.pages) {
-    pageOpen(area, live[live.length - 1], KIND_SETTINGS, liveSeq[liveSeq.length - 1]);
+    pageOpen(area, live[live.length - 1], KIND_SETTINGS, liveSeq);
     load();
     collect();
   } else if (!writable) advance();

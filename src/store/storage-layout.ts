@@ -79,6 +79,12 @@ export const ID = {
   /** A water meter's pulse total: meterBase + channel. */
   meterBase: 16,
   site: 64,
+  /**
+   * The alarms of a channel as last raised or cleared: alarmBase + channel,
+   * (changes, a bit per raised event code). Ids from 112 on (channel 40 and
+   * up, past a cycle's 40 readings) are ignored when the settings are read.
+   */
+  alarmBase: 72,
 } as const;
 
 /** Counters of the old layout's tally files, by name, and the setting each moves to. */

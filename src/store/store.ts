@@ -17,6 +17,8 @@ import { fail } from "../runtime/log";
 const HASH_SEED = 0x579bb975;
 /** The store's data begins with this mark: the format it was made in. */
 const MARK = "FGS1";
+/** What a technician does when the store cannot be used. */
+const REFLASH = ": flash the board again over USB";
 
 export const settingsArea: Area = { start: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
 export const eventsArea: Area = { start: 0, pages: 0, pageBytes: 0, fileOffset: -1 };
@@ -56,7 +58,7 @@ function storeHeader(): number {
   const h = (S.hash(/^fg\.store$/) ^ HASH_SEED ^ E.CRC32(FILE_STORE)) >>> 0;
   const head = E.toString(F.read(FILE_HEADER_BYTES, h));
   if (!head || (u32(head, 0) & 0xffffff) !== size || head.substr(4, FILE_STORE.length + 1) !== FILE_STORE + "\0")
-    fail("fg.store is not where Storage.hash says: flash the board again over USB");
+    fail("fg.store is not where Storage.hash says" + REFLASH);
   return h;
 }
 
@@ -69,20 +71,21 @@ function storeHeader(): number {
  */
 function storeRepair(end: number): void {
   const names = S.list();
+  // The header as it should be: the file's size (three bytes, set below), a zero byte, the name, zeros.
   const want = new Uint8Array(FILE_HEADER_BYTES);
+  for (let k = 0; k < FILE_STORE.length; k++) want[4 + k] = FILE_STORE.charCodeAt(k);
   for (let i = 0; i < names.length; i++) {
     const n = names[i];
     let torn = n !== FILE_STORE && n.length >= FILE_STORE.length;
-    for (let k = 0; torn && k < FILE_STORE.length; k++) torn = (n.charCodeAt(k) & FILE_STORE.charCodeAt(k)) === FILE_STORE.charCodeAt(k);
+    for (let k = 0; torn && k < FILE_STORE.length; k++) torn = (n.charCodeAt(k) & want[4 + k]) === want[4 + k];
     if (!torn) continue;
     const len = S.read(n)!.length;
     // The store was made the last file: its header is where the files end, less its size.
     const h = end - S.getFree() - FILE_HEADER_BYTES - ((len + 3) & ~3);
-    want.fill(0);
-    want[0] = len & 255;
-    want[1] = (len >> 8) & 255;
-    want[2] = (len >> 16) & 255;
-    for (let k = 0; k < FILE_STORE.length; k++) want[4 + k] = FILE_STORE.charCodeAt(k);
+    // Little-endian: each byte of a Uint8Array keeps the low 8 bits of what it is given.
+    want[0] = len;
+    want[1] = len >> 8;
+    want[2] = len >> 16;
     const head = F.read(FILE_HEADER_BYTES, h);
     let over = head !== undefined;
     for (let k = 0; over && k < FILE_HEADER_BYTES; k++) over = (head[k] & want[k]) === want[k];
@@ -110,7 +113,7 @@ export function storeOpen(end: number, outAddr: number, outBytes: number, slotBy
     const bytes = S.getFree() - pb - FILE_HEADER_BYTES;
     // Its pages are those wholly inside its data: the settings need two, and without an area outside Storage the buffer four more.
     const first = ((end - S.getFree() + FILE_HEADER_BYTES + pb - 1) / pb | 0) * pb;
-    if (end - pb - first < (SETTINGS_PAGES_MIN + (outBytes > 0 ? 0 : 4)) * pb) fail("Storage has " + S.getFree() + " bytes free, too little for the store: flash the board again over USB");
+    if (end - pb - first < (SETTINGS_PAGES_MIN + (outBytes > 0 ? 0 : 4)) * pb) fail("Storage has " + S.getFree() + " bytes free, too little for the store" + REFLASH);
     S.write(FILE_STORE, MARK, 0, bytes);
     h = storeHeader();
   }

@@ -112,9 +112,11 @@ declare module "virtual:board" {
   export const APP_SLOTS: 1 | 2;
   export const BULK_ACKS: boolean;
   export const MIGRATES: boolean;
+  export const FLOAT_FIGURES: boolean;
   export const STORAGE_END: number;
   export const BUFFER_AREA_ADDR: number;
   export const BUFFER_AREA_BYTES: number;
+  export const SUPPLY_ENABLE: string;
 }
 declare module "virtual:build" {
   export const VERSION: string;
@@ -127,7 +129,7 @@ declare function analogRead(pin: string): number;
 declare function digitalRead(pin: string): number;
 declare function digitalWrite(pin: string, value: number | boolean): void;
 declare function digitalPulse(pin: string, value: boolean, time: number | number[]): void;
-declare function pinMode(pin: string, mode: "input" | "input_pullup" | "input_pulldown" | "output" | "opendrain" | "analog" | "auto", automatic?: boolean): void;
+declare function pinMode(pin: string, mode?: "input" | "input_pullup" | "input_pulldown" | "output" | "opendrain" | "analog" | "auto", automatic?: boolean): void;
 declare function setWatch(
   callback: (e: { state: boolean; time: number; lastTime: number }) => void,
   pin: string,

@@ -40,6 +40,11 @@ function isInt(v: any): boolean {
   return typeof v === "number" && v % 1 === 0;
 }
 
+/** A whole number from 0 to 2^32 - 1: what the gateway keeps of a counter or a bit map. */
+function isU32(v: any): boolean {
+  return isInt(v) && v >= 0 && v < 4294967296;
+}
+
 /** A bulk acknowledgement (fPort 12): [seq, bits] with seq below 2^16 and bits below 2^32, or null. */
 export function decodeAck(data: number[]): number[] | null {
   let m: any;
@@ -48,7 +53,7 @@ export function decodeAck(data: number[]): number[] | null {
   } catch (e) {
     return null;
   }
-  return Array.isArray(m) && m.length === 2 && isInt(m[0]) && m[0] >= 0 && m[0] < 65536 && isInt(m[1]) && m[1] >= 0 && m[1] < 4294967296 ? m : null;
+  return Array.isArray(m) && m.length === 2 && isInt(m[0]) && m[0] >= 0 && m[0] < 65536 && isU32(m[1]) ? m : null;
 }
 
 /** Handles one downlink; returns the result code it answers with. */
@@ -60,7 +65,8 @@ export function handleDownlink(data: number[], act: DownlinkActions): number {
     m = null;
   }
   answer.detail = "";
-  if (!Array.isArray(m) || m.length < 3 || m[0] !== 1 || !isInt(m[1]) || !isInt(m[2])) {
+  // The counter is kept in 32 bits: a larger one would wrap and let old downlinks in again.
+  if (!Array.isArray(m) || m.length < 3 || m[0] !== 1 || !isU32(m[1]) || !isInt(m[2])) {
     answer.counter = 0;
     answer.result = R_MALFORMED;
   } else {

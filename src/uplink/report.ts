@@ -7,7 +7,7 @@
 import { VERSION_CODE } from "virtual:build";
 import { MODEM, HAS_WIFI, BUFFER_AREA_BYTES } from "virtual:board";
 import { uptimeMs } from "../runtime/scheduler";
-import { log, WARN, why } from "../runtime/log";
+import { log, WARN, why, notStarted } from "../runtime/log";
 import { counterRead, counterWrite } from "../store/settings";
 import { ID } from "../store/storage-layout";
 import { pending, dropped } from "../buffer/queue";
@@ -31,8 +31,10 @@ export const H_LORAWAN = 14;
 export const H_WIFI = 18;
 /** Times the buffer's area outside Storage was found taken (sent only when not 0). */
 export const H_BUFFER_LOST = 22;
+/** Parts that did not start, as bits: 1 LoRaWAN, 2 Wi-Fi, 4 the site's sensors (sent only when not 0; the log has the cause). */
+export const H_NOT_STARTED = 23;
 
-/** Link in use, as key 7 sends it (a board without Wi-Fi has only LoRaWAN: 1, or 0 for none). */
+/** Link in use, as key 7 sends it. A board without Wi-Fi has only LoRaWAN links: 1. */
 const LINK_CODES: { [name: string]: number } = { lorawan: 1, mqtt: 2, http: 3 };
 
 /** A link change is reported at most this often where Wi-Fi can come and go (ms of uptime). */
@@ -92,14 +94,15 @@ export function reportDue(): boolean {
  */
 export function reportFigures(links: Link[], inUse: string): Health | null {
   if (!due) return null;
-  const h = [H_UPTIME_S, Math.floor(uptimeMs() / 1000), H_BOOTS, boots, H_BUFFERED, pending(), H_DROPPED, dropped, H_FIRMWARE, VERSION_CODE, H_LINK, HAS_WIFI ? LINK_CODES[inUse] || 0 : +(inUse === "lorawan"), H_STORAGE_FREE, S.getFree()];
+  const h = [H_UPTIME_S, Math.floor(uptimeMs() / 1000), H_BOOTS, boots, H_BUFFERED, pending(), H_DROPPED, dropped, H_FIRMWARE, VERSION_CODE, H_LINK, HAS_WIFI ? LINK_CODES[inUse] || 0 : 1, H_STORAGE_FREE, S.getFree()];
   if (MODEM) h.push(H_AIRTIME_MS, Math.round(airtimeUsedMs()));
   for (let i = 0; i < links.length; i++) {
     const st = links[i].stats();
-    const k = links[i].name === "lorawan" ? H_LORAWAN : H_WIFI;
+    const k = !HAS_WIFI || links[i].name === "lorawan" ? H_LORAWAN : H_WIFI;
     for (let j = 0; j < 4; j++) h.push(k + j, st[j]);
   }
   if (BUFFER_AREA_BYTES && areaLosses()) h.push(H_BUFFER_LOST, areaLosses());
+  if (notStarted) h.push(H_NOT_STARTED, notStarted);
   return h.slice(figuresSent * 2);
 }
 

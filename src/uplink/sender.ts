@@ -126,7 +126,8 @@ export function onAck(seq: number, bits: number): void {
   let k = 0;
   for (; k <= j; k += FLIGHT) {
     const d = (seq - inFlight[k] + 65536) % 65536;
-    if (!inFlight[k + 1] && !(d < 32 && Math.floor(bits / Math.pow(2, d)) % 2)) break;
+    // A shift, not Math.pow: on the interpreter Math.pow(2, 31) is above 2^31 (jswrap_math.c 317-333).
+    if (!inFlight[k + 1] && !(d < 32 && (bits >>> d) & 1)) break;
   }
   if (k) queueDelivered(inFlight[k - 1]);
   if (k <= j) return rewind();
