@@ -268,7 +268,9 @@ export class SimBoard {
     let out: { ok: true; value: unknown } | { ok: false; error: unknown } = { ok: true, value: undefined };
     this.guard(() => {
       try {
-        out = { ok: true, value: vm.runInContext(code, realm.context, { filename: "REPL" }) };
+        const value: unknown = vm.runInContext(code, realm.context, { filename: "REPL" });
+        // A view of flash is a string on the interpreter, and the REPL shows it as one.
+        out = { ok: true, value: realm.isView(value) ? String(value) : value };
       } catch (e) {
         if (e instanceof PowerCut || (e && (e as Error).name === "PowerCut")) throw e;
         out = { ok: false, error: e };
@@ -638,10 +640,6 @@ export class SimBoard {
         CONSOLE: CONSOLE_DEVICE[this.board.espruinoBuild] ?? "Serial1",
         MODULES: this.board.modules.join(","),
       },
-  }
-
-  /**
-      env: { BOARD: this.board.espruinoBuild, VERSION: "2v29" },
       pinRules: { count: this.board.pins.count, serials: this.board.pins.serials, target: this.board.pins.target },
       latin1: (b) => bytesToString(b),
       crc32: (b) => crc32(b),
