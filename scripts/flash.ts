@@ -25,7 +25,11 @@
  *   --wipe                  erase everything in the board's Storage first (identity, readings, counters)
  *   --dev-eui <hex>         use this DevEUI
  *   --dev-eui-range <file>  take the DevEUI from the operator's range when the modem has none
- *   --credentials <file>    per-device Wi-Fi, MQTT or HTTP credentials (JSON: wifi, mqtt, http) for fg.id
+ *   --credentials <file>    per-device Wi-Fi, MQTT or HTTP credentials and TLS files (scripts/flash/credentials.ts)
+ *   --join-eui <hex>        the JoinEUI (default 0000000000000000)
+ *   registration on the network server (scripts/flash/register.ts, docs/provisioning.md):
+ *   --chirpstack <url> --api-key-file <file> --chirpstack-application <id> --chirpstack-device-profile <id>
+ *   [--chirpstack-replace-keys] [--tts-application <id>] [--frequency-plan <id>] [--lorawan-version 1.0.3] [--profile-id <8 hex>]
  *   --keys-dir <dir>        where the export file goes (default ~/.feldgate/keys)
  *   --no-build              flash dist/ as it is
  */
@@ -41,6 +45,8 @@ import { FILE, FILE_HEADER_BYTES, SETTINGS_PAGES_MIN } from "../src/store/storag
 import { CLI_VERSION, runCli, type CliResult } from "./flash/espruino";
 import { crc32, crcCode, flashSet, mismatches, PROBE_CODE, storageBytes, tagged, type BoardReport, type FlashSet } from "./flash/files";
 import { defaultKeysDir, insideRepository, modemQueryCode, newAppKey, normalEui, parseModemEui, ROOT, takeFromRange, writeExport, type Identity } from "./flash/identity";
+import { readCredentials, type Credentials } from "./flash/credentials";
+import { prepareRegistration, registrationArgs, REGISTRATION_DEFAULTS, type RegistrationOptions } from "./flash/register";
 
 /** The interpreter release feldgate runs on (docs/espruino-2v29.md). */
 const ESPRUINO = "2v29";
@@ -160,6 +166,8 @@ export interface FlashOptions {
   keysDir: string;
   build: boolean;
   dist: string;
+  joinEui?: string;
+  registration?: RegistrationOptions;
 }
 
 export { Refusal };
@@ -187,13 +195,15 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   }
   const problem = siteProblem(board, argv.dist, siteJson);
   if (problem) refuse(`The site file ${argv.site} would be refused by the gateway: ${problem}. Fix the file and run npm run flash again.`);
-  let credentials: Record<string, unknown> = {};
-  if (argv.credentials) {
-    try {
-      credentials = JSON.parse(fs.readFileSync(argv.credentials, "utf8"));
-    } catch (e) {
-      refuse(`The credentials file ${argv.credentials} could not be read as JSON: ${(e as Error).message}`);
-    }
+  // Credentials, TLS files and the network server are checked before anything touches the board.
+  let creds: Credentials | null = null;
+  const joinEui = argv.joinEui === undefined ? "0000000000000000" : (normalEui(argv.joinEui) ?? refuse(`--join-eui ${argv.joinEui} is not a JoinEUI of 16 hex digits.`));
+  let reg: Awaited<ReturnType<typeof prepareRegistration>>;
+  try {
+    if (argv.credentials) creds = readCredentials(argv.credentials, board);
+    reg = await prepareRegistration(argv.registration ?? REGISTRATION_DEFAULTS, board);
+  } catch (e) {
+    refuse((e as Error).message);
   }
 
   // --- what is on the port
@@ -241,8 +251,15 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
       refuse(`${board.id} has no LoRaWAN modem to take a DevEUI from: give one with --dev-eui, or a range with --dev-eui-range <file>.`);
     }
   }
-  const identity: Identity = { ...(credentials as object), v: 1, devEui, joinEui: "0000000000000000", appKey: newAppKey() };
+  const identity: Identity = { ...creds?.identity, v: 1, devEui, joinEui, appKey: newAppKey() };
+  const device = { devEui, joinEui, appKey: identity.appKey, site: site.name, board };
+  try {
+    await reg.check(device);
+  } catch (e) {
+    refuse((e as Error).message);
+  }
   const set = flashSet(board, argv.dist, siteJson, JSON.stringify(identity));
+  if (creds) set.files.push(...creds.files);
   const need = storageBytes(board, [...set.files, set.boot]);
   // The flash store follows the files, from the next whole page to a page before Storage's end, and needs
   // its settings pages there, and its buffer too where the board has no flash area outside Storage
@@ -265,6 +282,7 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
     chipSerial: rep.serial,
     site: site.name,
     flashedAt: new Date().toISOString(),
+    ...(creds ? { credentials: creds.exported } : {}),
   });
   let started: string[];
   try {
@@ -280,15 +298,19 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   say(`  - ${board.title}, Espruino ${rep.version};`);
   say(`  - feldgate, ${set.bundleBytes} bytes${board.compressApp ? ` (${set.files[0].data.length} stored compressed)` : ""}, with its loader;`);
   say(`  - the site "${site.name}": ${site.sensors.length} sensor${site.sensors.length === 1 ? "" : "s"}, a reading every ${Math.round(site.interval / 60)} min;`);
-  say(`  - its identity: DevEUI ${devEui} (${euiFrom}), JoinEUI ${identity.joinEui}, and a new AppKey.`);
+  say(`  - its identity: DevEUI ${devEui} (${euiFrom}), JoinEUI ${identity.joinEui}, and a new AppKey${creds ? `; ${creds.summary}` : ""}.`);
   if (started.length) {
     say(`It started and said:`);
     for (const l of started.slice(0, 8)) say(`  ${l}`);
   } else say(`It was started, but said nothing yet: open its console to watch it (npm run sim shows it on the simulated board).`);
+  const registered = await reg.complete(device, exportFile);
   say("");
   say(`The keys are in ${exportFile} (only you can read it).`);
+  for (const l of registered) say(l);
   say(`Next:`);
-  say(`  1. Register the device on the network server (ChirpStack or The Things Stack) with DevEUI ${devEui}, JoinEUI ${identity.joinEui} and the AppKey from that file.`);
+  if (!registered.some((l) => l.startsWith("Registered on ChirpStack")))
+    say(`  1. Register the device on the network server with the files above (docs/provisioning.md), or by hand with DevEUI ${devEui}, JoinEUI ${identity.joinEui} and the AppKey from ${path.basename(exportFile)}.`);
+  else say(`  1. Nothing to register: ChirpStack knows the device.`);
   say(`  2. Wire the sensors as the site says: ${site.sensors.map((s) => `port ${s.port}: ${s.kind}${s.name ? ` "${s.name}"` : ""}`).join("; ") || "none yet"}.`);
   say(`  3. Install the gateway; its first frame goes out once it has joined the network.`);
   say(`  4. Keep ${path.basename(exportFile)} safe, away from the repository; whoever holds it can speak for this gateway.`);
@@ -312,6 +334,8 @@ async function main(): Promise<void> {
     devEui: arg("--dev-eui"),
     devEuiRange: arg("--dev-eui-range"),
     credentials: arg("--credentials"),
+    joinEui: arg("--join-eui"),
+    registration: registrationArgs(arg, (n) => process.argv.includes(n)),
     keysDir: arg("--keys-dir") ?? defaultKeysDir(),
     build: !process.argv.includes("--no-build"),
     dist: path.join(ROOT, "dist"),
