@@ -57,6 +57,8 @@ export const grouped = (eui: string) => eui.replace(/(.{4})(?=.)/g, "$1 ");
 const QUIET = 4;
 /** Size of one module in the SVG's units (millimetres at the label's printed size). */
 const MODULE = 0.5;
+/** The label's width: room for the DevEUI in groups of four under the code. */
+const WIDTH = 36;
 
 /**
  * The label as SVG: the QR code drawn from qrcode's module matrix, one
@@ -66,19 +68,27 @@ export function labelSvg(text: string, lines: { devEui: string; caption?: string
   const qr = QRCode.create(text, { errorCorrectionLevel: "M" });
   const n = qr.modules.size;
   const side = (n + 2 * QUIET) * MODULE;
+  const w = Math.max(WIDTH, side);
+  const x0 = (w - side) / 2;
   const d: string[] = [];
   for (let r = 0; r < n; r++)
-    for (let c = 0; c < n; c++) if (qr.modules.get(r, c)) d.push(`M${(c + QUIET) * MODULE} ${(r + QUIET) * MODULE}h${MODULE}v${MODULE}h-${MODULE}z`);
-  const h = side + 10;
-  const mid = side / 2;
+    for (let c = 0; c < n; c++) if (qr.modules.get(r, c)) d.push(`M${x0 + (c + QUIET) * MODULE} ${(r + QUIET) * MODULE}h${MODULE}v${MODULE}h-${MODULE}z`);
+  const h = side + 11;
+  const mid = w / 2;
+  // A long caption is squeezed to the label's width rather than cut off (about 0.55 em a character in a sans-serif face).
+  const cap = lines.caption ?? "";
+  const capSize = 2.4;
+  const fit = cap.length * capSize * 0.55 > w - 2 ? ` textLength="${w - 2}" lengthAdjust="spacingAndGlyphs"` : "";
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${side}mm" height="${h}mm" viewBox="0 0 ${side} ${h}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}mm" height="${h}mm" viewBox="0 0 ${w} ${h}">`,
     `<title>${esc(text)}</title>`,
-    `<rect width="${side}" height="${h}" fill="#fff"/>`,
-    `<path class="qr" data-modules="${n}" data-quiet="${QUIET}" data-module="${MODULE}" fill="#000" d="${d.join("")}"/>`,
-    `<text x="${mid}" y="${side + 3.5}" font-family="monospace" font-size="3.2" text-anchor="middle">DevEUI ${esc(grouped(normalEui(lines.devEui) ?? lines.devEui))}</text>`,
-    lines.caption ? `<text x="${mid}" y="${side + 7.5}" font-family="sans-serif" font-size="2.6" text-anchor="middle">${esc(lines.caption)}</text>` : "",
+    `<rect width="${w}" height="${h}" fill="#fff"/>`,
+    `<path class="qr" data-modules="${n}" data-x="${x0}" data-quiet="${QUIET}" data-module="${MODULE}" fill="#000" d="${d.join("")}"/>`,
+    `<text x="${mid}" y="${side + 1.5}" font-family="sans-serif" font-size="2.2" text-anchor="middle">DevEUI</text>`,
+    // Monospace at 2.8 mm: 19 characters take about 32 mm.
+    `<text x="${mid}" y="${side + 5}" font-family="monospace" font-size="2.8" font-weight="bold" text-anchor="middle">${esc(grouped(normalEui(lines.devEui) ?? lines.devEui))}</text>`,
+    cap ? `<text x="${mid}" y="${side + 9}" font-family="sans-serif" font-size="${capSize}" text-anchor="middle"${fit}>${esc(cap)}</text>` : "",
     `</svg>`,
     "",
   ]
@@ -88,14 +98,15 @@ export function labelSvg(text: string, lines: { devEui: string; caption?: string
 
 /** The dark modules of a label drawn by labelSvg, read back from its path: for tests, and to check a label before it is printed. */
 export function labelModules(svg: string): boolean[][] {
-  const m = /<path class="qr" data-modules="(\d+)" data-quiet="(\d+)" data-module="([\d.]+)" fill="#000" d="([^"]*)"/.exec(svg);
+  const m = /<path class="qr" data-modules="(\d+)" data-x="([\d.]+)" data-quiet="(\d+)" data-module="([\d.]+)" fill="#000" d="([^"]*)"/.exec(svg);
   if (!m) throw new Error("not a feldgate label");
   const n = Number(m[1]);
-  const quiet = Number(m[2]);
-  const size = Number(m[3]);
+  const x0 = Number(m[2]);
+  const quiet = Number(m[3]);
+  const size = Number(m[4]);
   const grid = Array.from({ length: n }, () => new Array<boolean>(n).fill(false));
-  for (const sq of m[4].matchAll(/M([\d.]+) ([\d.]+)h/g)) {
-    const c = Math.round(Number(sq[1]) / size) - quiet;
+  for (const sq of m[5].matchAll(/M([\d.]+) ([\d.]+)h/g)) {
+    const c = Math.round((Number(sq[1]) - x0) / size) - quiet;
     const r = Math.round(Number(sq[2]) / size) - quiet;
     if (r < 0 || c < 0 || r >= n || c >= n) throw new Error("a module outside the code");
     grid[r][c] = true;
