@@ -165,4 +165,43 @@ describe("npm run flash keeps every secret out of what people see", () => {
       pki.remove();
     }
   });
+
+  it("a ChirpStack that refuses the API key, or credentials the board cannot use: refused before the board is asked anything", async () => {
+    const cs = await fakeChirpStack(tmp);
+    const sim = new SimBoard({ board: "nrf52840dk-wioe5", seed: 6, memoryBaseline: false });
+    standardWorld(sim);
+    attachModem(sim);
+    sim.boot();
+    const server = await serveConsole(sim, { port: 0 });
+    try {
+      const site = path.join(tmp, "site-dk.json");
+      fs.writeFileSync(site, JSON.stringify({ v: 1, name: "Weide Nord", interval: 900, sensors: [] }));
+      const wrongKey = path.join(tmp, "wrong-key");
+      fs.writeFileSync(wrongKey, "wrong-" + crypto.randomBytes(8).toString("hex"));
+      const base: FlashOptions = { board: "nrf52840dk-wioe5", port: `tcp://127.0.0.1:${server.port}`, site, wipe: false, keysDir: path.join(tmp, "keys-refused"), build: false, dist: DIST };
+      const attempt = async (o: Partial<FlashOptions>) => {
+        const out: string[] = [];
+        try {
+          await flash({ ...base, ...o }, (l) => out.push(l));
+        } catch (e) {
+          if (e instanceof Refusal) return { out: out.join("\n"), refused: e.message };
+          throw e;
+        }
+        return { out: out.join("\n"), refused: "" };
+      };
+      const r401 = await attempt({ registration: { ...REGISTRATION_DEFAULTS, chirpstack: cs.url, apiKeyFile: wrongKey, application: APP, deviceProfile: PROFILE } });
+      expect(r401.refused).toMatch(/refused the API key in .*wrong-key \(401 Unauthorized\)/);
+      expect(r401.refused).not.toContain(fs.readFileSync(wrongKey, "utf8"));
+      const cred = path.join(tmp, "dk-cred.json");
+      fs.writeFileSync(cred, JSON.stringify({ wifi: { ssid: "Hof", pass: "x" }, mqtt: { host: "b" } }));
+      const rWifi = await attempt({ credentials: cred });
+      expect(rWifi.refused).toMatch(/nrf52840dk-wioe5 has no Wi-Fi/);
+      for (const r of [r401, rWifi]) expect(r.out).not.toContain("Asking the board");
+      expect(sim.storage.list()).toEqual([]);
+      expect(fs.existsSync(base.keysDir)).toBe(false);
+    } finally {
+      await server.close();
+      await cs.close();
+    }
+  });
 });

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import QRCode from "qrcode";
 import { boardById } from "../boards/index";
-import { chirpstackDevice, chirpstackKeys, prepareRegistration, REGISTRATION_DEFAULTS, ttsEndDevice, type Device, type RegistrationOptions } from "../scripts/flash/register";
+import { chirpstackDevice, chirpstackKeys, prepareRegistration, REGISTRATION_DEFAULTS, registrationArgs, ttsEndDevice, type Device, type RegistrationOptions } from "../scripts/flash/register";
 import { labelModules, labelSvg, TR005_GRAMMAR, tr005Text } from "../scripts/flash/label";
 import { readCredentials } from "../scripts/flash/credentials";
 import { FILE } from "../src/store/storage-layout";
@@ -127,6 +127,15 @@ describe("ChirpStack v4, through its REST API", () => {
     } finally {
       cs = await fakeChirpStack(tmp);
     }
+  });
+});
+
+describe("the command line", () => {
+  it("npm run flash's registration options, with the defaults for Hessen and NRW", () => {
+    const argv = ["--chirpstack", "http://cs:8090", "--api-key-file", "k", "--chirpstack-application", APP, "--chirpstack-device-profile", PROFILE, "--chirpstack-replace-keys", "--tts-application", "weiden"];
+    const arg = (n: string) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
+    expect(registrationArgs(arg, (n) => argv.includes(n))).toEqual({ chirpstack: "http://cs:8090", apiKeyFile: "k", application: APP, deviceProfile: PROFILE, replaceKeys: true, ttsApplication: "weiden", frequencyPlan: "EU_863_870_TTN", lorawanVersion: "1.0.3", profileId: undefined });
+    expect(registrationArgs(() => undefined, () => false)).toMatchObject({ chirpstack: undefined, replaceKeys: false, frequencyPlan: "EU_863_870_TTN" });
   });
 });
 
