@@ -308,7 +308,8 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   say(`The keys are in ${exportFile} (only you can read it).`);
   for (const l of registered) say(l);
   say(`Next:`);
-  if (!registered.some((l) => l.startsWith("Registered on ChirpStack")))
+  if (!board.hw.modem) say(`  1. Make sure the MQTT broker or HTTP endpoint knows this gateway's credentials.`);
+  else if (!registered.some((l) => l.startsWith("Registered on ChirpStack")))
     say(`  1. Register the device on the network server with the files above (docs/provisioning.md), or by hand with DevEUI ${devEui}, JoinEUI ${identity.joinEui} and the AppKey from ${path.basename(exportFile)}.`);
   else say(`  1. Nothing to register: ChirpStack knows the device.`);
   say(`  2. Wire the sensors as the site says: ${site.sensors.map((s) => `port ${s.port}: ${s.kind}${s.name ? ` "${s.name}"` : ""}`).join("; ") || "none yet"}.`);

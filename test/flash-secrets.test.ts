@@ -156,7 +156,7 @@ describe("npm run flash keeps every secret out of what people see", () => {
       // The search can find them: fg.id as the CLI sends it, base64 in its Storage lines, holds every LoRaWAN and MQTT secret.
       const sent = Buffer.from(sim.storage.read(FILE.identity)!, "latin1").toString("base64");
       for (const v of [exp.appKey, mqttPass, wifiPass]) expect(forms(v).slice(1).some((f) => sent.includes(f))).toBe(true);
-      // The relay did carry the session: the board's banner and its answers went back through it.
+      // The relay did carry the connection: the board's banner and its answers went back through it.
       expect(rec.back()).toMatch(/FGCRC:\["fg\.tls\.key",\d+,-?\d+\]/);
     } finally {
       await rec.close();
