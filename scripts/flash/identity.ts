@@ -106,12 +106,17 @@ export function writeExport(dir: string, devEui: string, record: object): string
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   let file = path.join(dir, `${devEui}.json`);
   if (fs.existsSync(file)) file = path.join(dir, `${devEui}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  writeSecret(file, JSON.stringify(record, null, 2) + "\n");
+  return file;
+}
+
+/** A file with secrets: created new (never over an older one), mode 0600 whatever the umask. */
+export function writeSecret(file: string, text: string): void {
   const fd = fs.openSync(file, "wx", 0o600);
   try {
     fs.fchmodSync(fd, 0o600);
-    fs.writeSync(fd, JSON.stringify(record, null, 2) + "\n");
+    fs.writeSync(fd, text);
   } finally {
     fs.closeSync(fd);
   }
-  return file;
 }

@@ -20,6 +20,7 @@
 import fs from "node:fs";
 import type { Board } from "../../boards/types";
 import { labelSvg, tr005Text } from "./label";
+import { writeSecret } from "./identity";
 
 export interface RegistrationOptions {
   /** ChirpStack's REST API, e.g. http://chirpstack.example:8090. */
@@ -128,17 +129,6 @@ export function chirpstackDevice(d: Device, o: RegistrationOptions): { device: R
  */
 export function chirpstackKeys(d: Device): { deviceKeys: Record<string, string> } {
   return { deviceKeys: { nwkKey: d.appKey.toLowerCase(), appKey: "0".repeat(32) } };
-}
-
-/** A file with secrets: created new, mode 0600. */
-function writeSecret(file: string, text: string): void {
-  const fd = fs.openSync(file, "wx", 0o600);
-  try {
-    fs.fchmodSync(fd, 0o600);
-    fs.writeSync(fd, text);
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 interface Answer {
