@@ -139,7 +139,17 @@ async function writeBoard(board: Board, port: string, baud: number | undefined, 
   const fin = await runCli({ port, baud, files: [set.boot], code: crcCode([set.boot.name]) + ";\n" + start, sleepS: 3, timeoutMs: 120_000 });
   const badBoot = mismatches([set.boot], fin.lines);
   if (badBoot.length) refuse(`${set.boot.name}: ${badBoot[0].why}. The board boots nothing now; check the cable and run npm run flash again with --wipe.`);
-  return fin.lines.filter((l) => /^(INFO|WARN|ERROR) /.test(l));
+  return logLines(fin.lines);
+}
+
+/** The gateway's log lines among what the console printed: a line can come after the REPL's redrawn prompt (">\r\x1b[J"). */
+export function logLines(lines: string[]): string[] {
+  const out: string[] = [];
+  for (const l of lines) {
+    const m = /^(?:>|\r|\x1b\[J)*((?:INFO|WARN|ERROR) .*)$/.exec(l);
+    if (m) out.push(m[1]);
+  }
+  return out;
 }
 
 export async function flash(argv: FlashOptions, out?: (line: string) => void): Promise<void> {

@@ -74,3 +74,11 @@ describe("the EspruinoTools CLI talks to the simulated board", () => {
     expect(r.lines).toEqual([]);
   });
 });
+
+describe("the gateway's first words after flashing", () => {
+  it("are found after the REPL's redrawn prompt, and nothing else is taken for them", async () => {
+    const { logLines } = await import("../scripts/flash");
+    const printed = ['FGCRC:[".bootcde",478,1]', ">\r\x1b[JINFO feldgate 0.1.0 starting on x", "INFO Boot number 1", ">", "  INFO in a string", "WARN ALARM Water: sensor fault"];
+    expect(logLines(printed)).toEqual(["INFO feldgate 0.1.0 starting on x", "INFO Boot number 1", "WARN ALARM Water: sensor fault"]);
+  });
+});
