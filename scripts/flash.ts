@@ -46,6 +46,7 @@ import { CLI_VERSION, runCli, type CliResult } from "./flash/espruino";
 import { crc32, crcCode, flashSet, mismatches, PROBE_CODE, storageBytes, tagged, type BoardReport, type FlashSet } from "./flash/files";
 import { defaultKeysDir, insideRepository, modemQueryCode, newAppKey, normalEui, parseModemEui, ROOT, takeFromRange, writeExport, type Identity } from "./flash/identity";
 import { readCredentials, type Credentials } from "./flash/credentials";
+import { LAYOUT_CODE, planReflash, reflashCode, type Layout } from "./flash/reflash";
 import { prepareRegistration, registrationArgs, REGISTRATION_DEFAULTS, type RegistrationOptions } from "./flash/register";
 
 /** The interpreter release feldgate runs on (docs/espruino-2v29.md). */
@@ -152,6 +153,43 @@ export function logLines(lines: string[]): string[] {
   return out;
 }
 
+/**
+ * A gateway that runs feldgate gets the new image in its spare slot and keeps its identity, site,
+ * counters and unsent readings (scripts/flash/reflash.ts). Nothing else is written.
+ */
+async function reflashKeeping(board: Board, argv: FlashOptions, port: string, baud: number | undefined): Promise<void> {
+  say(`  It runs feldgate: the new firmware goes into its spare slot, and its identity, site, counters and unsent readings stay (--wipe erases them instead).`);
+  const restart = async () => void (await runCli({ port, baud, code: "load()", timeoutMs: 30_000 }));
+  if (argv.devEui || argv.credentials || argv.joinEui)
+    refuse(`A new firmware for a gateway keeps the identity and credentials it has; --dev-eui, --join-eui and --credentials take effect only with --wipe, which also erases its counters and unsent readings.`);
+  const lr = await runCli({ port, baud, code: LAYOUT_CODE, timeoutMs: 60_000 });
+  const layout = tagged<Layout>(lr.lines, "FGLAYOUT:")[0];
+  if (!layout) noBoard(port, lr);
+  const bundle = new Uint8Array(fs.readFileSync(path.join(argv.dist, `${board.id}.js`)));
+  const plan = planReflash(board, layout, bundle);
+  if (typeof plan === "string") {
+    await restart();
+    refuse(`This gateway cannot take the new firmware and keep its data: ${plan}. It runs as before. Let it deliver its readings, then run npm run flash again with --wipe (a new identity: register it again).`);
+  }
+  say(`Writing feldgate (${kb(plan.image.length)}) into slot ${plan.target === "A" ? "A" : "B, in the flash store"}; slot ${plan.running === "A" ? "A" : "B"} runs until it is checked ...`);
+  const up = await runCli({ port, baud, code: reflashCode(plan, board.flash.pageBytes), onProgress: progressBar("Writing"), sleepS: 3, timeoutMs: 15 * 60_000 });
+  const r = tagged<{ ok: boolean }>(up.lines, "FGUPDATE:")[0];
+  if (!r || !r.ok)
+    refuse(
+      `${!r ? "The connection was lost while writing" : "The new firmware did not read back as written"}: the gateway keeps the firmware it ran before, and starts it again ${!r ? "within 20 s, or when it is powered again" : "now"}. Check the cable and run npm run flash again.`,
+    );
+  const started = logLines(up.lines);
+  say("");
+  say(`Done. The gateway on ${port} runs the new feldgate now:`);
+  say(`  - ${board.title}; feldgate, ${bundle.length} bytes, in slot ${plan.target === "A" ? "A" : "B"} (slot ${plan.running === "A" ? "A" : "B"} keeps the one before);`);
+  say(`  - kept: its identity (DevEUI ${layout.eui ?? "unknown"}), its site, its counters and the readings it had not sent yet.`);
+  if (started.length) {
+    say(`It started and said:`);
+    for (const l of started.slice(0, 8)) say(`  ${l}`);
+  } else say(`It was started, but said nothing yet: open its console to watch it.`);
+  say(`Next: nothing to register; its keys did not change. Check on the platform that its frames keep coming.`);
+}
+
 export async function flash(argv: FlashOptions, out?: (line: string) => void): Promise<void> {
   const saved = { say, tty };
   if (out) {
@@ -230,10 +268,11 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   // Erased files leave trash that only compact() reclaims, which would move the flash store (docs/storage-layout.md).
   const dirty = held.length > 0 || rep.trash > 0;
   say(`  Espruino ${rep.version} for ${rep.board}, Storage ${kb(rep.total)}, ${held.length ? held.length + " files in it" : rep.trash ? "erased files in it" : "empty"}.`);
+  if (dirty && !argv.wipe && [FILE.bootCtl, FILE.appA, FILE.identity].every((f) => held.includes(f))) return reflashKeeping(board, argv, port, baud);
   if (dirty && !argv.wipe)
     refuse(
       (held.length ? `The board already holds ${held.length} file${held.length > 1 ? "s" : ""} in Storage (${held.slice(0, 6).map((f) => JSON.stringify(f)).join(", ")}${held.length > 6 ? ", ..." : ""}). ` : `The board's Storage holds ${rep.trash} bytes of erased files. `) +
-        `npm run flash starts from an empty Storage: run it again with --wipe to erase everything on the board, including an earlier identity, its counters and any readings not yet sent.`,
+        `It does not run feldgate as npm run flash leaves it, so npm run flash starts from an empty Storage: run it again with --wipe to erase everything on the board, including an earlier identity, its counters and any readings not yet sent.`,
     );
 
   // --- identity
@@ -306,7 +345,7 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   say("");
   say(`Done. The board on ${port} is a feldgate gateway now:`);
   say(`  - ${board.title}, Espruino ${rep.version};`);
-  say(`  - feldgate, ${set.bundleBytes} bytes${board.compressApp ? ` (${set.files[0].data.length} stored compressed)` : ""}, with its loader;`);
+  say(`  - feldgate, ${set.bundleBytes} bytes${board.compressApp ? ` (${set.files.find((f) => f.name === FILE.appA)!.data.length} stored compressed)` : ""}, with its loader;`);
   say(`  - the site "${site.name}": ${site.sensors.length} sensor${site.sensors.length === 1 ? "" : "s"}, a reading every ${Math.round(site.interval / 60)} min;`);
   say(`  - its identity: DevEUI ${devEui} (${euiFrom}), JoinEUI ${identity.joinEui}, and a new AppKey${creds ? `; ${creds.summary}` : ""}.`);
   if (started.length) {

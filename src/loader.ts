@@ -1,28 +1,39 @@
 /**
  * The loader: saved as .bootcde, run by the interpreter at power-on. It runs
- * the app slot fg.boot names (A unless told otherwise), and falls back to the
- * other slot if that one is missing.
+ * the image the newest valid boot record in fg.boot names, once its bytes
+ * match the record's CRC-32; an image that does not (a write cut short, a
+ * slot being written) is passed over for the record before it
+ * (docs/storage-layout.md, "Boot control"). A board with no records runs
+ * fg.app.a as it is.
  */
-import { FILE } from "./store/storage-layout";
+import { BOOT_APP_A, BOOT_CHECK, BOOT_MAGIC, BOOT_RECORD_BYTES, BOOT_Z, FILE, FILE_STORE } from "./store/storage-layout";
 
 const S = require("Storage");
-const ctl = S.readJSON(FILE.bootCtl, true);
-const want = ctl && ctl.slot === "b" ? FILE.appB : FILE.appA;
-const slot = S.read(want) !== undefined ? want : want === FILE.appA ? FILE.appB : FILE.appA;
 
 /**
  * The app's source. eval runs it in the scope eval is called from
  * (jswrap_functions.c 163-169), and the app's closures keep that scope for
  * ever: so no variable of it may hold the source, which on a compressed slot
- * is unpacked into RAM (33 KB: 2400 JsVars of the DK's 12500). This
- * function's own variables go when it returns.
+ * is unpacked into RAM (33 KB: 2400 JsVars of the DK's 12500), nor the boot
+ * records. This function's own variables go when it returns.
  */
 function app(): string {
-  const z = ctl && ctl.z;
-  // A compressed slot (boards with little Storage) is unpacked into RAM; otherwise the app
-  // runs from flash: Storage.read maps the file, and E.toString hands a string back as it is
-  // (jswrap_espruino.c 1019-1020).
-  const d = z ? S.readArrayBuffer(slot) : S.read(slot);
-  return d === undefined ? 'console.log("ERROR No firmware in Storage: flash the board again over USB")' : E.toString(z ? require("heatshrink").decompress(d) : d);
+  const ctl = S.readArrayBuffer(FILE.bootCtl);
+  const n = ctl ? (ctl.byteLength / BOOT_RECORD_BYTES) | 0 : 0;
+  const w = new Uint32Array(n ? ctl! : new ArrayBuffer(0), 0, n * 5);
+  const valid: number[] = [];
+  for (let k = 0; k < n * 5 && w[k] !== 0xffffffff; k += 5)
+    if (w[k] >>> 16 === BOOT_MAGIC && ((w[k] ^ w[k + 1] ^ w[k + 2] ^ w[k + 3] ^ BOOT_CHECK) >>> 0) === w[k + 4]) valid.push(k);
+  while (valid.length) {
+    const k = valid.pop()!;
+    // Storage.read gives a view of flash (Storage is memory-mapped on the nRF52 and the ESP32,
+    // jsflash.c 1061-1076), so the app runs from flash; E.toString hands a string back as it is
+    // (jswrap_espruino.c 1019-1020). A compressed image is unpacked into RAM.
+    const d = S.read((w[k] & 0xff) === BOOT_APP_A ? FILE.appA : FILE_STORE, w[k + 1], w[k + 2]);
+    if (d !== undefined && d.length === w[k + 2] && (E.CRC32(d) >>> 0) === w[k + 3])
+      return E.toString(w[k] & BOOT_Z ? require("heatshrink").decompress(E.toArrayBuffer(d)) : d);
+  }
+  const a = S.read(FILE.appA);
+  return a === undefined ? 'console.log("ERROR No firmware in Storage: flash the board again over USB")' : E.toString(a);
 }
 eval(app());

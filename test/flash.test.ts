@@ -7,7 +7,7 @@ import { serveConsole, type ConsoleServer } from "../scripts/sim/console";
 import { attachModem, type Lorawan } from "../scripts/sim/lorawan";
 import { standardWorld } from "../scripts/sim/world";
 import { flash, Refusal, type FlashOptions } from "../scripts/flash";
-import { slotImage } from "../scripts/budget";
+import { appFiles } from "../scripts/budget";
 import { codec } from "../scripts/frames";
 import { boardById } from "../boards/index";
 import { FILE } from "../src/store/storage-layout";
@@ -82,10 +82,10 @@ describe("npm run flash: a bare board becomes a gateway that delivers its first 
 
         // What Storage holds, byte for byte.
         const board = boardById(id);
-        const image = slotImage(board, new Uint8Array(fs.readFileSync(path.join(DIST, `${id}.js`))));
-        expect(Buffer.from(b.sim.storage.readBytes(FILE.appA)!).equals(Buffer.from(image))).toBe(true);
+        const files = appFiles(board, new Uint8Array(fs.readFileSync(path.join(DIST, `${id}.js`))));
+        expect(Buffer.from(b.sim.storage.readBytes(FILE.appA)!).equals(Buffer.from(files.appA))).toBe(true);
         expect(b.sim.storage.read(FILE.bootCode)).toBe(fs.readFileSync(path.join(DIST, "loader.js"), "latin1"));
-        expect(b.sim.storage.read(FILE.bootCtl)).toBe(board.compressApp ? JSON.stringify({ slot: "a", z: 1 }) : undefined);
+        expect(Buffer.from(b.sim.storage.readBytes(FILE.bootCtl)!).equals(Buffer.from(files.boot))).toBe(true);
         expect(b.sim.storage.getStats().trashCount).toBe(0);
 
         // The export: mode 0600, the modem's own DevEUI, a fresh 128-bit AppKey that nothing printed.

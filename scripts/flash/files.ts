@@ -8,7 +8,7 @@ import path from "node:path";
 import zlib from "node:zlib";
 import type { Board } from "../../boards/types";
 import { FILE, FILE_HEADER_BYTES } from "../../src/store/storage-layout";
-import { slotImage } from "../budget";
+import { appFiles } from "../budget";
 import type { StorageFile } from "./espruino";
 
 export interface FlashSet {
@@ -21,13 +21,20 @@ export interface FlashSet {
 
 const latin1 = (s: string) => new Uint8Array(Buffer.from(s, "latin1"));
 
-/** The board's files: app slot A (compressed where the board file says so), its boot control, the site, the identity, and the loader. */
+/**
+ * The board's files, in the order they are written into an empty Storage: the boot records, app
+ * slot A (compressed where the board file says so), the site, the identity, and the loader.
+ */
 export function flashSet(board: Board, dist: string, siteJson: string, identityJson: string): FlashSet {
   const bundle = fs.readFileSync(path.join(dist, `${board.id}.js`));
   const loader = fs.readFileSync(path.join(dist, "loader.js"));
-  const files: StorageFile[] = [{ name: FILE.appA, data: slotImage(board, new Uint8Array(bundle)) }];
-  if (board.compressApp) files.push({ name: FILE.bootCtl, data: latin1(JSON.stringify({ slot: "a", z: 1 })) });
-  files.push({ name: FILE.site, data: latin1(siteJson) }, { name: FILE.identity, data: latin1(identityJson) });
+  const app = appFiles(board, new Uint8Array(bundle));
+  const files: StorageFile[] = [
+    { name: FILE.bootCtl, data: app.boot },
+    { name: FILE.appA, data: app.appA },
+    { name: FILE.site, data: latin1(siteJson) },
+    { name: FILE.identity, data: latin1(identityJson) },
+  ];
   return { files, boot: { name: FILE.bootCode, data: new Uint8Array(loader) }, bundleBytes: bundle.length };
 }
 

@@ -24,7 +24,7 @@ import { cryptoHost } from "./crypto";
 import { outerScope, jsVarsOf } from "./scope";
 import { NetModel, HttpModel } from "./net";
 import { FILE } from "../../src/store/storage-layout";
-import { slotImage } from "../budget";
+import { appFiles } from "../budget";
 import { compress, decompress } from "../heatshrink";
 
 export const DIST = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../dist");
@@ -164,9 +164,9 @@ export class SimBoard {
   install(bundle?: string): void {
     const app = bundle ?? fs.readFileSync(path.join(this.dist, `${this.board.id}.js`), "latin1");
     const loader = fs.readFileSync(path.join(this.dist, "loader.js"), "latin1");
-    const image = slotImage(this.board, Buffer.from(app, "latin1"));
-    this.storage.write(FILE.appA, image);
-    if (this.board.compressApp) this.storage.write(FILE.bootCtl, JSON.stringify({ slot: "a", z: 1 }));
+    const files = appFiles(this.board, new Uint8Array(Buffer.from(app, "latin1")));
+    this.storage.write(FILE.bootCtl, files.boot);
+    this.storage.write(FILE.appA, files.appA);
     this.storage.write(FILE.bootCode, loader);
   }
 

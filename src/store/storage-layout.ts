@@ -17,8 +17,7 @@ export const FILE = {
   /** Loader the interpreter runs at power-on; it picks an app slot. */
   bootCode: ".bootcde",
   appA: "fg.app.a",
-  appB: "fg.app.b",
-  /** Which slot runs, and whether it is compressed (JSON), written by the flasher. */
+  /** Boot records: which image runs (BOOT below). Created by the flasher, appended to in place, never rewritten. */
   bootCtl: "fg.boot",
   /** Device identity and keys (JSON), written by provisioning. */
   identity: FILE_IDENTITY,
@@ -44,6 +43,23 @@ export const OLD_FILE = {
   /** Event-buffer segments. */
   events: "fg.e.",
 } as const;
+
+/**
+ * A boot record in fg.boot (docs/storage-layout.md, "Boot control"): five
+ * little-endian words, `where` (BOOT_MAGIC << 16 | BOOT_Z if compressed |
+ * the file: BOOT_APP_A or BOOT_STORE), the image's offset in that file, its
+ * length, its CRC-32, and a check word, `where ^ offset ^ length ^ crc ^
+ * BOOT_CHECK`, written last and on its own. fg.boot is made of erased bytes
+ * when the flasher writes it but its first record; each new image appends
+ * one. The loader runs the image of the newest valid record whose bytes
+ * match its CRC, falling back to the record before it.
+ */
+export const BOOT_RECORD_BYTES = 20;
+export const BOOT_MAGIC = 0x4642;
+export const BOOT_APP_A = 1;
+export const BOOT_STORE = 2;
+export const BOOT_Z = 0x100;
+export const BOOT_CHECK = 0x5aa55aa5;
 
 /** Espruino's per-file header in Storage. */
 export const FILE_HEADER_BYTES = 32;
@@ -102,6 +118,7 @@ export const SITE_MAX_BYTES = 1024;
 
 /** Bytes reserved per file for the small files, headers included. */
 export const RESERVED_BYTES = {
+  /** fg.boot on a board with one slot: its one record. Boards with two fill the first page with it (BOOT_RECORD_BYTES). */
   bootCtl: 64,
   /** fg.id with Wi-Fi and platform credentials beside the LoRaWAN keys. */
   identity: 320,

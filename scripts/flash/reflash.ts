@@ -1,0 +1,136 @@
+/**
+ * A new image onto a gateway that runs feldgate, keeping everything else:
+ * its identity, the site, the flash store with its counters and unsent
+ * readings (docs/storage-layout.md, "Boot control").
+ *
+ * No Storage file is created, replaced or erased: the image goes into the
+ * slot that is not running (slot A, fg.app.a, written in place on its whole
+ * pages; or the flash store's slot), is read back and checked by its CRC-32,
+ * and only then is a boot record appended to fg.boot, which makes the
+ * loader run it. A connection lost before that record leaves the board
+ * booting the image it ran before; a record cut short does not check and is
+ * passed over. The code runs after the CLI's reset(), from RAM, so the
+ * firmware it replaces is not running while its flash is written.
+ */
+import zlib from "node:zlib";
+import type { Board } from "../../boards/types";
+import { BOOT_APP_A, BOOT_CHECK, BOOT_MAGIC, BOOT_RECORD_BYTES, BOOT_STORE, FILE, FILE_HEADER_BYTES, SLOT_BYTES, storePartition } from "../../src/store/storage-layout";
+import { bootRecord, slotImage } from "../budget";
+
+/** Storage.hash(/^name$/) is rol32(0xABCDDCBA, 1) ^ header address ^ E.CRC32(name) (jsflash.c 1169-1172, 1238-1245). */
+const HASH_SEED = 0x579bb975;
+
+/** Code that prints where fg.boot, fg.app.a and fg.store lie, and fg.boot's records with the CRC-32 of each record's image as flash holds it now. */
+export const LAYOUT_CODE = `(function(){var S=require("Storage");function at(n){var d=S.read(n);return d===undefined?null:[(S.hash(new RegExp("^"+n.replace(/\\./g,"\\\\.")+"$"))^${HASH_SEED}^E.CRC32(n))>>>0,d.length];}var b=S.readArrayBuffer(${JSON.stringify(FILE.bootCtl)}),r=[],w,k,d;if(b){w=new Uint32Array(b,0,(b.byteLength/${BOOT_RECORD_BYTES}|0)*5);for(k=0;k<w.length&&w[k]!==0xffffffff;k+=5){d=S.read((w[k]&255)===${BOOT_APP_A}?${JSON.stringify(FILE.appA)}:${JSON.stringify(FILE.store)},w[k+1],w[k+2]);r.push([w[k],w[k+1],w[k+2],w[k+3],w[k+4],d&&d.length===w[k+2]?E.CRC32(d)>>>0:-1]);}}print("FGLAYOUT:"+JSON.stringify({eui:(S.readJSON(${JSON.stringify(FILE.identity)},1)||{}).devEui,boot:at(${JSON.stringify(FILE.bootCtl)}),a:at(${JSON.stringify(FILE.appA)}),store:at(${JSON.stringify(FILE.store)}),records:r}));})()`;
+
+/** What LAYOUT_CODE prints: [header address, data length] per file, and per record its five words and its image's CRC now (-1: unreadable). */
+export interface Layout {
+  /** The DevEUI in fg.id, and nothing else of it: the keys stay on the board. */
+  eui?: string;
+  boot: [number, number] | null;
+  a: [number, number] | null;
+  store: [number, number] | null;
+  records: [number, number, number, number, number, number][];
+}
+
+export interface SlotPlan {
+  /** Which slot runs now, and which the new image goes into. */
+  running: "A" | "store";
+  target: "A" | "store";
+  /** Flash address where the image goes, the file and offset the record names, and the slot's room. */
+  addr: number;
+  file: number;
+  offset: number;
+  capacity: number;
+  /** Where the next boot record goes, and its bytes. */
+  recordAddr: number;
+  record: Uint8Array;
+  image: Uint8Array;
+  crc: number;
+}
+
+const valid = (r: number[]) => r[0] >>> 16 === BOOT_MAGIC && (r[0] ^ r[1] ^ r[2] ^ r[3] ^ BOOT_CHECK) >>> 0 === r[4] >>> 0;
+
+/** The slot the new image goes into and the record that will run it, or why a re-flash that keeps the data cannot be made. */
+export function planReflash(board: Board, layout: Layout, bundle: Uint8Array): SlotPlan | string {
+  if (board.hw.appSlots < 2)
+    return `${board.id} has room for one copy of the firmware only, so a new one can replace it only by erasing Storage, identity, counters and unsent readings with it`;
+  if (!layout.boot || !layout.a || !layout.store) return `the board holds no ${!layout.boot ? FILE.bootCtl : !layout.a ? FILE.appA : FILE.store}: it was flashed by an older npm run flash, or has not booted feldgate yet`;
+  const pb = board.flash.pageBytes;
+  // The image the loader runs now: the newest valid record whose image matches its CRC (src/loader.ts).
+  let running = -1;
+  for (let i = layout.records.length - 1; i >= 0 && running < 0; i--) if (valid(layout.records[i]) && layout.records[i][5] >>> 0 === layout.records[i][3] >>> 0) running = i;
+  if (running < 0) return "none of the board's boot records names an image that reads back whole";
+  const runsA = (layout.records[running][0] & 0xff) === BOOT_APP_A;
+  const image = slotImage(board, bundle);
+  const crc = zlib.crc32(image) >>> 0;
+  let addr: number, offset: number, capacity: number;
+  if (runsA) {
+    // The store's slot: the pages after its settings (src/store/store.ts; storePartition).
+    const data = layout.store[0] + FILE_HEADER_BYTES;
+    const first = Math.ceil(data / pb) * pb;
+    const inside = Math.floor((data + layout.store[1] - first) / pb);
+    const [settings, , , slot] = storePartition(inside, 0, Math.floor(SLOT_BYTES / pb));
+    if (!slot) return "the board's flash store has no app slot";
+    addr = first + settings * pb;
+    offset = addr - data;
+    capacity = slot * pb;
+  } else {
+    addr = layout.a[0] + FILE_HEADER_BYTES;
+    if (addr % pb) return `its ${FILE.appA} does not begin on a page (it was flashed by an older npm run flash)`;
+    offset = 0;
+    capacity = Math.floor(layout.a[1] / pb) * pb;
+  }
+  if (image.length > capacity) return `the new image (${image.length} bytes) does not fit the slot that is not running (${capacity} bytes)`;
+  const free = layout.records.length;
+  if ((free + 1) * BOOT_RECORD_BYTES > layout.boot[1]) return `its ${FILE.bootCtl} has no room left for another boot record`;
+  const file = runsA ? BOOT_STORE : BOOT_APP_A;
+  return {
+    running: runsA ? "A" : "store",
+    target: runsA ? "store" : "A",
+    addr,
+    file,
+    offset,
+    capacity,
+    recordAddr: layout.boot[0] + FILE_HEADER_BYTES + free * BOOT_RECORD_BYTES,
+    record: bootRecord(file, offset, image.length, crc, !!board.compressApp),
+    image,
+    crc,
+  };
+}
+
+/** Bytes each line of the upload carries: a multiple of the boards' 4-byte write unit. */
+const LINE_BYTES = 768;
+/** How long the board waits for the next line before it gives up and boots what it ran before. */
+const WAIT_MS = 20_000;
+
+const u8 = (b: Uint8Array) => `new Uint8Array([${Array.from(b).join(",")}])`;
+
+/**
+ * The code that writes the image, checks it, appends the record and starts
+ * the new image. Each line writes its bytes and reads them back; the pages
+ * are erased as the image reaches them, only inside the target slot.
+ */
+export function reflashCode(plan: SlotPlan, pageBytes: number): string {
+  const lines = [
+    // Should the lines stop coming (a cable pulled), the board starts again after WAIT_MS, with the image it ran before.
+    `var fgu={F:require("Flash"),a:${plan.addr},p:${pageBytes},n:0,e:0,bad:0,t:setTimeout(load,${WAIT_MS}),w:function(s){clearTimeout(this.t);this.t=setTimeout(load,${WAIT_MS});var d=E.toUint8Array(atob(s)),F=this.F,b,i;while(this.e<this.n+d.length){F.erasePage(this.a+this.e);this.e+=this.p;}F.write(d,this.a+this.n);b=F.read(d.length,this.a+this.n);for(i=0;i<d.length;i++)if(b[i]!==d[i]){this.bad=1;break;}this.n+=d.length;}};`,
+  ];
+  const img = plan.image;
+  for (let i = 0; i < img.length; i += LINE_BYTES) {
+    const part = new Uint8Array(Math.ceil(Math.min(LINE_BYTES, img.length - i) / 4) * 4).fill(0xff);
+    part.set(img.subarray(i, i + LINE_BYTES));
+    lines.push(`fgu.w(${JSON.stringify(Buffer.from(part).toString("base64"))});`);
+  }
+  const name = plan.file === BOOT_APP_A ? FILE.appA : FILE.store;
+  // The record's first four words, then its check word on its own: a record cut short never checks.
+  lines.push(
+    `(function(){var S=require("Storage"),F=require("Flash"),d=S.read(${JSON.stringify(name)},${plan.offset},${img.length});` +
+      `clearTimeout(fgu.t);if(fgu.bad||d===undefined||(E.CRC32(d)>>>0)!==${plan.crc}){print("FGUPDATE:"+JSON.stringify({ok:false,bad:fgu.bad,n:fgu.n}));load();return;}` +
+      `F.write(${u8(plan.record.subarray(0, 16))},${plan.recordAddr});F.write(${u8(plan.record.subarray(16))},${plan.recordAddr + 16});` +
+      `var r=F.read(20,${plan.recordAddr}),i;for(i=0;i<20;i++)if(r[i]!==${u8(plan.record)}[i]){print("FGUPDATE:"+JSON.stringify({ok:false,record:true}));load();return;}` +
+      `print("FGUPDATE:"+JSON.stringify({ok:true,n:fgu.n}));clearTimeout(fgu.t);fgu=undefined;load();})()`,
+  );
+  return lines.join("\n");
+}
+
