@@ -19,10 +19,16 @@
  * A board cut off before step 5 has no loader and boots nothing: never
  * half-written firmware.
  *
+ * A board that runs feldgate gets only a new image, in its spare slot
+ * (scripts/flash/reflash.ts), and keeps its identity, site, counters and
+ * unsent readings; a cable pulled on the way leaves it booting the image it
+ * ran before. --wipe starts from an empty Storage instead.
+ *
  *   --board <id>            a board of boards/ (npm run size lists them)
  *   --port <port>           /dev/ttyUSB0, COM3, or tcp://host:port (a simulated board: npm run sim -- --console)
  *   --site <file>           the site configuration (docs/storage-layout.md, "Site configuration")
- *   --wipe                  erase everything in the board's Storage first (identity, readings, counters)
+ *   --wipe                  erase everything in the board's Storage first (identity, readings, counters);
+ *                           without it, a board that runs feldgate gets the new image and keeps them
  *   --dev-eui <hex>         use this DevEUI
  *   --dev-eui-range <file>  take the DevEUI from the operator's range when the modem has none
  *   --credentials <file>    per-device Wi-Fi, MQTT or HTTP credentials and TLS files (scripts/flash/credentials.ts)
@@ -120,7 +126,9 @@ function noBoard(port: string, r: CliResult): never {
 async function writeBoard(board: Board, port: string, baud: number | undefined, set: FlashSet, wipe: boolean): Promise<string[]> {
   if (wipe) {
     say(`Erasing the board's Storage (--wipe) ...`);
-    const w = await runCli({ port, baud, code: `require("Storage").eraseAll();print("FGWIPED:"+JSON.stringify(require("Storage").list().length))`, timeoutMs: 120_000 });
+    // The firmware's manual watchdog goes on counting after the CLI's reset() (jsinteractive.h 177): kicked
+    // by the idle loop from here on, it does not restart the board while its files are written.
+    const w = await runCli({ port, baud, code: `E.enableWatchdog(20,true);require("Storage").eraseAll();print("FGWIPED:"+JSON.stringify(require("Storage").list().length))`, timeoutMs: 120_000 });
     const left = tagged<number>(w.lines, "FGWIPED:")[0];
     if (left !== 0) refuse(`The board's Storage could not be erased${w.disconnected ? ": the connection was lost" : ""}. Run npm run flash again.`);
   }

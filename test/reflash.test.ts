@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { DIST, SimBoard } from "../scripts/sim/board";
-import { serveConsole, type ConsoleServer } from "../scripts/sim/console";
+import { serveConsole, SimConsole, type ConsoleServer } from "../scripts/sim/console";
 import { attachModem, type Lorawan } from "../scripts/sim/lorawan";
 import { standardWorld } from "../scripts/sim/world";
 import { flash, Refusal, type FlashOptions } from "../scripts/flash";
@@ -146,5 +147,110 @@ describe("npm run flash on a gateway that runs feldgate keeps its identity, coun
     const mark = b.sim.console.length;
     b.sim.advance(HOUR);
     expect(b.sim.console.slice(mark).some((l) => l.text.startsWith("INFO Readings:"))).toBe(true);
+  });
+});
+
+interface Sent {
+  at: number;
+  text: string;
+}
+
+/** A cable between the CLI and the board's console that keeps what the CLI sent, chunk by chunk as it arrived. */
+async function recordingCable(to: number): Promise<{ port: number; sent: Sent[][]; close(): Promise<void> }> {
+  const sent: Sent[][] = [];
+  const server = net.createServer((laptop) => {
+    const board = net.connect(to, "127.0.0.1");
+    const mine: Sent[] = [];
+    sent.push(mine);
+    laptop.on("data", (d) => {
+      mine.push({ at: Date.now(), text: d.toString("latin1") });
+      board.write(d);
+    });
+    board.on("data", (d) => laptop.write(d));
+    laptop.on("close", () => board.destroy());
+    board.on("close", () => laptop.destroy());
+    laptop.on("error", () => {});
+    board.on("error", () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return { port: (server.address() as net.AddressInfo).port, sent, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+describe("a cable pulled at every line of the new firmware's upload", () => {
+  it("esp32-rak3172: each time, the board boots the firmware it ran before or the new one, whole, and starts again by itself", async () => {
+    const b = await flashedGateway("esp32-rak3172");
+    b.sim.powerOff();
+    const before = b.sim.flash.saveState();
+    const clock = { mono: b.sim.clock.mono, wall: b.sim.clock.wallOffset };
+    b.sim.boot();
+    await open(b);
+    // The last of the CLI's three runs is the upload; record what it sends.
+    const cable = await recordingCable(b.server!.port);
+    const r = await run({ board: "esp32-rak3172", port: `tcp://127.0.0.1:${cable.port}`, site: siteFile("esp32-rak3172"), dist: newerDist("0.9.0") });
+    await cable.close();
+    await shut(b);
+    expect(r.refused, r.out.join("\n")).toBeUndefined();
+    // The CLI's last connection: its reset(), the upload, the record, load().
+    const chunks = cable.sent[cable.sent.length - 1];
+    const stream = chunks.map((c) => c.text).join("");
+    expect(stream).toContain("var fgu=");
+    const ends: number[] = [];
+    for (let i = stream.indexOf("\n"); i >= 0; i = stream.indexOf("\n", i + 1)) ends.push(i + 1);
+    expect(ends.length).toBeGreaterThan(60);
+
+    const seen = { old: 0, new: 0 };
+    let idle = 0;
+    for (let k = 0; k <= ends.length; k++) {
+      // The cable goes mid-line: the line it was in never runs.
+      const cut = k === ends.length ? stream.length : Math.max(0, ends[k] - 7);
+      const sim = new SimBoard({ board: "esp32-rak3172", seed: 5, memoryBaseline: false });
+      sim.flash.loadState(before);
+      sim.clock.mono = clock.mono;
+      sim.clock.wallOffset = clock.wall;
+      standardWorld(sim);
+      attachModem(sim);
+      sim.boot();
+      sim.advance(2000);
+      // The CLI's bytes as they came, with the board's time running between them as it did.
+      const mark = sim.console.length;
+      const c = new SimConsole(sim, () => {});
+      for (let i = 0, at = 0; i < chunks.length && at < cut; at += chunks[i].text.length, i++) {
+        if (i) sim.advance(chunks[i].at - chunks[i - 1].at);
+        c.input(chunks[i].text.slice(0, cut - at));
+      }
+      c.detach();
+      // Half the time the power goes with the cable; otherwise the board starts again by itself.
+      const pulled = sim.console.length;
+      if (k % 2) {
+        sim.powerOff();
+        sim.boot();
+        sim.advance(5000);
+      } else {
+        sim.advance(25_000);
+        // Cut before the CLI's reset(): the firmware never stopped, and its next reading cycle comes.
+        if (!sim.console.slice(pulled).some((l) => l.text.includes("starting on"))) sim.advance(16 * 60_000);
+        // Cut between the CLI's reset() and the upload's first line, which arms the restart: the board
+        // idles until its power comes back (a board powered from USB loses it with the cable).
+        if (!/starting on|INFO Readings:/.test(sim.console.slice(pulled).map((l) => l.text).join("\n"))) {
+          idle++;
+          sim.powerOff();
+          sim.boot();
+          sim.advance(5000);
+        }
+      }
+      const out = sim.console.slice(mark).map((l) => l.text).join("\n");
+      // The firmware that runs in the end: the last that started, or the one that never stopped.
+      const v = [...out.matchAll(/INFO feldgate (\S+) starting on esp32-rak3172/g)].pop()?.[1] ?? (/INFO Readings:/.test(out) ? "0.1.0" : "none");
+      expect(v, `cut ${k} of ${ends.length}: ${out.slice(0, 400)}`).toMatch(/^(0\.1\.0|0\.9\.0)$/);
+      seen[v === "0.9.0" ? "new" : "old"]++;
+      expect(sim.errors, `cut ${k}`).toEqual([]);
+      expect(out).not.toMatch(/Uncaught|ERROR/);
+      expect(sim.storage.getStats().trashCount).toBe(0);
+    }
+    console.log(`${ends.length + 1} cuts: the old firmware ran after ${seen.old}, the new after ${seen.new}; ${idle} left the board idle until its power came back`);
+    expect(seen.old).toBeGreaterThan(50);
+    // The window before the restart is armed: the CLI's lines after its reset() and before the upload's first.
+    expect(idle).toBeLessThanOrEqual(3);
+    expect(seen.new).toBeGreaterThan(0);
   });
 });

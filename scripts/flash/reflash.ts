@@ -103,6 +103,8 @@ export function planReflash(board: Board, layout: Layout, bundle: Uint8Array): S
 const LINE_BYTES = 768;
 /** How long the board waits for the next line before it gives up and boots what it ran before. */
 const WAIT_MS = 20_000;
+/** The firmware's own watchdog timeout (src/runtime/scheduler.ts). */
+const WATCHDOG_S = 20;
 
 const u8 = (b: Uint8Array) => `new Uint8Array([${Array.from(b).join(",")}])`;
 
@@ -113,8 +115,10 @@ const u8 = (b: Uint8Array) => `new Uint8Array([${Array.from(b).join(",")}])`;
  */
 export function reflashCode(plan: SlotPlan, pageBytes: number): string {
   const lines = [
-    // Should the lines stop coming (a cable pulled), the board starts again after WAIT_MS, with the image it ran before.
-    `var fgu={F:require("Flash"),a:${plan.addr},p:${pageBytes},n:0,e:0,bad:0,t:setTimeout(load,${WAIT_MS}),w:function(s){clearTimeout(this.t);this.t=setTimeout(load,${WAIT_MS});var d=E.toUint8Array(atob(s)),F=this.F,b,i;while(this.e<this.n+d.length){F.erasePage(this.a+this.e);this.e+=this.p;}F.write(d,this.a+this.n);b=F.read(d.length,this.a+this.n);for(i=0;i<d.length;i++)if(b[i]!==d[i]){this.bad=1;break;}this.n+=d.length;}};`,
+    // The gateway's watchdog is manual and still counts after the CLI's reset() (jsinteractive.h 177):
+    // the interpreter kicks it from here on while it is idle (jsinteractive.c 2660-2662). Should the
+    // lines stop coming (a cable pulled), the board starts again after WAIT_MS, with the image it ran before.
+    `E.enableWatchdog(${WATCHDOG_S},true);var fgu={F:require("Flash"),a:${plan.addr},p:${pageBytes},n:0,e:0,bad:0,t:setTimeout(load,${WAIT_MS}),w:function(s){clearTimeout(this.t);this.t=setTimeout(load,${WAIT_MS});var d=E.toUint8Array(atob(s)),F=this.F,b,i;while(this.e<this.n+d.length){F.erasePage(this.a+this.e);this.e+=this.p;}F.write(d,this.a+this.n);b=F.read(d.length,this.a+this.n);for(i=0;i<d.length;i++)if(b[i]!==d[i]){this.bad=1;break;}this.n+=d.length;}};`,
   ];
   const img = plan.image;
   for (let i = 0; i < img.length; i += LINE_BYTES) {

@@ -119,7 +119,7 @@ export class SimBoard {
   private timers = new Map<number, { ev: ClockEvent; fn: unknown; args: unknown[]; ms: number; repeat: boolean }>();
   private nextTimer = 1;
   private bootMono = 0;
-  private watchdog: { timeoutMs: number; auto: boolean; ev?: ClockEvent } | null = null;
+  private watchdog: { timeoutMs: number; auto: boolean; ev?: ClockEvent; kickedAt?: number } | null = null;
   private pendingReset: ResetCause | null = null;
   /** reset() or load(file) called: done when the interpreter is next idle (jsinteractive.c 2609-2640). */
   private pendingRestart: { how: "reset" } | { how: "load"; file: string } | null = null;
@@ -215,7 +215,15 @@ export class SimBoard {
    * and the clock stay. load() then runs the file (.bootcde by default).
    */
   private restartInterpreter(file?: string): void {
+    // The watchdog is hardware and goes on counting: its auto flag survives (JSIS_SOFTINIT_MASK,
+    // jsinteractive.h 167, 177; jsinteractive.c 848), and nothing stops the nRF52's once it runs
+    // (nrf5x/jshardware.c 1748-1753). A manual one not kicked after reset() bites.
+    const wd = this.watchdog;
     this.teardown();
+    if (wd) {
+      this.watchdog = wd;
+      if (!wd.auto) this.armWatchdog(Math.max(0, wd.timeoutMs - (this.clock.mono - (wd.kickedAt ?? this.clock.mono))));
+    }
     this.realm = this.newRealm();
     if (file !== undefined) {
       const code = this.storage.read(file);
@@ -514,11 +522,13 @@ export class SimBoard {
     if (obj) this.dispatch((d: string) => obj.emit("data", d), [s]);
   }
 
-  private armWatchdog(): void {
+  /** Kicks the watchdog: it bites `inMs` from now (its timeout unless told). */
+  private armWatchdog(inMs?: number): void {
     const w = this.watchdog;
     if (!w || w.auto) return;
     this.clock.cancel(w.ev);
-    w.ev = this.clock.schedule(w.timeoutMs, () => {
+    if (inMs === undefined) w.kickedAt = this.clock.mono;
+    w.ev = this.clock.schedule(inMs ?? w.timeoutMs, () => {
       this.log("[sim] watchdog timeout: reset");
       this.boot("watchdog");
     });
