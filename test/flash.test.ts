@@ -6,7 +6,7 @@ import { DIST, SimBoard } from "../scripts/sim/board";
 import { serveConsole, type ConsoleServer } from "../scripts/sim/console";
 import { attachModem, type Lorawan } from "../scripts/sim/lorawan";
 import { standardWorld } from "../scripts/sim/world";
-import { flash, Refusal, type FlashOptions } from "../scripts/flash";
+import { run } from "./flashing";
 import { appFiles } from "../scripts/budget";
 import { codec } from "../scripts/frames";
 import { boardById } from "../boards/index";
@@ -42,18 +42,6 @@ function siteFile(board: string, sensors: object[] = []): string {
   const f = path.join(tmp, `site-${board}-${Math.random().toString(36).slice(2)}.json`);
   fs.writeFileSync(f, JSON.stringify({ v: 1, name: "Weide Nord", interval: 900, sensors }));
   return f;
-}
-
-/** Runs npm run flash's steps; returns what it said, and the refusal if it refused. */
-async function run(o: Partial<FlashOptions> & { board: string; port: string; site: string }): Promise<{ out: string[]; refused?: string }> {
-  const out: string[] = [];
-  try {
-    await flash({ wipe: false, keysDir: path.join(tmp, "keys"), build: false, dist: DIST, ...o }, (l) => out.push(l));
-    return { out };
-  } catch (e) {
-    if (e instanceof Refusal) return { out, refused: e.message };
-    throw e;
-  }
 }
 
 function exportOf(out: string[]): { file: string; keys: { devEui: string; joinEui: string; appKey: string } } {
