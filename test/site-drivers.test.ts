@@ -71,6 +71,25 @@ describe("which drivers a site's bundle holds", () => {
   });
 });
 
+describe("npm run flash refuses drivers the board cannot carry, before it asks the board anything", () => {
+  for (const [what, sensors, drivers, message] of [
+    ["a kind the board file leaves out", [water, { kind: "pump", port: 2 }], [], /^site.sensors\[1\].kind: nrf52840dk-wioe5 has no "pump" driver .*offers trough, level, meter, temp, soil\. Fix the site file or --drivers/],
+    ["an unknown kind with --drivers", [water], ["teapot"], /^--drivers: there is no "teapot" driver; nrf52840dk-wioe5 offers/],
+  ] as [string, object[], string[], RegExp][])
+    it(what, async () => {
+      const file = path.join(tmp, `refused-${drivers.length}.json`);
+      fs.writeFileSync(file, JSON.stringify(site(sensors)));
+      const out: string[] = [];
+      // Nothing listens on port 1: the board would be asked only after the drivers are chosen.
+      const r = await flash({ board: DK.id, port: "tcp://127.0.0.1:1", site: file, wipe: false, keysDir: path.join(tmp, "keys"), build: true, dist: DIST, drivers, siteCache: cache }, (l) => out.push(l)).then(
+        () => "",
+        (e) => (e instanceof Refusal ? e.message : Promise.reject(e)),
+      );
+      expect(r).toMatch(message);
+      expect(out.join("\n")).not.toContain("Building");
+    });
+});
+
 describe("npm run flash writes the site's bundle", () => {
   it("end to end through the CLI: --drivers adds one, the summary names them, and a downlink for a kind left out is refused with the configuration unchanged", async () => {
     const sim = new SimBoard({ board: DK.id, seed: 3, memoryBaseline: false });
