@@ -87,9 +87,9 @@ if (siteArg) {
   const rowsOf = await siteSizes(site, extras, valueOf("--board"));
   const slot = (r: Budget) => `${r.bundleBytes} B${r.slotBytes !== r.bundleBytes ? ` (${r.slotBytes} stored)` : ""}`;
   const kinds = (Array.isArray(site.sensors) ? site.sensors : []).map((x: { kind: string }) => x.kind);
-  console.log(`Site "${site.name}" (${siteArg}): sensors ${kinds.join(", ") || "none"}${extras.length ? `; with --drivers ${extras.join(", ")}` : ""}`);
   if (process.argv.includes("--json")) process.stdout.write(JSON.stringify(rowsOf, null, 2) + "\n");
-  else
+  else {
+    console.log(`Site "${site.name}" (${siteArg}): sensors ${kinds.join(", ") || "none"}${extras.length ? `; with --drivers ${extras.join(", ")}` : ""}`);
     for (const r of rowsOf) {
       console.log(`\n${r.board}`);
       if (!r.site) {
@@ -105,6 +105,7 @@ if (siteArg) {
       console.log(`  store pages    ${pages(st.storePages)} (full: ${pages(f.storePages)})${st.storePages.outside ? `; ${st.storePages.outside} outside Storage` : ""}; ${st.storePages.readings} for readings (full: ${f.storePages.readings})`);
       console.log(`  buffer         ${st.bufferBytes} B for readings (full: ${f.bufferBytes} B)`);
     }
+  }
 } else if (process.argv.includes("--json")) {
   process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
 } else if (process.argv.includes("--brief")) {
