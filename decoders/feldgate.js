@@ -57,7 +57,10 @@ var LINKS = ["none", "lorawan", "wifi-mqtt", "wifi-http"];
 var PARTS = ["lorawan", "wifi", "sensors"];
 /* Each link's state (health keys 14 and 18). */
 var LINK_STATES = { lorawan_state: ["modem_not_ready", "joining", "joined"], wifi_state: ["no_wifi", "no_platform", "connected"] };
-var STATUS_RESULTS = ["accepted", "malformed", "unknown_command", "out_of_range", "replayed", "rejected"];
+/* 6: the downlink names a sensor kind whose driver the gateway was flashed without (npm run flash -- --drivers). */
+var STATUS_RESULTS = ["accepted", "malformed", "unknown_command", "out_of_range", "replayed", "rejected", "kind_not_in_firmware"];
+/* The sensor kinds there are drivers for; a gateway holds those of its site only (docs/provisioning.md). */
+var SENSOR_KINDS = ["trough", "pump", "smoke", "level", "meter", "temp", "soil"];
 var COMMANDS = { set_interval: 1, set_sensor: 2, read_now: 3, reboot: 4, report_status: 5 };
 var COMMAND_NAMES = { 1: "set_interval", 2: "set_sensor", 3: "read_now", 4: "reboot", 5: "report_status" };
 
@@ -65,7 +68,8 @@ var COMMAND_NAMES = { 1: "set_interval", 2: "set_sensor", 3: "read_now", 4: "reb
  * Sensor options a set_sensor downlink may carry (the site configuration's
  * names, docs/frame-format.md). Numbers: [lowest, highest] over every sensor
  * kind that has the option; the gateway checks the kind's own range. Other
- * kinds of value: "port" (a port number), "text", "bool", "roms" (a list of
+ * kinds of value: "port" (a port number), "text", "bool", "kind" (one of
+ * SENSOR_KINDS: the sensor becomes one of that kind), "roms" (a list of
  * DS18B20 ROM codes), "cal" ({empty, full} in volts).
  */
 var OPTIONS = {
@@ -79,7 +83,7 @@ var OPTIONS = {
   vMax: [0.1, 5], vMin: [0, 5], wet: [0.1, 5], width: [100, 20000], length: [100, 20000],
   port: "port", auxPort: "port", doorPort: "port", flowPort: "port", pressurePort: "port", modbusPort: "port",
   name: "text", mode: "text", demand: "text", pressureSensor: "text", faultLine: "text",
-  activeLow: "bool", alarmActive: "bool", probes: "roms", cal: "cal"
+  activeLow: "bool", alarmActive: "bool", probes: "roms", cal: "cal", kind: "kind"
 };
 /* Largest downlink payload per EU868 data rate (RP002-1.0.4, Table 6), DR0 to DR7. */
 var EU868_MAX_PAYLOAD = [51, 51, 51, 115, 222, 222, 222, 222];
@@ -518,6 +522,7 @@ function optionError(name, v) {
   if (t === "port") return isInt(v) && v >= 1 && v <= 16 ? "" : "options." + name + ": a port number from 1 to 16";
   if (t === "text") return typeof v === "string" && v.length >= 1 && v.length <= 40 ? "" : "options." + name + ": text of 1 to 40 characters";
   if (t === "bool") return typeof v === "boolean" ? "" : "options." + name + ": true or false";
+  if (t === "kind") return SENSOR_KINDS.indexOf(v) >= 0 ? "" : "options.kind: one of " + SENSOR_KINDS.join(", ");
   if (t === "roms") {
     if (!(v instanceof Array) || v.length < 1 || v.length > 10) return "options.probes: a list of 1 to 10 ROM codes";
     for (var i = 0; i < v.length; i++) if (typeof v[i] !== "string" || !/^28[0-9a-fA-F]{14}$/.test(v[i])) return "options.probes[" + i + "]: a DS18B20 ROM code is 16 hex digits starting with 28";
@@ -731,5 +736,5 @@ function toNgsiLd(data, deviceId) {
 }
 
 if (typeof module !== "undefined" && module.exports) {
-  module.exports = { decodeUplink: decodeUplink, encodeDownlink: encodeDownlink, decodeDownlink: decodeDownlink, toSenML: toSenML, toNgsiLd: toNgsiLd, cborDecode: cborDecode, CborMap: CborMap, QUANTITIES: QUANTITIES, EVENTS: EVENTS, OPTIONS: OPTIONS, DOWNLINK_PORT: DOWNLINK_PORT, ACK_PORT: ACK_PORT };
+  module.exports = { decodeUplink: decodeUplink, encodeDownlink: encodeDownlink, decodeDownlink: decodeDownlink, toSenML: toSenML, toNgsiLd: toNgsiLd, cborDecode: cborDecode, CborMap: CborMap, QUANTITIES: QUANTITIES, EVENTS: EVENTS, OPTIONS: OPTIONS, STATUS_RESULTS: STATUS_RESULTS, SENSOR_KINDS: SENSOR_KINDS, DOWNLINK_PORT: DOWNLINK_PORT, ACK_PORT: ACK_PORT };
 }

@@ -5,8 +5,9 @@
  * gateway, through the EspruinoTools CLI (scripts/flash/espruino.ts), the way
  * a technician's laptop talks to a board over USB:
  *
- * 1. builds the board's bundle and checks the site on a simulated board of
- *    the same kind, with the bundle's own checks;
+ * 1. builds the board's bundle with the drivers of the site's sensors and
+ *    no others (scripts/build/site.ts), and checks the site on a simulated
+ *    board of the same kind, with that bundle's own checks;
  * 2. asks the board what it is (process.env.BOARD and VERSION) and what its
  *    Storage holds, and its modem for its DevEUI; refuses another build or
  *    version, and a board that holds files unless --wipe is given;
@@ -27,6 +28,7 @@
  *   --board <id>            a board of boards/ (npm run size lists them)
  *   --port <port>           /dev/ttyUSB0, COM3, or tcp://host:port (a simulated board: npm run sim -- --console)
  *   --site <file>           the site configuration (docs/storage-layout.md, "Site configuration")
+ *   --drivers <a,b>         drivers to carry besides the site's, for sensors planned later (docs/provisioning.md)
  *   --wipe                  erase everything in the board's Storage first (identity, readings, counters);
  *                           without it, a board that runs feldgate gets the new image and keeps them
  *   --dev-eui <hex>         use this DevEUI
@@ -37,7 +39,8 @@
  *   --chirpstack <url> --api-key-file <file> --chirpstack-application <id> --chirpstack-device-profile <id>
  *   [--chirpstack-replace-keys] [--tts-application <id>] [--frequency-plan <id>] [--lorawan-version 1.0.3] [--profile-id <8 hex>]
  *   --keys-dir <dir>        where the export file goes (default ~/.feldgate/keys)
- *   --no-build              flash dist/ as it is
+ *   --all-drivers           build the full bundle instead, every driver of the board, into dist/
+ *   --no-build              flash dist/ as it is: the full bundle, every driver of the board
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -45,6 +48,7 @@ import { rollup, type OutputOptions, type RollupOptions } from "rollup";
 import { boards } from "../boards/index";
 import type { Board } from "../boards/types";
 import { bundleConfig, loaderConfig } from "./build/config";
+import { buildSiteBundle, DriverChoiceError, parseDriverList, siteDrivers, SITE_CACHE } from "./build/site";
 import { SimBoard } from "./sim/board";
 import { standardWorld } from "./sim/world";
 import { FILE, FILE_HEADER_BYTES, SETTINGS_PAGES_MIN } from "../src/store/storage-layout";
@@ -76,6 +80,7 @@ let say: (s?: string) => void = (s = "") => void process.stdout.write(s + "\n");
 let tty = !!process.stdout.isTTY;
 const kb = (n: number) => (n / 1024).toFixed(1) + " KB";
 
+/** The full bundle, every driver of the board file, into `dist` (npm run flash -- --all-drivers). */
 async function build(board: Board, dist: string): Promise<void> {
   for (const cfg of [loaderConfig(dist), bundleConfig(board, { outDir: dist })] as RollupOptions[]) {
     const b = await rollup({ ...cfg, onwarn: () => {} });
@@ -220,8 +225,18 @@ export interface FlashOptions {
   devEuiRange?: string;
   credentials?: string;
   keysDir: string;
+  /**
+   * Build what is flashed: the site's bundle, with the drivers of its sensors
+   * and `drivers` and no others (the default of npm run flash), or with
+   * `allDrivers` the full bundle into `dist`. False flashes `dist` as it is.
+   */
   build: boolean;
   dist: string;
+  /** Drivers to carry besides the site's, for sensors planned later. */
+  drivers?: string[];
+  allDrivers?: boolean;
+  /** Where site bundles are kept between runs (default .cache/site-bundles, which git ignores). */
+  siteCache?: string;
   joinEui?: string;
   registration?: RegistrationOptions;
 }
@@ -245,11 +260,29 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   }
   const siteJson = JSON.stringify(site);
   if (siteJson.length > 1024) refuse(`The site configuration is ${siteJson.length} characters; a gateway keeps at most 1024. Shorten the sensor names or options.`);
-  if (argv.build) {
-    say(`Building feldgate for ${board.id} ...`);
-    await build(board, argv.dist);
+  // The drivers of the site's sensors, and those asked for with --drivers: the bundle holds these and no others.
+  let drivers: readonly string[] = board.drivers;
+  let dist = argv.dist;
+  if ((argv.drivers?.length || argv.allDrivers) && !argv.build) refuse(`--drivers and --all-drivers choose what is built; with --no-build, dist/ is flashed as it is.`);
+  if (argv.build && argv.allDrivers) {
+    if (argv.drivers?.length) refuse(`--all-drivers carries every driver of ${board.id} already: leave out --drivers.`);
+    say(`Building feldgate for ${board.id}, with every driver of the board (${board.drivers.join(", ")}) ...`);
+    await build(board, dist);
+  } else if (argv.build) {
+    let kinds: ReturnType<typeof siteDrivers>;
+    try {
+      kinds = siteDrivers(board, site, argv.drivers ?? []);
+    } catch (e) {
+      if (e instanceof DriverChoiceError) refuse(`${e.message} Fix the site file or --drivers and run npm run flash again.`);
+      throw e;
+    }
+    say(`Building feldgate for ${board.id} with the drivers ${kinds.length ? kinds.join(", ") : "(none: the site has no sensors)"} ...`);
+    const sb = await buildSiteBundle(board, kinds, argv.siteCache ?? SITE_CACHE);
+    if (sb.cached) say(`  Built before, for the same sources: ${path.relative(process.cwd(), sb.dir) || sb.dir}.`);
+    drivers = sb.drivers;
+    dist = sb.dir;
   }
-  const problem = siteProblem(board, argv.dist, siteJson);
+  const problem = siteProblem(board, dist, siteJson);
   if (problem) refuse(`The site file ${argv.site} would be refused by the gateway: ${problem}. Fix the file and run npm run flash again.`);
   // Credentials, TLS files and the network server are checked before anything touches the board.
   let creds: Credentials | null = null;
@@ -315,7 +348,7 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   } catch (e) {
     refuse((e as Error).message);
   }
-  const set = flashSet(board, argv.dist, siteJson, JSON.stringify(identity));
+  const set = flashSet(board, dist, siteJson, JSON.stringify(identity));
   if (creds) set.files.push(...creds.files);
   const need = storageBytes(board, [...set.files, set.boot]);
   // The flash store follows the files, from the next whole page to a page before Storage's end, and needs
@@ -354,6 +387,7 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   say(`Done. The board on ${port} is a feldgate gateway now:`);
   say(`  - ${board.title}, Espruino ${rep.version};`);
   say(`  - feldgate, ${set.bundleBytes} bytes${board.compressApp ? ` (${set.files.find((f) => f.name === FILE.appA)!.data.length} stored compressed)` : ""}, with its loader;`);
+  say(`  - the drivers ${drivers.length ? drivers.join(", ") : "(none)"}${drivers.length < board.drivers.length ? `, and no others of ${board.id}'s (a sensor of another kind needs npm run flash again with --drivers)` : `: every driver of ${board.id}`};`);
   say(`  - the site "${site.name}": ${site.sensors.length} sensor${site.sensors.length === 1 ? "" : "s"}, a reading every ${Math.round(site.interval / 60)} min;`);
   say(`  - its identity: DevEUI ${devEui} (${euiFrom}), JoinEUI ${identity.joinEui}, and a new AppKey${creds ? `; ${creds.summary}` : ""}.`);
   if (started.length) {
@@ -397,6 +431,8 @@ async function main(): Promise<void> {
     keysDir: arg("--keys-dir") ?? defaultKeysDir(),
     build: !process.argv.includes("--no-build"),
     dist: path.join(ROOT, "dist"),
+    drivers: parseDriverList(arg("--drivers")),
+    allDrivers: process.argv.includes("--all-drivers"),
   });
 }
 

@@ -5,10 +5,16 @@
  *   --brief     one line per board
  *   --drivers   also the bytes each sensor driver adds to the ESP32 + RAK3172 bundle
  *   --links     also the bytes each link adds to its boards' bundles
+ *   --site <file> [--board <id>] [--drivers <a,b>]
+ *               per board (or the one given), the bundle npm run flash writes
+ *               for that site (its sensors' drivers, and those of --drivers)
+ *               against the full bundle, and the Storage and buffer each leaves
  */
+import fs from "node:fs";
 import { rollup } from "rollup";
 import { boards, boardById } from "../boards/index";
-import { budgetFromDist } from "./budget";
+import { budgetFromDist, type Budget } from "./budget";
+import { buildSiteBundle, DriverChoiceError, parseDriverList, siteDrivers } from "./build/site";
 import { DIST } from "./sim/board";
 import { bundleConfig } from "./build/config";
 import type { Board } from "../boards/types";
@@ -40,7 +46,67 @@ export async function driverBytes(boardId = "esp32-rak3172"): Promise<Record<str
   return out;
 }
 
-if (process.argv.includes("--json")) {
+/** A site's bundle against the full one, on one board: null where the board cannot carry the site's drivers (why). */
+export interface SiteSize {
+  board: string;
+  drivers: string[] | null;
+  why?: string;
+  site?: Budget;
+  full: Budget;
+}
+
+export async function siteSizes(site: { sensors?: { kind?: unknown }[] }, extras: string[] = [], only?: string, cacheDir?: string): Promise<SiteSize[]> {
+  const out: SiteSize[] = [];
+  for (const b of only ? [boardById(only)] : boards) {
+    const full = budgetFromDist(b, DIST);
+    let kinds;
+    try {
+      kinds = siteDrivers(b, site, extras);
+    } catch (e) {
+      if (!(e instanceof DriverChoiceError)) throw e;
+      out.push({ board: b.id, drivers: null, why: e.message, full });
+      continue;
+    }
+    const sb = await buildSiteBundle(b, kinds, cacheDir);
+    out.push({ board: b.id, drivers: sb.drivers, site: budgetFromDist(b, sb.dir), full });
+  }
+  return out;
+}
+
+const siteArg = process.argv.indexOf("--site") > 0 ? process.argv[process.argv.indexOf("--site") + 1] : undefined;
+const valueOf = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 && process.argv[i + 1] && !process.argv[i + 1].startsWith("--") ? process.argv[i + 1] : undefined;
+};
+// With --site, `--drivers a,b` names drivers to carry besides the site's, as npm run flash takes them; a bare --drivers is the bytes per driver.
+const extraDrivers = siteArg ? valueOf("--drivers") : undefined;
+
+if (siteArg) {
+  const site = JSON.parse(fs.readFileSync(siteArg, "utf8"));
+  const extras = parseDriverList(extraDrivers);
+  const rowsOf = await siteSizes(site, extras, valueOf("--board"));
+  const slot = (r: Budget) => `${r.bundleBytes} B${r.slotBytes !== r.bundleBytes ? ` (${r.slotBytes} stored)` : ""}`;
+  const kinds = (Array.isArray(site.sensors) ? site.sensors : []).map((x: { kind: string }) => x.kind);
+  if (process.argv.includes("--json")) process.stdout.write(JSON.stringify(rowsOf, null, 2) + "\n");
+  else {
+    console.log(`Site "${site.name}" (${siteArg}): sensors ${kinds.join(", ") || "none"}${extras.length ? `; with --drivers ${extras.join(", ")}` : ""}`);
+    for (const r of rowsOf) {
+      console.log(`\n${r.board}`);
+      if (!r.site) {
+        console.log(`  not for this board: ${r.why}`);
+        continue;
+      }
+      const f = r.full;
+      const st = r.site;
+      console.log(`  drivers        ${r.drivers!.join(", ") || "(none)"}   (the full bundle: ${boardById(r.board).drivers.join(", ")})`);
+      console.log(`  bundle         ${slot(st)}, full ${slot(f)}: ${f.bundleBytes - st.bundleBytes} B less${st.slotBytes !== st.bundleBytes ? `, ${f.slotBytes - st.slotBytes} B less stored` : ""}`);
+      console.log(`  Storage used   ${st.storageUsed} B of ${st.storageTotal} B (full: ${f.storageUsed} B): ${st.storageTotal - st.storageUsed} B left beside the code (full: ${f.storageTotal - f.storageUsed} B)`);
+      const pages = (p: Budget["storePages"]) => `${p.inside} in Storage, ${p.settings} of them settings`;
+      console.log(`  store pages    ${pages(st.storePages)} (full: ${pages(f.storePages)})${st.storePages.outside ? `; ${st.storePages.outside} outside Storage` : ""}; ${st.storePages.readings} for readings (full: ${f.storePages.readings})`);
+      console.log(`  buffer         ${st.bufferBytes} B for readings (full: ${f.bufferBytes} B)`);
+    }
+  }
+} else if (process.argv.includes("--json")) {
   process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
 } else if (process.argv.includes("--brief")) {
   for (const r of rows) console.log(`${r.board.padEnd(20)} bundle ${String(r.bundleBytes).padStart(6)} B${r.slotBytes !== r.bundleBytes ? ` (${r.slotBytes} B compressed)` : ""}, buffer ${kb(r.bufferBytes)}`);
@@ -54,7 +120,7 @@ if (process.argv.includes("--json")) {
   console.log("\nStorage used = app slots × (bundle + 32-byte header) + loader + identity, site and boot control; the flash store takes the rest but a page (docs/storage-layout.md).");
   for (const r of rows) console.log(`  ${r.board.padEnd(20)} store pages: ${r.storePages.settings} settings, ${r.storePages.slot} app slot, ${r.storePages.events} events, ${r.storePages.readings} readings${r.storePages.outside ? ` (events and readings outside Storage, ${r.storePages.outside} pages)` : ""}`);
 }
-if (process.argv.includes("--drivers")) {
+if (process.argv.includes("--drivers") && !extraDrivers) {
   const d = await driverBytes();
   console.log("\nBytes each driver adds to the esp32-rak3172 bundle (its own code; helpers shared by drivers are listed once):");
   for (const [k, v] of Object.entries(d)) console.log(`  ${k.padEnd(14)} ${String(v).padStart(6)} B`);
@@ -72,7 +138,7 @@ export async function linkBytes(): Promise<{ board: string; link: string; bytes:
   return out;
 }
 
-if (process.argv.includes("--links")) {
+if (process.argv.includes("--links") && !siteArg) {
   console.log("\nBytes each link adds to its boards' bundles (the sender, buffer and frames are counted in the base):");
   for (const r of await linkBytes()) console.log(`  ${r.board.padEnd(20)} ${r.link.padEnd(24)} ${String(r.bytes).padStart(6)} B`);
 }

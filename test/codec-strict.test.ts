@@ -13,6 +13,7 @@ import { decode as cbor2Decode } from "cbor2";
 import { Decoder, encode as cborxEncode } from "cbor-x";
 import { getQuickJS } from "quickjs-emscripten";
 import { codec, decodeFrame as cborxFrame } from "../scripts/frames";
+import { ALL_DRIVERS } from "../boards/types";
 
 const hex = (s: string) => Array.from(Buffer.from(s.replace(/\s+/g, ""), "hex"));
 const RECV = Date.UTC(2026, 5, 1, 12);
@@ -105,6 +106,20 @@ describe("downlinks: every field checked, both ways", () => {
     expect(at5.bytes.length).toBeLessThanOrEqual(222);
     expect(at5.bytes.length).toBeGreaterThan(51);
     expect(down({ command: "read_now", counter: 3 }, { dataRate: 9 }).errors[0]).toMatch(/dataRate/);
+  });
+
+  it("a sensor's kind: one of the kinds there are drivers for; the gateway's answer when its firmware lacks it", () => {
+    expect(C.SENSOR_KINDS).toEqual(ALL_DRIVERS);
+    const ok = down({ command: "set_sensor", counter: 9, sensor: 0, options: { kind: "pump" } });
+    expect(ok.errors).toBeUndefined();
+    expect(codec.decodeDownlink({ bytes: ok.bytes, fPort: 11 }).data).toEqual({ command: "set_sensor", counter: 9, sensor: 0, options: { kind: "pump" } });
+    expect(down({ command: "set_sensor", counter: 9, sensor: 0, options: { kind: "teapot" } }).errors[0]).toBe("options.kind: one of trough, pump, smoke, level, meter, temp, soil");
+    // Result 6 (docs/frame-format.md): the kind is not in the firmware the gateway was flashed with.
+    const detail = "site.sensors[0].kind: pump is not in this firmware, only trough,temp";
+    // [1, 0, 0, {3: {1: 9, 2: 6, 3: detail}}]: a frame that carries only the answer.
+    const frame = [0x84, 1, 0, 0, 0xa1, 3, 0xa3, 1, 9, 2, 6, 3, 0x78, detail.length, ...Buffer.from(detail)];
+    expect(up(frame).data.status).toEqual({ counter: 9, result: "kind_not_in_firmware", detail });
+    expect(C.STATUS_RESULTS).toEqual(["accepted", "malformed", "unknown_command", "out_of_range", "replayed", "rejected", "kind_not_in_firmware"]);
   });
 
   it("the option table holds every option the drivers read, with their ranges", () => {

@@ -27,7 +27,8 @@ describe("site configuration", () => {
     ["interval too short", { ...demoSite, interval: 5 }, "site.interval: whole seconds from 10 to 86400"],
     ["no such port", { ...demoSite, sensors: [{ kind: "trough", port: 9 }] }, "site.sensors[0].port: this board has no port 9"],
     ["a pin used twice", { ...demoSite, sensors: [{ kind: "trough", sensor: "4-20ma", port: 1, depth: 500, length: 1000, width: 500, rangeMm: 1000 }, { kind: "trough", sensor: "4-20ma", port: 1, depth: 500, length: 1000, width: 500, rangeMm: 1000 }] }, "site.sensors[1].port: port 1 adc is already in use"],
-    ["an unknown kind", { ...demoSite, sensors: [{ kind: "teapot", port: 1 }] }, 'site.sensors[0].kind: unknown sensor kind "teapot"'],
+    ["an unknown kind", { ...demoSite, sensors: [{ kind: "teapot", port: 1 }] }, "site.sensors[0].kind: teapot is not in this firmware, only trough,pump,smoke,level,meter,temp,soil"],
+    ["a kind that is no driver's", { ...demoSite, sensors: [{ kind: "constructor", port: 1 }] }, "site.sensors[0].kind: constructor is not in this firmware"],
     ["kind missing", { ...demoSite, sensors: [{ port: 1 }] }, "site.sensors[0].kind: missing"],
   ];
   for (const [what, site, message] of bad) {

@@ -3,13 +3,16 @@
  * Read at boot, from the flash store where a downlink changed it, else from
  * the file provisioning wrote, and validated against the board; a bad one is
  * refused with a message that names the field, and the gateway then runs
- * with no sensors rather than with a guess.
+ * with no sensors rather than with a guess. A sensor kind whose driver the
+ * bundle lacks is refused here too, before any sensor is touched.
  */
 import type { FirmwareHw, SensorPort } from "../../boards/types";
 import { FILE_SITE } from "../store/storage-layout";
 import { siteText, siteStore } from "../store/settings";
 import { BULK_ACKS } from "virtual:board";
 import { S } from "../store/builtin";
+// The drivers this bundle holds: only those of the site it was flashed for, and any named with --drivers (docs/provisioning.md).
+import DRIVERS from "virtual:drivers";
 
 export interface SensorConf {
   readonly kind: string;
@@ -67,6 +70,9 @@ export function checkSite(raw: any, hw: FirmwareHw): string {
     const f = "site.sensors[" + i + "]";
     if (!s || typeof s !== "object") return f + ": not an object";
     if (typeof s.kind !== "string") return f + ".kind: missing";
+    // By its own keys: a kind such as "constructor" is no driver.
+    const has = Object.keys(DRIVERS);
+    if (has.indexOf(s.kind) < 0) return f + ".kind: " + s.kind + " is not in this firmware, only " + has.join();
     if (!isInt(s.port, 1, 99)) return f + ".port: missing or not a port number";
     if (!portById(hw, s.port)) return f + ".port: this board has no port " + s.port;
   }

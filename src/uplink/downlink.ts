@@ -9,6 +9,7 @@ import { counterRead, counterWrite } from "../store/settings";
 import { ID } from "../store/storage-layout";
 import { cborDecode } from "../frame/reader";
 import type { Answer } from "../frame/view";
+import DRIVERS from "virtual:drivers";
 
 export const R_ACCEPTED = 0;
 export const R_MALFORMED = 1;
@@ -16,6 +17,8 @@ export const R_UNKNOWN = 2;
 export const R_RANGE = 3;
 export const R_REPLAYED = 4;
 export const R_REFUSED = 5;
+/** A sensor kind whose driver this bundle was flashed without (npm run flash -- --drivers adds it; docs/provisioning.md). */
+export const R_KIND_NOT_IN_FIRMWARE = 6;
 
 /** Command codes (docs/frame-format.md, fPort 11). */
 export const CMD_SET_INTERVAL = 1;
@@ -91,7 +94,8 @@ function apply(m: any[], act: DownlinkActions): number {
   } else if (cmd === CMD_READ_NOW) act.readNow();
   else if (cmd === CMD_REPORT_STATUS) act.reportStatus();
   else if (cmd !== CMD_REBOOT) return R_UNKNOWN;
-  if (answer.detail) r = R_REFUSED;
+  // The site's checks refused a kind with no driver here before any sensor was touched (src/config/site.ts).
+  if (answer.detail) r = cmd === CMD_SET_SENSOR && m[4].kind && !DRIVERS[m[4].kind] ? R_KIND_NOT_IN_FIRMWARE : R_REFUSED;
   // The counter is kept before anything that may restart the board.
   counterWrite(ID.downlink, ctr);
   if (cmd === CMD_REBOOT) act.reboot();
