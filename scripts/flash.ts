@@ -56,7 +56,7 @@ import { CLI_VERSION, runCli, type CliResult } from "./flash/espruino";
 import { crc32, crcCode, flashSet, mismatches, PROBE_CODE, storageBytes, tagged, type BoardReport, type FlashSet } from "./flash/files";
 import { defaultKeysDir, insideRepository, modemQueryCode, newAppKey, normalEui, parseModemEui, ROOT, takeFromRange, writeExport, type Identity } from "./flash/identity";
 import { readCredentials, type Credentials } from "./flash/credentials";
-import { LAYOUT_CODE, planReflash, reflashCode, type Layout } from "./flash/reflash";
+import { LAYOUT_CODE, planReflash, reflashCode, revertCode, type Layout } from "./flash/reflash";
 import { prepareRegistration, registrationArgs, REGISTRATION_DEFAULTS, type RegistrationOptions } from "./flash/register";
 
 /** The interpreter release feldgate runs on (docs/espruino-2v29.md). */
@@ -170,7 +170,7 @@ export function logLines(lines: string[]): string[] {
  * A gateway that runs feldgate gets the new image in its spare slot and keeps its identity, site,
  * counters and unsent readings (scripts/flash/reflash.ts). Nothing else is written.
  */
-async function reflashKeeping(board: Board, argv: FlashOptions, port: string, baud: number | undefined): Promise<void> {
+async function reflashKeeping(board: Board, argv: FlashOptions, port: string, baud: number | undefined, dist: string, drivers: readonly string[]): Promise<void> {
   say(`  It runs feldgate: the new firmware goes into its spare slot, and its identity, site, counters and unsent readings stay (--wipe erases them instead).`);
   const restart = async () => void (await runCli({ port, baud, code: "load()", timeoutMs: 30_000 }));
   if (argv.devEui || argv.credentials || argv.joinEui)
@@ -178,23 +178,49 @@ async function reflashKeeping(board: Board, argv: FlashOptions, port: string, ba
   const lr = await runCli({ port, baud, code: LAYOUT_CODE, timeoutMs: 60_000 });
   const layout = tagged<Layout>(lr.lines, "FGLAYOUT:")[0];
   if (!layout) noBoard(port, lr);
-  const bundle = new Uint8Array(fs.readFileSync(path.join(argv.dist, `${board.id}.js`)));
+  // The gateway keeps its own site: the new firmware carries the drivers of its sensors too.
+  const missing = (layout.kinds ?? []).filter((k) => !drivers.includes(k));
+  if (missing.length) {
+    if (!argv.build) refuse(`The gateway's own site has sensors of kinds ${missing.join(", ")}, which the firmware in ${dist} lacks. Run npm run flash without --no-build, or with --drivers ${missing.join(",")}.`);
+    const kinds = [...new Set([...drivers, ...missing])];
+    say(`  Its own site has sensors of kinds ${missing.join(", ")} too: building feldgate with the drivers ${kinds.join(", ")} ...`);
+    let chosen: ReturnType<typeof siteDrivers>;
+    try {
+      chosen = siteDrivers(board, { sensors: kinds.map((kind) => ({ kind })) });
+    } catch (e) {
+      refuse(`The gateway's own site has a sensor this firmware cannot carry: ${(e as Error).message}`);
+    }
+    const sb = await buildSiteBundle(board, chosen, argv.siteCache ?? SITE_CACHE);
+    dist = sb.dir;
+    drivers = sb.drivers;
+  }
+  const bundle = new Uint8Array(fs.readFileSync(path.join(dist, `${board.id}.js`)));
   const plan = planReflash(board, layout, bundle);
   if (typeof plan === "string") {
     await restart();
     refuse(`This gateway cannot take the new firmware and keep its data: ${plan}. It runs as before. Let it deliver its readings, then run npm run flash again with --wipe (a new identity: register it again).`);
   }
   say(`Writing feldgate (${kb(plan.image.length)}) into slot ${plan.target === "A" ? "A" : "B, in the flash store"}; slot ${plan.running === "A" ? "A" : "B"} runs until it is checked ...`);
-  const up = await runCli({ port, baud, code: reflashCode(plan, board.flash.pageBytes), onProgress: progressBar("Writing"), sleepS: 3, timeoutMs: 15 * 60_000 });
+  const up = await runCli({ port, baud, code: reflashCode(plan), onProgress: progressBar("Writing"), sleepS: 3, timeoutMs: 15 * 60_000 });
   const r = tagged<{ ok: boolean }>(up.lines, "FGUPDATE:")[0];
   if (!r || !r.ok)
     refuse(
       `${!r ? "The connection was lost while writing" : "The new firmware did not read back as written"}: the gateway keeps the firmware it ran before, and starts it again ${!r ? "within 20 s, or when it is powered again" : "now"}. Check the cable and run npm run flash again.`,
     );
   const started = logLines(up.lines);
+  // The site in force may have changed by downlink since it was flashed: should the new firmware refuse it, the old one runs again.
+  const refusedSite = started.find((l) => l.includes("Site configuration refused"));
+  if (refusedSite) {
+    const back = await runCli({ port, baud, code: revertCode(plan), sleepS: 3, timeoutMs: 60_000 });
+    const ok = tagged<number>(back.lines, "FGREVERT:")[0] !== undefined;
+    refuse(
+      `The new firmware refused the gateway's site: "${refusedSite}". ${ok ? "The gateway runs the firmware it ran before again" : "Going back to the firmware it ran before did not answer: run npm run flash again"}. Add the drivers its site needs with --drivers and run npm run flash again.`,
+    );
+  }
   say("");
   say(`Done. The gateway on ${port} runs the new feldgate now:`);
   say(`  - ${board.title}; feldgate, ${bundle.length} bytes, in slot ${plan.target === "A" ? "A" : "B"} (slot ${plan.running === "A" ? "A" : "B"} keeps the one before);`);
+  say(`  - the drivers ${drivers.length ? drivers.join(", ") : "(none)"}${drivers.length < board.drivers.length ? `, and no others of ${board.id}'s` : `: every driver of ${board.id}`};`);
   say(`  - kept: its identity (DevEUI ${layout.eui ?? "unknown"}), its site, its counters and the readings it had not sent yet.`);
   if (started.length) {
     say(`It started and said:`);
@@ -309,7 +335,7 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   // Erased files leave trash that only compact() reclaims, which would move the flash store (docs/storage-layout.md).
   const dirty = held.length > 0 || rep.trash > 0;
   say(`  Espruino ${rep.version} for ${rep.board}, Storage ${kb(rep.total)}, ${held.length ? held.length + " files in it" : rep.trash ? "erased files in it" : "empty"}.`);
-  if (dirty && !argv.wipe && [FILE.bootCtl, FILE.appA, FILE.identity].every((f) => held.includes(f))) return reflashKeeping(board, argv, port, baud);
+  if (dirty && !argv.wipe && [FILE.bootCtl, FILE.appA, FILE.identity].every((f) => held.includes(f))) return reflashKeeping(board, argv, port, baud, dist, drivers);
   if (dirty && !argv.wipe)
     refuse(
       (held.length ? `The board already holds ${held.length} file${held.length > 1 ? "s" : ""} in Storage (${held.slice(0, 6).map((f) => JSON.stringify(f)).join(", ")}${held.length > 6 ? ", ..." : ""}). ` : `The board's Storage holds ${rep.trash} bytes of erased files. `) +

@@ -21,12 +21,16 @@ import { bootRecord, slotImage } from "../budget";
 const HASH_SEED = 0x579bb975;
 
 /** Code that prints where fg.boot, fg.app.a and fg.store lie, and fg.boot's records with the CRC-32 of each record's image as flash holds it now. */
-export const LAYOUT_CODE = `(function(){var S=require("Storage");function at(n){var d=S.read(n);return d===undefined?null:[(S.hash(new RegExp("^"+n.replace(/\\./g,"\\\\.")+"$"))^${HASH_SEED}^E.CRC32(n))>>>0,d.length];}var b=S.readArrayBuffer(${JSON.stringify(FILE.bootCtl)}),r=[],w,k,d;if(b){w=new Uint32Array(b,0,(b.byteLength/${BOOT_RECORD_BYTES}|0)*5);for(k=0;k<w.length&&w[k]!==0xffffffff;k+=5){d=S.read((w[k]&255)===${BOOT_APP_A}?${JSON.stringify(FILE.appA)}:${JSON.stringify(FILE.store)},w[k+1],w[k+2]);r.push([w[k],w[k+1],w[k+2],w[k+3],w[k+4],d&&d.length===w[k+2]?E.CRC32(d)>>>0:-1]);}}print("FGLAYOUT:"+JSON.stringify({eui:(S.readJSON(${JSON.stringify(FILE.identity)},1)||{}).devEui,boot:at(${JSON.stringify(FILE.bootCtl)}),a:at(${JSON.stringify(FILE.appA)}),store:at(${JSON.stringify(FILE.store)}),records:r}));})()`;
+export const LAYOUT_CODE = `(function(){var S=require("Storage");function at(n){var d=S.read(n);return d===undefined?null:[(S.hash(new RegExp("^"+n.replace(/\\./g,"\\\\.")+"$"))^${HASH_SEED}^E.CRC32(n))>>>0,d.length];}var b=S.readArrayBuffer(${JSON.stringify(FILE.bootCtl)}),r=[],w,k,d;if(b){w=new Uint32Array(b,0,(b.byteLength/${BOOT_RECORD_BYTES}|0)*5);for(k=0;k<w.length&&w[k]!==0xffffffff;k+=5){d=S.read((w[k]&255)===${BOOT_APP_A}?${JSON.stringify(FILE.appA)}:${JSON.stringify(FILE.store)},w[k+1],w[k+2]);r.push([w[k],w[k+1],w[k+2],w[k+3],w[k+4],d&&d.length===w[k+2]?E.CRC32(d)>>>0:-1]);}}var st=at(${JSON.stringify(FILE.store)}),pg=st?require("Flash").getPage(st[0]+${FILE_HEADER_BYTES}+st[1]-1):null,site=S.readJSON(${JSON.stringify(FILE.site)},1)||{};print("FGLAYOUT:"+JSON.stringify({eui:(S.readJSON(${JSON.stringify(FILE.identity)},1)||{}).devEui,kinds:(site.sensors||[]).map(function(x){return x.kind;}),pageBytes:pg?pg.length:0,boot:at(${JSON.stringify(FILE.bootCtl)}),a:at(${JSON.stringify(FILE.appA)}),store:at(${JSON.stringify(FILE.store)}),records:r}));})()`;
 
 /** What LAYOUT_CODE prints: [header address, data length] per file, and per record its five words and its image's CRC now (-1: unreadable). */
 export interface Layout {
   /** The DevEUI in fg.id, and nothing else of it: the keys stay on the board. */
   eui?: string;
+  /** The sensor kinds of the site as flashed (fg.site). */
+  kinds?: string[];
+  /** The flash page size where the store ends, as the firmware reads it (src/store/store.ts). */
+  pageBytes?: number;
   boot: [number, number] | null;
   a: [number, number] | null;
   store: [number, number] | null;
@@ -47,6 +51,8 @@ export interface SlotPlan {
   record: Uint8Array;
   image: Uint8Array;
   crc: number;
+  /** The record of the image that runs now: appended again, it makes the loader go back to that image. */
+  previous: Uint8Array;
 }
 
 const valid = (r: number[]) => r[0] >>> 16 === BOOT_MAGIC && (r[0] ^ r[1] ^ r[2] ^ r[3] ^ BOOT_CHECK) >>> 0 === r[4] >>> 0;
@@ -56,7 +62,7 @@ export function planReflash(board: Board, layout: Layout, bundle: Uint8Array): S
   if (board.hw.appSlots < 2)
     return `${board.id} has room for one copy of the firmware only, so a new one can replace it only by erasing Storage, identity, counters and unsent readings with it`;
   if (!layout.boot || !layout.a || !layout.store) return `the board holds no ${!layout.boot ? FILE.bootCtl : !layout.a ? FILE.appA : FILE.store}: it was flashed by an older npm run flash, or has not booted feldgate yet`;
-  const pb = board.flash.pageBytes;
+  const pb = layout.pageBytes || board.flash.pageBytes;
   // The image the loader runs now: the newest valid record whose image matches its CRC (src/loader.ts).
   let running = -1;
   for (let i = layout.records.length - 1; i >= 0 && running < 0; i--) if (valid(layout.records[i]) && layout.records[i][5] >>> 0 === layout.records[i][3] >>> 0) running = i;
@@ -83,7 +89,8 @@ export function planReflash(board: Board, layout: Layout, bundle: Uint8Array): S
   }
   if (image.length > capacity) return `the new image (${image.length} bytes) does not fit the slot that is not running (${capacity} bytes)`;
   const free = layout.records.length;
-  if ((free + 1) * BOOT_RECORD_BYTES > layout.boot[1]) return `its ${FILE.bootCtl} has no room left for another boot record`;
+  // Room for its record, and for one more that goes back to the image before should the new one refuse the site.
+  if ((free + 2) * BOOT_RECORD_BYTES > layout.boot[1]) return `its ${FILE.bootCtl} has no room left for another boot record`;
   const file = runsA ? BOOT_STORE : BOOT_APP_A;
   return {
     running: runsA ? "A" : "store",
@@ -96,7 +103,14 @@ export function planReflash(board: Board, layout: Layout, bundle: Uint8Array): S
     record: bootRecord(file, offset, image.length, crc, !!board.compressApp),
     image,
     crc,
+    previous: new Uint8Array(new Uint32Array(layout.records[running].slice(0, 5).map((x) => x >>> 0)).buffer),
   };
+}
+
+/** Code that appends the record of the image that ran before the new one, after the new one's, and starts it again. */
+export function revertCode(plan: SlotPlan): string {
+  const at = plan.recordAddr + BOOT_RECORD_BYTES;
+  return `(function(){var F=require("Flash");F.write(${u8(plan.previous.subarray(0, 16))},${at});F.write(${u8(plan.previous.subarray(16))},${at + 16});print("FGREVERT:"+JSON.stringify(E.CRC32(F.read(20,${at}))>>>0));load();})()`;
 }
 
 /** Bytes each line of the upload carries: a multiple of the boards' 4-byte write unit. */
@@ -113,12 +127,12 @@ const u8 = (b: Uint8Array) => `new Uint8Array([${Array.from(b).join(",")}])`;
  * the new image. Each line writes its bytes and reads them back; the pages
  * are erased as the image reaches them, only inside the target slot.
  */
-export function reflashCode(plan: SlotPlan, pageBytes: number): string {
+export function reflashCode(plan: SlotPlan): string {
   const lines = [
     // The gateway's watchdog is manual and still counts after the CLI's reset() (jsinteractive.h 177):
     // the interpreter kicks it from here on while it is idle (jsinteractive.c 2660-2662). Should the
     // lines stop coming (a cable pulled), the board starts again after WAIT_MS, with the image it ran before.
-    `E.enableWatchdog(${WATCHDOG_S},true);var fgu={F:require("Flash"),a:${plan.addr},p:${pageBytes},n:0,e:0,bad:0,t:setTimeout(load,${WAIT_MS}),w:function(s){clearTimeout(this.t);this.t=setTimeout(load,${WAIT_MS});var d=E.toUint8Array(atob(s)),F=this.F,b,i;while(this.e<this.n+d.length){F.erasePage(this.a+this.e);this.e+=this.p;}F.write(d,this.a+this.n);b=F.read(d.length,this.a+this.n);for(i=0;i<d.length;i++)if(b[i]!==d[i]){this.bad=1;break;}this.n+=d.length;}};`,
+    `E.enableWatchdog(${WATCHDOG_S},true);var fgu={F:require("Flash"),a:${plan.addr},n:0,e:0,bad:0,t:setTimeout(load,${WAIT_MS}),w:function(s){clearTimeout(this.t);this.t=setTimeout(load,${WAIT_MS});var d=E.toUint8Array(atob(s)),F=this.F,b,i,p;while(this.e<this.n+d.length){p=F.getPage(this.a+this.e);F.erasePage(p.addr);this.e=p.addr+p.length-this.a;}F.write(d,this.a+this.n);b=F.read(d.length,this.a+this.n);for(i=0;i<d.length;i++)if(b[i]!==d[i]){this.bad=1;break;}this.n+=d.length;}};`,
   ];
   const img = plan.image;
   for (let i = 0; i < img.length; i += LINE_BYTES) {
