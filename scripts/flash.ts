@@ -31,6 +31,8 @@
  *   --chirpstack <url> --api-key-file <file> --chirpstack-application <id> --chirpstack-device-profile <id>
  *   [--chirpstack-replace-keys] [--tts-application <id>] [--frequency-plan <id>] [--lorawan-version 1.0.3] [--profile-id <8 hex>]
  *   --keys-dir <dir>        where the export file goes (default ~/.feldgate/keys)
+ *   --lock                  lock the board's console with a password of its own, kept in the export (scripts/flash/lock.ts)
+ *   --password-file <file>  the password of a locked board (else the export of --dev-eui in the keys dir, else asked on the terminal)
  *   --no-build              flash dist/ as it is
  */
 import fs from "node:fs";
@@ -42,18 +44,22 @@ import { bundleConfig, loaderConfig } from "./build/config";
 import { SimBoard } from "./sim/board";
 import { standardWorld } from "./sim/world";
 import { FILE, FILE_HEADER_BYTES, SETTINGS_PAGES_MIN } from "../src/store/storage-layout";
-import { CLI_VERSION, runCli, type CliResult } from "./flash/espruino";
+import { CLI_VERSION, runCli, type CliResult, type StorageFile } from "./flash/espruino";
 import { crc32, crcCode, flashSet, mismatches, PROBE_CODE, storageBytes, tagged, type BoardReport, type FlashSet } from "./flash/files";
 import { defaultKeysDir, insideRepository, modemQueryCode, newAppKey, normalEui, parseModemEui, ROOT, takeFromRange, writeExport, type Identity } from "./flash/identity";
 import { readCredentials, type Credentials } from "./flash/credentials";
 import { prepareRegistration, registrationArgs, REGISTRATION_DEFAULTS, type RegistrationOptions } from "./flash/register";
+import { answeredLocked, askPassword, checkPassword, lockCode, newConsolePassword, passwordFromExport, passwordFromFile, unlockConsole, type PasswordSource } from "./flash/lock";
 
 /** The interpreter release feldgate runs on (docs/espruino-2v29.md). */
 const ESPRUINO = "2v29";
 /** Baud rate of the builds whose console is a serial port (boards/ESP32.py 52); the others are on USB. */
 const CONSOLE_BAUD: Record<string, number> = { ESP32: 115200 };
 
-class Refusal extends Error {}
+class Refusal extends Error {
+  /** The console lock may have reached the board: its export, which holds the password, is kept. */
+  lockWritten = false;
+}
 
 function refuse(msg: string): never {
   throw new Refusal(msg);
@@ -116,7 +122,7 @@ function noBoard(port: string, r: CliResult): never {
  * Writes the files, then the loader, each read back; starts the gateway.
  * Returns the lines it printed as it started.
  */
-async function writeBoard(board: Board, port: string, baud: number | undefined, set: FlashSet, wipe: boolean): Promise<string[]> {
+async function writeBoard(board: Board, port: string, baud: number | undefined, set: FlashSet, wipe: boolean, lock: StorageFile | null): Promise<string[]> {
   if (wipe) {
     say(`Erasing the board's Storage (--wipe) ...`);
     const w = await runCli({ port, baud, code: `require("Storage").eraseAll();print("FGWIPED:"+JSON.stringify(require("Storage").list().length))`, timeoutMs: 120_000 });
@@ -132,13 +138,20 @@ async function writeBoard(board: Board, port: string, baud: number | undefined, 
   }
   say(`  Read back ${set.files.map((f) => f.name).join(", ")}: every byte as written.`);
 
-  // The loader last; the gateway starts only if it reads back whole.
+  // The loader last; the gateway starts only if it reads back whole. The console lock goes with it, just
+  // before it: a board cut off between the two is locked and boots nothing, and its export is kept.
   const start = `(function(){var d=require("Storage").read(".bootcde");if(d!==undefined&&d.length===${set.boot.data.length}&&E.CRC32(d)===${crc32(set.boot.data)})load();})()`;
-  say(`Writing the loader and starting the gateway ...`);
+  say(lock ? `Writing the console lock and the loader, and starting the gateway ...` : `Writing the loader and starting the gateway ...`);
+  const last = lock ? [lock, set.boot] : [set.boot];
   // It listens on for a while after: the gateway's first lines come once it has read its app.
-  const fin = await runCli({ port, baud, files: [set.boot], code: crcCode([set.boot.name]) + ";\n" + start, sleepS: 3, timeoutMs: 120_000 });
-  const badBoot = mismatches([set.boot], fin.lines);
-  if (badBoot.length) refuse(`${set.boot.name}: ${badBoot[0].why}. The board boots nothing now; check the cable and run npm run flash again with --wipe.`);
+  // load() runs the loader, which locks the console again (src/loader.ts).
+  const fin = await runCli({ port, baud, files: last, code: crcCode(last.map((f) => f.name)) + ";\n" + start, sleepS: 3, timeoutMs: 120_000 });
+  const badBoot = mismatches(last, fin.lines);
+  if (badBoot.length) {
+    const r = new Refusal(`${badBoot.map((b) => `${b.name}: ${b.why}`).join("; ")}. The board boots nothing now; check the cable and run npm run flash again with --wipe.`);
+    r.lockWritten = !!lock;
+    throw r;
+  }
   return logLines(fin.lines);
 }
 
@@ -160,9 +173,60 @@ export async function flash(argv: FlashOptions, out?: (line: string) => void): P
   }
   try {
     await flashBoard(argv);
+  } catch (e) {
+    // Refused after the board was unlocked and before anything was written: the gateway runs again, locked.
+    if (relock) await relock();
+    throw e;
   } finally {
+    relock = null;
     ({ say, tty } = saved);
   }
+}
+
+/** Set while a board this run unlocked has had nothing written: restarts its gateway, which locks its console again. */
+let relock: (() => Promise<void>) | null = null;
+
+/** Asks for the password of a locked board (scripts/flash/lock.ts), and unlocks it; refuses when it cannot. */
+async function unlockBoard(argv: FlashOptions, port: string, baud: number | undefined): Promise<PasswordSource> {
+  say(`  Its console is locked: it takes nothing but its password.`);
+  let src: PasswordSource | null = null;
+  try {
+    if (argv.passwordFile) src = passwordFromFile(argv.passwordFile);
+    else if (argv.devEui) {
+      const eui = normalEui(argv.devEui) ?? refuse(`--dev-eui ${argv.devEui} is not a DevEUI of 16 hex digits.`);
+      src = passwordFromExport(argv.keysDir, eui);
+      if (!src) say(`  No export of ${eui} in ${argv.keysDir} holds a console password.`);
+    }
+    if (!src) {
+      const typed = await askPassword(`  The console password of the board on ${port} (not shown): `);
+      if (typed !== null) src = { password: checkPassword(typed, "What was typed"), from: "what you typed" };
+    }
+  } catch (e) {
+    if (e instanceof Refusal) throw e;
+    refuse(`${(e as Error).message} Nothing on the board was changed.`);
+  }
+  if (!src)
+    refuse(
+      `The board on ${port} is locked: its console takes nothing but its password. Give the password with --password-file <file>, ` +
+        `or the board's DevEUI (on its label) with --dev-eui <hex> so that it is taken from the board's export in ${argv.keysDir}, ` +
+        `or run npm run flash in a terminal to type it. Nothing on the board was changed.`,
+    );
+  const r = await unlockConsole(port, baud, src.password);
+  if (r === "wrong")
+    refuse(
+      `The board on ${port} did not take the password from ${src.from}: its console is still locked, and nothing on it was changed. ` +
+        `Check that the password belongs to this board (its DevEUI is on its label, and each export file is named after one), then run npm run flash again with the right --password-file or --dev-eui.`,
+    );
+  if (r === "no-answer") refuse(`The board on ${port} stopped answering while it was being unlocked. Unplug it, plug it in again and run npm run flash again; nothing on it was changed.`);
+  say(r === "open" ? `  It was open again when asked (it had been restarted).` : `  Unlocked with the password from ${src.from}.`);
+  relock = async () => {
+    relock = null;
+    say(`Starting the board's gateway again, which locks its console ...`);
+    // reset() is not sent: it would stop nothing more, and the console stays open across it (lock.ts).
+    // Without a loader, load() would leave the console locked with no password until power-on: the lock itself is run.
+    await runCli({ port, baud, reset: false, code: `(function(){var S=require("Storage");if(S.read(".bootcde")!==undefined)load();else eval(S.read(".bootPowerOn")||"");})()`, timeoutMs: 60_000 });
+  };
+  return src;
 }
 
 export interface FlashOptions {
@@ -178,6 +242,10 @@ export interface FlashOptions {
   dist: string;
   joinEui?: string;
   registration?: RegistrationOptions;
+  /** Lock the console with a new password of the device's own. */
+  lock?: boolean;
+  /** The password of a board whose console is locked. */
+  passwordFile?: string;
 }
 
 export { Refusal };
@@ -219,8 +287,15 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   // --- what is on the port
   say(`Asking the board on ${port} what it is ...`);
   const modemCode = modemQueryCode(board);
-  const probe = await runCli({ port, baud, code: PROBE_CODE + (modemCode && !argv.devEui ? ";try{" + modemCode + "}catch(e){print('FGEUI:'+JSON.stringify(''+e));}" : ""), sleepS: modemCode && !argv.devEui ? 2 : 0, timeoutMs: 60_000 });
+  const ask = () => runCli({ port, baud, code: PROBE_CODE + (modemCode && !argv.devEui ? ";try{" + modemCode + "}catch(e){print('FGEUI:'+JSON.stringify(''+e));}" : ""), sleepS: modemCode && !argv.devEui ? 2 : 0, timeoutMs: 60_000 });
+  let probe = await ask();
+  let unlockedWith: PasswordSource | null = null;
+  if (!tagged<BoardReport>(probe.lines, "FGBOARD:").length && answeredLocked(probe.lines)) {
+    unlockedWith = await unlockBoard(argv, port, baud);
+    probe = await ask();
+  }
   const rep = tagged<BoardReport>(probe.lines, "FGBOARD:")[0];
+  if (!rep && answeredLocked(probe.lines)) refuse(`The board on ${port} locked its console again before it could be asked (was it restarted?). Run npm run flash again.`);
   if (!rep) noBoard(port, probe);
   if (rep.board !== board.espruinoBuild)
     refuse(`The board on ${port} runs Espruino for ${rep.board}, but ${board.id} needs the ${board.espruinoBuild} build. Check --board, or put the ${board.espruinoBuild} build of Espruino ${ESPRUINO} on it (README, "Flash a gateway").`);
@@ -269,8 +344,11 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
     refuse((e as Error).message);
   }
   const set = flashSet(board, argv.dist, siteJson, JSON.stringify(identity));
+  // The console password: made here from the CSPRNG, kept in the export, run on the board from .bootPowerOn.
+  const consolePassword = argv.lock ? newConsolePassword() : null;
+  const lockFile: StorageFile | null = consolePassword ? { name: FILE.powerOn, data: new Uint8Array(Buffer.from(lockCode(consolePassword), "latin1")) } : null;
   if (creds) set.files.push(...creds.files);
-  const need = storageBytes(board, [...set.files, set.boot]);
+  const need = storageBytes(board, [...set.files, set.boot, ...(lockFile ? [lockFile] : [])]);
   // The flash store follows the files, from the next whole page to a page before Storage's end, and needs
   // its settings pages there, and its buffer too where the board has no flash area outside Storage
   // (docs/storage-layout.md, "Where it lives"; src/store/storage-layout.ts, storePartition).
@@ -293,13 +371,18 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
     site: site.name,
     flashedAt: new Date().toISOString(),
     ...(creds ? { credentials: creds.exported } : {}),
+    ...(consolePassword ? { consolePassword } : {}),
   });
   let started: string[];
+  relock = null; // from here the board is written: what it runs after is npm run flash's own
   try {
-    started = await writeBoard(board, port, baud, set, dirty);
+    started = await writeBoard(board, port, baud, set, dirty, lockFile);
   } catch (e) {
-    // A board that was not flashed whole boots nothing and holds no usable keys: their export goes.
-    fs.rmSync(exportFile, { force: true });
+    // A board that was not flashed whole boots nothing and holds no usable keys: their export goes,
+    // unless the board may ask for the console password in it.
+    if (e instanceof Refusal && e.lockWritten) {
+      e.message += ` Its console may be locked now: the password is in ${exportFile} (npm run flash -- ... --password-file, or --dev-eui ${devEui}).`;
+    } else fs.rmSync(exportFile, { force: true });
     throw e;
   }
 
@@ -316,6 +399,8 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   const registered = await reg.complete(device, exportFile);
   say("");
   say(`The keys are in ${exportFile} (only you can read it).`);
+  if (consolePassword) say(`The console is locked; its password is in the same file. npm run console -- --port ${port} --dev-eui ${devEui} opens it, and npm run flash asks for it again.`);
+  else if (unlockedWith) say(`The console is not locked any more: add --lock to lock it with a new password.`);
   for (const l of registered) say(l);
   say(`Next:`);
   if (!board.hw.modem) say(`  1. Make sure the MQTT broker or HTTP endpoint knows this gateway's credentials.`);
@@ -348,6 +433,8 @@ async function main(): Promise<void> {
     joinEui: arg("--join-eui"),
     registration: registrationArgs(arg, (n) => process.argv.includes(n)),
     keysDir: arg("--keys-dir") ?? defaultKeysDir(),
+    lock: process.argv.includes("--lock"),
+    passwordFile: arg("--password-file"),
     build: !process.argv.includes("--no-build"),
     dist: path.join(ROOT, "dist"),
   });
