@@ -9,7 +9,7 @@ const S = require("Storage");
 /**
  * The console lock (.bootPowerOn, written by `npm run flash -- --lock`), again:
  * the interpreter ran it at power-on (jsflash.c 1419-1425), but load() empties
- * RAM, the password with it (jsvReset, jsinteractive.c 2632, 2641), and keeps
+ * RAM, the password with it (jsvReset, jsinteractive.c 2637, 2648), and keeps
  * the console's lock (JSIS_SOFTINIT_MASK, jsinteractive.h 177): a console
  * locked without a password takes none until the next power-on.
  */

@@ -6,7 +6,7 @@
  * What Espruino 2v29 does with it (tag RELEASE_2V29):
  * - E.setPassword keeps the password in a hidden variable in RAM
  *   (jswrap_espruino.c 2190-2195): a power-on, reset() or load() loses it
- *   (jsinteractive.c 974, 2612, 2632, 2641); only save() would keep it, and
+ *   (jsinteractive.c 974, 2612, 2637, 2648); only save() would keep it, and
  *   feldgate never saves. So the board sets it again at each boot, from
  *   `.bootPowerOn`, which the interpreter runs at every chip reset before
  *   .bootcde, BTN1 held or not (jsflash.c 1409-1426), and the loader runs it

@@ -129,7 +129,7 @@ export class SimBoard {
   /**
    * The console password (E.setPassword): a hidden variable in RAM
    * (jswrap_espruino.c 2190-2195, jsinteractive.h 150), so reset() and load()
-   * (jsvReset, jsinteractive.c 2612, 2632, 2641) and power-on lose it; only
+   * (jsvReset, jsinteractive.c 2612, 2637, 2648) and power-on lose it; only
    * save() would keep it, and feldgate never saves.
    */
   consolePassword: string | undefined = undefined;
@@ -137,7 +137,7 @@ export class SimBoard {
    * JSIS_PASSWORD_PROTECTED: the console takes nothing but the password.
    * E.lockConsole sets it when a password is set (jswrap_espruino.c
    * 2208-2214); reset() and load() keep it (JSIS_SOFTINIT_MASK,
-   * jsinteractive.h 177; jsinteractive.c 862), power-on clears it (jsiInit,
+   * jsinteractive.h 177; jsinteractive.c 848), power-on clears it (jsiInit,
    * jsinteractive.c 974).
    */
   consoleLocked = false;
@@ -221,7 +221,7 @@ export class SimBoard {
     // .bootPowerOn runs at the first boot after a chip reset (JSIS_FIRST_BOOT; every cause boot()
     // stands for), before .bootcde, and on these builds even with BTN1 held (jsflash.c 1409-1426:
     // only Bangle.js checks the button there). reset() and load() clear JSIS_FIRST_BOOT
-    // (jsiSoftKill, jsinteractive.c 830-831) and so never run it.
+    // (jsiSoftKill, jsinteractive.c 836-837) and so never run it.
     const powerOn = this.storage.read(FILE.powerOn);
     if (powerOn !== undefined) this.guard(() => this.realm!.run(powerOn, FILE.powerOn));
     if (!this.powered) return;
