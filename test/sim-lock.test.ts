@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { SimBoard } from "../scripts/sim/board";
+import { DIST, SimBoard } from "../scripts/sim/board";
 import { SimConsole } from "../scripts/sim/console";
+import fs from "node:fs";
+import path from "node:path";
 
 /**
  * E.setPassword and E.lockConsole on the simulated board, as Espruino 2v29
@@ -125,5 +127,19 @@ describe("the simulated board's locked console", () => {
     expect(type("pw\n")).toContain("Logged in.");
     type("\x10E.reboot()\n");
     expect(sim.consoleLocked).toBe(true);
+  });
+
+  it("feldgate's loader runs .bootPowerOn again: after load() the console is locked with its password, not without one", () => {
+    const { sim, type } = bare("sim", (s) => {
+      s.storage.write(".bootPowerOn", 'E.setPassword("pw");E.lockConsole();');
+      s.storage.write(".bootcde", fs.readFileSync(path.join(DIST, "loader.js"), "latin1"));
+      s.storage.write("fg.app.a", 'print("app running")');
+    });
+    expect(sim.output()).toContain("app running");
+    expect(type("pw\n")).toContain("Logged in.");
+    type("\x10load()\n");
+    expect(sim.consoleLocked).toBe(true);
+    expect(sim.consolePassword).toBe("pw");
+    expect(type("pw\n")).toContain("Logged in.");
   });
 });
