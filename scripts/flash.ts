@@ -9,12 +9,16 @@
  *    the same kind, with the bundle's own checks;
  * 2. asks the board what it is (process.env.BOARD and VERSION) and what its
  *    Storage holds, and its modem for its DevEUI; refuses another build or
- *    version, and a board that holds files unless --wipe is given;
+ *    version, and a board that holds files unless --wipe is given; a locked
+ *    console is unlocked first with its password (scripts/flash/lock.ts),
+ *    and locked again if the run stops before anything is written;
  * 3. makes the identity (AppKey from the OS CSPRNG) and its export file
  *    (mode 0600, outside the repository);
  * 4. writes the app, its boot control, the site and the identity, reads back
  *    each file's length and CRC-32, and refuses to go on at a mismatch;
- * 5. only then writes the loader (.bootcde), checks it, and starts the gateway.
+ * 5. only then writes the loader (.bootcde), with the console lock
+ *    (.bootPowerOn) just before it under --lock, checks them, and starts the
+ *    gateway.
  *
  * A board cut off before step 5 has no loader and boots nothing: never
  * half-written firmware.
@@ -218,7 +222,7 @@ async function unlockBoard(argv: FlashOptions, port: string, baud: number | unde
         `Check that the password belongs to this board (its DevEUI is on its label, and each export file is named after one), then run npm run flash again with the right --password-file or --dev-eui.`,
     );
   if (r === "no-answer") refuse(`The board on ${port} stopped answering while it was being unlocked. Unplug it, plug it in again and run npm run flash again; nothing on it was changed.`);
-  say(r === "open" ? `  It was open again when asked (it had been restarted).` : `  Unlocked with the password from ${src.from}.`);
+  say(r === "open" ? `  Its console was open by the time the password was sent (someone unlocked it); going on.` : `  Unlocked with the password from ${src.from}.`);
   relock = async () => {
     relock = null;
     say(`Starting the board's gateway again, which locks its console ...`);
