@@ -52,11 +52,12 @@ export async function openConsole(o: ConsoleOptions): Promise<number> {
   const listeners = new Set<() => void>();
   child.stdout.on("data", (d: string) => {
     if (!connected) {
-      const i = (text + d).search(/^Connected\r?\n/m);
+      // The CLI's own line ends in LF alone, the board's in CR LF; the board's output may come first, without a newline.
+      const i = (text + d).search(/Connected\n/);
       text += d;
       if (i < 0) return;
       connected = true;
-      d = text.slice(i).replace(/^Connected\r?\n/, "");
+      d = text.slice(i).replace(/^Connected\n/, "");
       text = "";
     }
     text += d;
@@ -167,11 +168,14 @@ export async function openConsole(o: ConsoleOptions): Promise<number> {
   if (unlockedWith && child.exitCode === null) {
     // A DLE line: no echo, and not kept in the console's history (jsinteractive.c 1531). The password is
     // set again as well as locked: a reset() typed meanwhile has taken it out of RAM (lock.ts).
-    child.stdin.write(`\x10E.setPassword(${JSON.stringify(unlockedWith.password)});E.lockConsole();\n`);
-    await waitFor(text.length, /password>/, 2000);
     live = false;
+    child.stdin.write(`\x10E.setPassword(${JSON.stringify(unlockedWith.password)});E.lockConsole();\n`);
+    // A CR then shows the lock: a locked console answers "Invalid password" (one wrong try, no harm).
+    const from = text.length;
+    child.stdin.write("\r");
+    const locked = await waitFor(from, /Invalid password/, 3000);
     o.write("\n");
-    say(`The console is locked again.`);
+    say(locked ? `The console is locked again.` : `The console did not say that it is locked again: power the board off and on, which locks it.`);
   } else {
     live = false;
     o.write("\n");

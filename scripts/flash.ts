@@ -395,7 +395,8 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   say(`  - ${board.title}, Espruino ${rep.version};`);
   say(`  - feldgate, ${set.bundleBytes} bytes${board.compressApp ? ` (${set.files[0].data.length} stored compressed)` : ""}, with its loader;`);
   say(`  - the site "${site.name}": ${site.sensors.length} sensor${site.sensors.length === 1 ? "" : "s"}, a reading every ${Math.round(site.interval / 60)} min;`);
-  say(`  - its identity: DevEUI ${devEui} (${euiFrom}), JoinEUI ${identity.joinEui}, and a new AppKey${creds ? `; ${creds.summary}` : ""}.`);
+  say(`  - its identity: DevEUI ${devEui} (${euiFrom}), JoinEUI ${identity.joinEui}, and a new AppKey${creds ? `; ${creds.summary}` : ""}${consolePassword ? ";" : "."}`);
+  if (consolePassword) say(`  - its console locked with a password of its own.`);
   if (started.length) {
     say(`It started and said:`);
     for (const l of started.slice(0, 8)) say(`  ${l}`);

@@ -208,7 +208,8 @@ export async function unlockConsole(port: string, baud: number | undefined, pass
   const text = { s: "" };
   child.stdout.on("data", (d: string) => (text.s += d));
   try {
-    if ((await waitFor(child, text, 0, /^Connected/m, 15_000)) === null) return "no-answer";
+    // The CLI's own line ends in LF alone, the board's in CR LF; the board's output may come first, without a newline.
+    if ((await waitFor(child, text, 0, /Connected\n/, 15_000)) === null) return "no-answer";
     let at = text.s.length;
     child.stdin.write("\r");
     const first = await waitFor(child, text, at, /Invalid password\r?\npassword>|>/, 5_000);
