@@ -166,4 +166,30 @@ describe("npm run flash -- --lock", () => {
       await b.close();
     }
   });
+
+  it("a loader that does not read back after the lock reached the board: refused; the board is locked at boot, and its export is kept for the password", async () => {
+    const b = await bench();
+    const keysDir = path.join(tmp, "keys-cut");
+    try {
+      // When the loader's header is written, a write of its data a little later fails without a word.
+      let armed = false;
+      b.sim.flash.onOp = (op, _addr, _len, data) => {
+        if (!armed && op === "write" && data && Buffer.from(data).includes(Buffer.from(".bootcde"))) {
+          armed = true;
+          b.sim.flash.armDroppedWrite(3);
+        }
+      };
+      const r = await run({ port: b.port, lock: true, keysDir });
+      expect(armed).toBe(true);
+      expect(r.refused).toMatch(/\.bootcde: CRC [0-9a-f]+ instead of [0-9a-f]+\. The board boots nothing now.*Its console may be locked now: the password is in .*\.json/);
+      const file = /the password is in (\S+\.json)/.exec(r.refused!)![1];
+      const rec = JSON.parse(fs.readFileSync(file, "utf8"));
+      expect(b.sim.storage.read(FILE.powerOn)).toBe(`E.setPassword(${JSON.stringify(rec.consolePassword)});E.lockConsole();`);
+      b.sim.flash.onOp = null;
+      b.sim.boot();
+      expect(b.sim.consoleLocked).toBe(true);
+    } finally {
+      await b.close();
+    }
+  });
 });
