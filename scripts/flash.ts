@@ -10,12 +10,16 @@
  *    board of the same kind, with that bundle's own checks;
  * 2. asks the board what it is (process.env.BOARD and VERSION) and what its
  *    Storage holds, and its modem for its DevEUI; refuses another build or
- *    version, and a board that holds files unless --wipe is given;
+ *    version, and a board that holds files unless --wipe is given; a locked
+ *    console is unlocked first with its password (scripts/flash/lock.ts),
+ *    and locked again if the run stops before anything is written;
  * 3. makes the identity (AppKey from the OS CSPRNG) and its export file
  *    (mode 0600, outside the repository);
  * 4. writes the app, its boot control, the site and the identity, reads back
  *    each file's length and CRC-32, and refuses to go on at a mismatch;
- * 5. only then writes the loader (.bootcde), checks it, and starts the gateway.
+ * 5. only then writes the loader (.bootcde), with the console lock
+ *    (.bootPowerOn) just before it under --lock, checks them, and starts the
+ *    gateway.
  *
  * A board cut off before step 5 has no loader and boots nothing: never
  * half-written firmware.
@@ -41,6 +45,8 @@
  *   --keys-dir <dir>        where the export file goes (default ~/.feldgate/keys)
  *   --all-drivers           build the full bundle instead, every driver of the board, into dist/
  *   --no-build              flash dist/ as it is: the full bundle, every driver of the board
+ *   --lock                  lock the board's console with a password of its own, kept in the export (scripts/flash/lock.ts)
+ *   --password-file <file>  the password of a locked board (else the export of --dev-eui in the keys dir, else asked on the terminal)
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -52,19 +58,23 @@ import { buildSiteBundle, DriverChoiceError, parseDriverList, siteDrivers, SITE_
 import { SimBoard } from "./sim/board";
 import { standardWorld } from "./sim/world";
 import { FILE, FILE_HEADER_BYTES, SETTINGS_PAGES_MIN } from "../src/store/storage-layout";
-import { CLI_VERSION, runCli, type CliResult } from "./flash/espruino";
+import { CLI_VERSION, runCli, type CliResult, type StorageFile } from "./flash/espruino";
 import { crc32, crcCode, flashSet, mismatches, PROBE_CODE, storageBytes, tagged, type BoardReport, type FlashSet } from "./flash/files";
 import { defaultKeysDir, insideRepository, modemQueryCode, newAppKey, normalEui, parseModemEui, ROOT, takeFromRange, writeExport, type Identity } from "./flash/identity";
 import { readCredentials, type Credentials } from "./flash/credentials";
 import { LAYOUT_CODE, planReflash, reflashCode, revertCode, type Layout } from "./flash/reflash";
 import { prepareRegistration, registrationArgs, REGISTRATION_DEFAULTS, type RegistrationOptions } from "./flash/register";
+import { answeredLocked, askPassword, checkPassword, lockCode, newConsolePassword, passwordFromExport, passwordFromFile, unlockConsole, type PasswordSource } from "./flash/lock";
 
 /** The interpreter release feldgate runs on (docs/espruino-2v29.md). */
 const ESPRUINO = "2v29";
 /** Baud rate of the builds whose console is a serial port (boards/ESP32.py 52); the others are on USB. */
 const CONSOLE_BAUD: Record<string, number> = { ESP32: 115200 };
 
-class Refusal extends Error {}
+class Refusal extends Error {
+  /** The console lock may have reached the board: its export, which holds the password, is kept. */
+  lockWritten = false;
+}
 
 function refuse(msg: string): never {
   throw new Refusal(msg);
@@ -128,7 +138,7 @@ function noBoard(port: string, r: CliResult): never {
  * Writes the files, then the loader, each read back; starts the gateway.
  * Returns the lines it printed as it started.
  */
-async function writeBoard(board: Board, port: string, baud: number | undefined, set: FlashSet, wipe: boolean): Promise<string[]> {
+async function writeBoard(board: Board, port: string, baud: number | undefined, set: FlashSet, wipe: boolean, lock: StorageFile | null): Promise<string[]> {
   if (wipe) {
     say(`Erasing the board's Storage (--wipe) ...`);
     // The firmware's manual watchdog goes on counting after the CLI's reset() (jsinteractive.h 177): kicked
@@ -146,13 +156,20 @@ async function writeBoard(board: Board, port: string, baud: number | undefined, 
   }
   say(`  Read back ${set.files.map((f) => f.name).join(", ")}: every byte as written.`);
 
-  // The loader last; the gateway starts only if it reads back whole.
+  // The loader last; the gateway starts only if it reads back whole. The console lock goes with it, just
+  // before it: a board cut off between the two is locked and boots nothing, and its export is kept.
   const start = `(function(){var d=require("Storage").read(".bootcde");if(d!==undefined&&d.length===${set.boot.data.length}&&E.CRC32(d)===${crc32(set.boot.data)})load();})()`;
-  say(`Writing the loader and starting the gateway ...`);
+  say(lock ? `Writing the console lock and the loader, and starting the gateway ...` : `Writing the loader and starting the gateway ...`);
+  const last = lock ? [lock, set.boot] : [set.boot];
   // It listens on for a while after: the gateway's first lines come once it has read its app.
-  const fin = await runCli({ port, baud, files: [set.boot], code: crcCode([set.boot.name]) + ";\n" + start, sleepS: 3, timeoutMs: 120_000 });
-  const badBoot = mismatches([set.boot], fin.lines);
-  if (badBoot.length) refuse(`${set.boot.name}: ${badBoot[0].why}. The board boots nothing now; check the cable and run npm run flash again with --wipe.`);
+  // load() runs the loader, which locks the console again (src/loader.ts).
+  const fin = await runCli({ port, baud, files: last, code: crcCode(last.map((f) => f.name)) + ";\n" + start, sleepS: 3, timeoutMs: 120_000 });
+  const badBoot = mismatches(last, fin.lines);
+  if (badBoot.length) {
+    const r = new Refusal(`${badBoot.map((b) => `${b.name}: ${b.why}`).join("; ")}. The board boots nothing now; check the cable and run npm run flash again with --wipe.`);
+    r.lockWritten = !!lock;
+    throw r;
+  }
   return logLines(fin.lines);
 }
 
@@ -170,9 +187,12 @@ export function logLines(lines: string[]): string[] {
  * A gateway that runs feldgate gets the new image in its spare slot and keeps its identity, site,
  * counters and unsent readings (scripts/flash/reflash.ts). Nothing else is written.
  */
-async function reflashKeeping(board: Board, argv: FlashOptions, port: string, baud: number | undefined, dist: string, drivers: readonly string[]): Promise<void> {
+async function reflashKeeping(board: Board, argv: FlashOptions, port: string, baud: number | undefined, dist: string, drivers: readonly string[], held: readonly string[]): Promise<void> {
   say(`  It runs feldgate: the new firmware goes into its spare slot, and its identity, site, counters and unsent readings stay (--wipe erases them instead).`);
   const restart = async () => void (await runCli({ port, baud, code: "load()", timeoutMs: 30_000 }));
+  // A new Storage file on a gateway whose store fills Storage would make the interpreter compact it (docs/storage-layout.md).
+  if (argv.lock && !held.includes(FILE.powerOn))
+    refuse(`This gateway's console is not locked, and locking it needs a file that only a flash from an empty Storage writes: run npm run flash again with --wipe --lock (a new identity: register it again), or without --lock.`);
   if (argv.devEui || argv.credentials || argv.joinEui)
     refuse(`A new firmware for a gateway keeps the identity and credentials it has; --dev-eui, --join-eui and --credentials take effect only with --wipe, which also erases its counters and unsent readings.`);
   const lr = await runCli({ port, baud, code: LAYOUT_CODE, timeoutMs: 60_000 });
@@ -237,9 +257,60 @@ export async function flash(argv: FlashOptions, out?: (line: string) => void): P
   }
   try {
     await flashBoard(argv);
+  } catch (e) {
+    // Refused after the board was unlocked and before anything was written: the gateway runs again, locked.
+    if (relock) await relock();
+    throw e;
   } finally {
+    relock = null;
     ({ say, tty } = saved);
   }
+}
+
+/** Set while a board this run unlocked has had nothing written: restarts its gateway, which locks its console again. */
+let relock: (() => Promise<void>) | null = null;
+
+/** Asks for the password of a locked board (scripts/flash/lock.ts), and unlocks it; refuses when it cannot. */
+async function unlockBoard(argv: FlashOptions, port: string, baud: number | undefined): Promise<PasswordSource> {
+  say(`  Its console is locked: it takes nothing but its password.`);
+  let src: PasswordSource | null = null;
+  try {
+    if (argv.passwordFile) src = passwordFromFile(argv.passwordFile);
+    else if (argv.devEui) {
+      const eui = normalEui(argv.devEui) ?? refuse(`--dev-eui ${argv.devEui} is not a DevEUI of 16 hex digits.`);
+      src = passwordFromExport(argv.keysDir, eui);
+      if (!src) say(`  No export of ${eui} in ${argv.keysDir} holds a console password.`);
+    }
+    if (!src) {
+      const typed = await askPassword(`  The console password of the board on ${port} (not shown): `);
+      if (typed !== null) src = { password: checkPassword(typed, "What was typed"), from: "what you typed" };
+    }
+  } catch (e) {
+    if (e instanceof Refusal) throw e;
+    refuse(`${(e as Error).message} Nothing on the board was changed.`);
+  }
+  if (!src)
+    refuse(
+      `The board on ${port} is locked: its console takes nothing but its password. Give the password with --password-file <file>, ` +
+        `or the board's DevEUI (on its label) with --dev-eui <hex> so that it is taken from the board's export in ${argv.keysDir}, ` +
+        `or run npm run flash in a terminal to type it. Nothing on the board was changed.`,
+    );
+  const r = await unlockConsole(port, baud, src.password);
+  if (r === "wrong")
+    refuse(
+      `The board on ${port} did not take the password from ${src.from}: its console is still locked, and nothing on it was changed. ` +
+        `Check that the password belongs to this board (its DevEUI is on its label, and each export file is named after one), then run npm run flash again with the right --password-file or --dev-eui.`,
+    );
+  if (r === "no-answer") refuse(`The board on ${port} stopped answering while it was being unlocked. Unplug it, plug it in again and run npm run flash again; nothing on it was changed.`);
+  say(r === "open" ? `  Its console was open by the time the password was sent (someone unlocked it); going on.` : `  Unlocked with the password from ${src.from}.`);
+  relock = async () => {
+    relock = null;
+    say(`Starting the board's gateway again, which locks its console ...`);
+    // reset() is not sent: it would stop nothing more, and the console stays open across it (lock.ts).
+    // Without a loader, load() would leave the console locked with no password until power-on: the lock itself is run.
+    await runCli({ port, baud, reset: false, code: `(function(){var S=require("Storage");if(S.read(".bootcde")!==undefined)load();else eval(S.read(".bootPowerOn")||"");})()`, timeoutMs: 60_000 });
+  };
+  return src;
 }
 
 export interface FlashOptions {
@@ -265,6 +336,10 @@ export interface FlashOptions {
   siteCache?: string;
   joinEui?: string;
   registration?: RegistrationOptions;
+  /** Lock the console with a new password of the device's own. */
+  lock?: boolean;
+  /** The password of a board whose console is locked. */
+  passwordFile?: string;
 }
 
 export { Refusal };
@@ -324,8 +399,15 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   // --- what is on the port
   say(`Asking the board on ${port} what it is ...`);
   const modemCode = modemQueryCode(board);
-  const probe = await runCli({ port, baud, code: PROBE_CODE + (modemCode && !argv.devEui ? ";try{" + modemCode + "}catch(e){print('FGEUI:'+JSON.stringify(''+e));}" : ""), sleepS: modemCode && !argv.devEui ? 2 : 0, timeoutMs: 60_000 });
+  const ask = () => runCli({ port, baud, code: PROBE_CODE + (modemCode && !argv.devEui ? ";try{" + modemCode + "}catch(e){print('FGEUI:'+JSON.stringify(''+e));}" : ""), sleepS: modemCode && !argv.devEui ? 2 : 0, timeoutMs: 60_000 });
+  let probe = await ask();
+  let unlockedWith: PasswordSource | null = null;
+  if (!tagged<BoardReport>(probe.lines, "FGBOARD:").length && answeredLocked(probe.lines)) {
+    unlockedWith = await unlockBoard(argv, port, baud);
+    probe = await ask();
+  }
   const rep = tagged<BoardReport>(probe.lines, "FGBOARD:")[0];
+  if (!rep && answeredLocked(probe.lines)) refuse(`The board on ${port} locked its console again before it could be asked (was it restarted?). Run npm run flash again.`);
   if (!rep) noBoard(port, probe);
   if (rep.board !== board.espruinoBuild)
     refuse(`The board on ${port} runs Espruino for ${rep.board}, but ${board.id} needs the ${board.espruinoBuild} build. Check --board, or put the ${board.espruinoBuild} build of Espruino ${ESPRUINO} on it (README, "Flash a gateway").`);
@@ -335,7 +417,7 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   // Erased files leave trash that only compact() reclaims, which would move the flash store (docs/storage-layout.md).
   const dirty = held.length > 0 || rep.trash > 0;
   say(`  Espruino ${rep.version} for ${rep.board}, Storage ${kb(rep.total)}, ${held.length ? held.length + " files in it" : rep.trash ? "erased files in it" : "empty"}.`);
-  if (dirty && !argv.wipe && [FILE.bootCtl, FILE.appA, FILE.identity].every((f) => held.includes(f))) return reflashKeeping(board, argv, port, baud, dist, drivers);
+  if (dirty && !argv.wipe && [FILE.bootCtl, FILE.appA, FILE.identity].every((f) => held.includes(f))) return reflashKeeping(board, argv, port, baud, dist, drivers, held);
   if (dirty && !argv.wipe)
     refuse(
       (held.length ? `The board already holds ${held.length} file${held.length > 1 ? "s" : ""} in Storage (${held.slice(0, 6).map((f) => JSON.stringify(f)).join(", ")}${held.length > 6 ? ", ..." : ""}). ` : `The board's Storage holds ${rep.trash} bytes of erased files. `) +
@@ -375,8 +457,11 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
     refuse((e as Error).message);
   }
   const set = flashSet(board, dist, siteJson, JSON.stringify(identity));
+  // The console password: made here from the CSPRNG, kept in the export, run on the board from .bootPowerOn.
+  const consolePassword = argv.lock ? newConsolePassword() : null;
+  const lockFile: StorageFile | null = consolePassword ? { name: FILE.powerOn, data: new Uint8Array(Buffer.from(lockCode(consolePassword), "latin1")) } : null;
   if (creds) set.files.push(...creds.files);
-  const need = storageBytes(board, [...set.files, set.boot]);
+  const need = storageBytes(board, [...set.files, set.boot, ...(lockFile ? [lockFile] : [])]);
   // The flash store follows the files, from the next whole page to a page before Storage's end, and needs
   // its settings pages there, and its buffer too where the board has no flash area outside Storage
   // (docs/storage-layout.md, "Where it lives"; src/store/storage-layout.ts, storePartition).
@@ -399,13 +484,18 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
     site: site.name,
     flashedAt: new Date().toISOString(),
     ...(creds ? { credentials: creds.exported } : {}),
+    ...(consolePassword ? { consolePassword } : {}),
   });
   let started: string[];
+  relock = null; // from here the board is written: what it runs after is npm run flash's own
   try {
-    started = await writeBoard(board, port, baud, set, dirty);
+    started = await writeBoard(board, port, baud, set, dirty, lockFile);
   } catch (e) {
-    // A board that was not flashed whole boots nothing and holds no usable keys: their export goes.
-    fs.rmSync(exportFile, { force: true });
+    // A board that was not flashed whole boots nothing and holds no usable keys: their export goes,
+    // unless the board may ask for the console password in it.
+    if (e instanceof Refusal && e.lockWritten) {
+      e.message += ` Its console may be locked now: the password is in ${exportFile} (npm run flash -- ... --password-file, or --dev-eui ${devEui}).`;
+    } else fs.rmSync(exportFile, { force: true });
     throw e;
   }
 
@@ -415,7 +505,8 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   say(`  - feldgate, ${set.bundleBytes} bytes${board.compressApp ? ` (${set.files.find((f) => f.name === FILE.appA)!.data.length} stored compressed)` : ""}, with its loader;`);
   say(`  - the drivers ${drivers.length ? drivers.join(", ") : "(none)"}${drivers.length < board.drivers.length ? `, and no others of ${board.id}'s (a sensor of another kind needs npm run flash again with --drivers)` : `: every driver of ${board.id}`};`);
   say(`  - the site "${site.name}": ${site.sensors.length} sensor${site.sensors.length === 1 ? "" : "s"}, a reading every ${Math.round(site.interval / 60)} min;`);
-  say(`  - its identity: DevEUI ${devEui} (${euiFrom}), JoinEUI ${identity.joinEui}, and a new AppKey${creds ? `; ${creds.summary}` : ""}.`);
+  say(`  - its identity: DevEUI ${devEui} (${euiFrom}), JoinEUI ${identity.joinEui}, and a new AppKey${creds ? `; ${creds.summary}` : ""}${consolePassword ? ";" : "."}`);
+  if (consolePassword) say(`  - its console locked with a password of its own.`);
   if (started.length) {
     say(`It started and said:`);
     for (const l of started.slice(0, 8)) say(`  ${l}`);
@@ -423,6 +514,8 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   const registered = await reg.complete(device, exportFile);
   say("");
   say(`The keys are in ${exportFile} (only you can read it).`);
+  if (consolePassword) say(`The console is locked; its password is in the same file. npm run console -- --port ${port} --dev-eui ${devEui} opens it, and npm run flash asks for it again.`);
+  else if (unlockedWith) say(`The console is not locked any more: add --lock to lock it with a new password.`);
   for (const l of registered) say(l);
   say(`Next:`);
   if (!board.hw.modem) say(`  1. Make sure the MQTT broker or HTTP endpoint knows this gateway's credentials.`);
@@ -455,6 +548,8 @@ async function main(): Promise<void> {
     joinEui: arg("--join-eui"),
     registration: registrationArgs(arg, (n) => process.argv.includes(n)),
     keysDir: arg("--keys-dir") ?? defaultKeysDir(),
+    lock: process.argv.includes("--lock"),
+    passwordFile: arg("--password-file"),
     build: !process.argv.includes("--no-build"),
     dist: path.join(ROOT, "dist"),
     drivers: parseDriverList(arg("--drivers")),

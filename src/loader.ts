@@ -9,6 +9,16 @@
 import { BOOT_APP_A, BOOT_CHECK, BOOT_MAGIC, BOOT_RECORD_BYTES, BOOT_Z, FILE, FILE_STORE } from "./store/storage-layout";
 
 const S = require("Storage");
+/**
+ * The console lock (.bootPowerOn, written by `npm run flash -- --lock`), again:
+ * the interpreter ran it at power-on (jsflash.c 1419-1425), but load() empties
+ * RAM, the password with it (jsvReset, jsinteractive.c 2637, 2648), and keeps
+ * the console's lock (JSIS_SOFTINIT_MASK, jsinteractive.h 177): a console
+ * locked without a password takes none until the next power-on.
+ */
+// As a string: V8's eval in the simulator hands anything else back unrun; the interpreter's takes it
+// as a string anyway (jswrap_functions.c 163-169). No file gives "undefined", which does nothing.
+eval(S.read(FILE.powerOn) + "");
 
 /**
  * The app's source. eval runs it in the scope eval is called from

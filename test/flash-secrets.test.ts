@@ -97,6 +97,7 @@ describe("npm run flash keeps every secret out of what people see", () => {
         keysDir,
         build: false,
         dist: DIST,
+        lock: true,
         registration: { ...REGISTRATION_DEFAULTS, chirpstack: cs.url, apiKeyFile: cs.keyFile, application: APP, deviceProfile: PROFILE, ttsApplication: "weiden-hessen" },
       };
       try {
@@ -124,6 +125,8 @@ describe("npm run flash keeps every secret out of what people see", () => {
 
       // The export and the files beside it: mode 0600 (the label, which holds no key, 0644).
       expect(exp.credentials.mqtt.pass).toBe(mqttPass);
+      expect(exp.consolePassword).toMatch(/^[0-9a-z]{16}$/);
+      expect(sim.consoleLocked).toBe(true);
       expect(exp.credentials.tls.key).toBe(fs.readFileSync(pki.file("gw-tls.key"), "utf8"));
       const base = file.replace(/\.json$/, "");
       for (const f of [file, base + ".tts.json", base + ".chirpstack-device.json", base + ".chirpstack-keys.json"]) expect(fs.statSync(f).mode & 0o777).toBe(0o600);
@@ -141,6 +144,7 @@ describe("npm run flash keeps every secret out of what people see", () => {
         "MQTT password": mqttPass,
         "Wi-Fi password": wifiPass,
         "API key": cs.key,
+        "console password": exp.consolePassword,
         "TLS key (PEM)": keyBody.slice(0, 40),
         "TLS key (DER, hex)": pki.read("gw-tls.key.der").toString("hex").slice(-64),
       };

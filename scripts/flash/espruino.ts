@@ -71,6 +71,8 @@ export interface CliRun {
   cli?: string;
   /** false: send short code as it is (the test that watches for the CLI's fix). */
   pad?: boolean;
+  /** false: no reset() before the code (RESET_BEFORE_SEND, core/codeWriter.js 16-22, 50-53). */
+  reset?: boolean;
 }
 
 export interface CliResult {
@@ -105,6 +107,7 @@ export async function runCli(run: CliRun): Promise<CliResult> {
     const args = [run.cli ?? CLI_PATH, "--no-ble", "-v", "-p", run.port, "--config", "STORAGE_UPLOAD_METHOD=1"];
     if (run.baud) args.push("-b", String(run.baud));
     if (run.sleepS) args.push("--sleep", String(run.sleepS));
+    if (run.reset === false) args.push("--config", "RESET_BEFORE_SEND=false");
     const files = run.files ?? [];
     // The CLI writes the last --storage first: give them in reverse.
     for (let i = files.length - 1; i >= 0; i--) {

@@ -126,6 +126,21 @@ export class SimBoard {
   /** Every line the interpreter prints, for a console attached to the board. */
   readonly outputListeners = new Set<(text: string) => void>();
   consoleHooks: ConsoleHooks | null = null;
+  /**
+   * The console password (E.setPassword): a hidden variable in RAM
+   * (jswrap_espruino.c 2190-2195, jsinteractive.h 150), so reset() and load()
+   * (jsvReset, jsinteractive.c 2612, 2637, 2648) and power-on lose it; only
+   * save() would keep it, and feldgate never saves.
+   */
+  consolePassword: string | undefined = undefined;
+  /**
+   * JSIS_PASSWORD_PROTECTED: the console takes nothing but the password.
+   * E.lockConsole sets it when a password is set (jswrap_espruino.c
+   * 2208-2214); reset() and load() keep it (JSIS_SOFTINIT_MASK,
+   * jsinteractive.h 177; jsinteractive.c 848), power-on clears it (jsiInit,
+   * jsinteractive.c 974).
+   */
+  consoleLocked = false;
   private heapBaseline = 0;
   private readonly dist: string;
   private readonly opts: SimOptions;
@@ -195,11 +210,21 @@ export class SimBoard {
     this.realm = this.newRealm();
     if (exact) collectGarbage();
     this.heapBaseline = Math.max(heapBefore, v8.getHeapStatistics().used_heap_size);
+    // jsiInit (jsinteractive.c 974): a fresh status, no password in RAM, the console open.
+    this.consoleLocked = false;
+    this.consolePassword = undefined;
     if (!this.storage.isValid()) {
       // What the interpreter does at boot (jsinteractive.c): a corrupt Storage is erased, code and all.
       this.log("Storage is corrupt.");
       this.guard(() => this.storage.eraseAll());
     }
+    // .bootPowerOn runs at the first boot after a chip reset (JSIS_FIRST_BOOT; every cause boot()
+    // stands for), before .bootcde, and on these builds even with BTN1 held (jsflash.c 1409-1426:
+    // only Bangle.js checks the button there). reset() and load() clear JSIS_FIRST_BOOT
+    // (jsiSoftKill, jsinteractive.c 836-837) and so never run it.
+    const powerOn = this.storage.read(FILE.powerOn);
+    if (powerOn !== undefined) this.guard(() => this.realm!.run(powerOn, FILE.powerOn));
+    if (!this.powered) return;
     if (this.autoloadHeld()) {
       this.log(`[sim] BTN1 (${this.board.pins.autoload}) read pressed at reset: .bootcde not run`);
       return;
@@ -224,6 +249,7 @@ export class SimBoard {
       this.watchdog = wd;
       if (!wd.auto) this.armWatchdog(Math.max(0, wd.timeoutMs - (this.clock.mono - (wd.kickedAt ?? this.clock.mono))));
     }
+    this.consolePassword = undefined; // jsvReset: every variable goes, hidden ones too; the lock stays
     this.realm = this.newRealm();
     if (file !== undefined) {
       const code = this.storage.read(file);
@@ -617,6 +643,12 @@ export class SimBoard {
       temperature: () => this.dieTemperature,
       reboot: () => {
         this.pendingReset = "software";
+      },
+      setPassword: (p) => {
+        this.consolePassword = p;
+      },
+      lockConsole: () => {
+        if (this.consolePassword !== undefined) this.consoleLocked = true;
       },
       kickWatchdog: () => this.armWatchdog(),
       enableWatchdog(timeoutS, isAuto) {

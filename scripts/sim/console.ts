@@ -155,7 +155,8 @@ export class SimConsole {
     if (this.removed) return;
     this.removed = true;
     if (this.echo) {
-      const back = this.line.length - Math.max(0, this.line.lastIndexOf("\n") + 1);
+      // A locked console's cursor stays at 0: its bytes are added without moving it (jsinteractive.c 1909-1910, 198-207).
+      const back = this.sim.consoleLocked ? 0 : this.line.length - Math.max(0, this.line.lastIndexOf("\n") + 1);
       this.out((back ? `\x1b[${back}D` : "") + "\r\x1b[J");
     }
   }
@@ -165,7 +166,11 @@ export class SimConsole {
     this.returnQueued = false;
     if (!this.removed) return;
     this.removed = false;
-    if (this.echo) this.emit(">" + this.line.replace(/\n/g, "\n:"));
+    // A locked console's prompt is "password>", and the line typed so far comes back after it
+    // as on any other prompt: jsiEcho, not jsiShowInputLine (jsinteractive.c 428-442).
+    // A locked console's cursor is at 0, so it goes back over that line (jsinteractive.c 440, 376-386).
+    if (this.echo && this.sim.consoleLocked) this.out("password>" + this.line + "\x1b[D".repeat(this.line.length));
+    else if (this.echo) this.emit(">" + this.line.replace(/\n/g, "\n:"));
   }
 
   /** A line the board prints, in or out of a console turn. */
@@ -200,6 +205,7 @@ export class SimConsole {
   /** jsiHandleConsoleChar. */
   private char(ch: number): void {
     const c = String.fromCharCode(ch);
+    if (this.sim.consoleLocked) return this.lockedChar(ch);
     switch (this.state) {
       case "pk0":
         if (this.line === "") this.echoOffForLine = false;
@@ -261,6 +267,29 @@ export class SimConsole {
         this.append(c);
       }
     }
+  }
+
+  /**
+   * A locked console (jsinteractive.c 1893-1912), ahead of everything else:
+   * CR or LF compares the line with the password, exactly; any other byte,
+   * DLE, Esc, Backspace and Ctrl-C among them, is added to the line without
+   * echo while it holds fewer than 20. Ctrl-C breaks nothing off
+   * (jsiCtrlC, 2216-2222). There is no limit on tries (jswrap_espruino.c 2182).
+   */
+  private lockedChar(ch: number): void {
+    if (ch === 13 || ch === 10) {
+      const ok = this.sim.consolePassword !== undefined && this.line === this.sim.consolePassword;
+      this.line = "";
+      this.state = "none";
+      if (!ok) {
+        this.emit("\n  Invalid password\npassword>");
+      } else {
+        this.sim.consoleLocked = false;
+        this.emit("\n  Logged in.\n");
+        this.removed = true;
+        this.returnInputLine();
+      }
+    } else if (this.line.length < 20) this.line += String.fromCharCode(ch);
   }
 
   /** jsiHandleNewLine. */

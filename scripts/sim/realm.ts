@@ -39,6 +39,10 @@ export interface RealmHost {
   owSkip(pin: string): void;
   temperature(): number;
   reboot(): void;
+  /** E.setPassword: undefined removes it (jswrap_espruino.c 2190-2195). */
+  setPassword(p: string | undefined): void;
+  /** E.lockConsole (jswrap_espruino.c 2208-2214). */
+  lockConsole(): void;
   kickWatchdog(): void;
   enableWatchdog(timeoutS: number, isAuto: boolean): void;
   memory(): { free: number; usage: number; total: number };
@@ -370,6 +374,9 @@ const bootstrap = String.raw`(function (H0, G) {
   E.getSizeOf = function () { return 1; };
   E.memoryArea = function (addr, len) { var b = F.memoryArea(addr, len); return b === undefined ? undefined : new FlashString(H0.storage.viewAt(+addr >>> 0, b.length)); };
   E.setBootCode = function (code) { S.write(".bootcde", String(code)); };
+  // The console password lives in RAM (a hidden variable, jswrap_espruino.c 2190-2195): gone at reset(), load() and power-on.
+  E.setPassword = function (p) { H.setPassword(p === undefined ? undefined : String(p)); };
+  E.lockConsole = function () { H.lockConsole(); };
   G.E = E;
 
   var env = {};

@@ -16,6 +16,13 @@ export const FILE_IDENTITY = "fg.id";
 export const FILE = {
   /** Loader the interpreter runs at power-on; it picks an app slot. */
   bootCode: ".bootcde",
+  /**
+   * The console lock, written by `npm run flash -- --lock`: code that sets the
+   * console password and locks the console. The interpreter runs it at every
+   * chip reset before .bootcde, BTN1 held or not (jsflash.c 1409-1426); the
+   * loader runs it again after load(), which empties RAM (docs/provisioning.md, "The locked console").
+   */
+  powerOn: ".bootPowerOn",
   appA: "fg.app.a",
   /** Boot records: which image runs (BOOT below). Created by the flasher, appended to in place, never rewritten. */
   bootCtl: "fg.boot",
