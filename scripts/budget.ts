@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { Board } from "../boards/types";
 import zlib from "node:zlib";
-import { BOOT_APP_A, BOOT_CHECK, BOOT_MAGIC, BOOT_RECORD_BYTES, BOOT_Z, FILE_HEADER_BYTES, PAGE_HEAD_BYTES, RESERVED_BYTES, SLOT_BYTES, storePartition } from "../src/store/storage-layout";
+import { BOOT_APP_A, BOOT_CHECK, BOOT_MAGIC, BOOT_RECORD_BYTES, BOOT_TRIAL, BOOT_Z, FILE_HEADER_BYTES, PAGE_HEAD_BYTES, RESERVED_BYTES, SLOT_BYTES, storePartition } from "../src/store/storage-layout";
 import { compress } from "./heatshrink";
 
 export interface Budget {
@@ -72,10 +72,11 @@ export function bootBytes(board: Board): number {
   return board.hw.appSlots > 1 ? board.flash.pageBytes - 2 * FILE_HEADER_BYTES : BOOT_RECORD_BYTES;
 }
 
-/** A boot record (src/store/storage-layout.ts, BOOT_RECORD_BYTES): the image at `offset` of `file`, `length` bytes with CRC-32 `crc`. */
-export function bootRecord(file: number, offset: number, length: number, crc: number, compressed: boolean): Uint8Array {
-  const where = ((BOOT_MAGIC << 16) | (compressed ? BOOT_Z : 0) | file) >>> 0;
-  const w = new Uint32Array([where, offset, length, crc >>> 0, (where ^ offset ^ length ^ crc ^ BOOT_CHECK) >>> 0]);
+/** A boot record (src/store/storage-layout.ts, BOOT_RECORD_BYTES): the image at `offset` of `file`, `length` bytes with CRC-32 `crc`; its tries and confirmation erased. */
+export function bootRecord(file: number, offset: number, length: number, crc: number, compressed: boolean, trial = false): Uint8Array {
+  const where = ((BOOT_MAGIC << 16) | (compressed ? BOOT_Z : 0) | (trial ? BOOT_TRIAL : 0) | file) >>> 0;
+  const w = new Uint32Array(BOOT_RECORD_BYTES / 4).fill(0xffffffff);
+  w.set([where, offset, length, crc >>> 0, (where ^ offset ^ length ^ crc ^ BOOT_CHECK) >>> 0]);
   return new Uint8Array(w.buffer);
 }
 

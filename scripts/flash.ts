@@ -229,12 +229,13 @@ async function reflashKeeping(board: Board, argv: FlashOptions, port: string, ba
     );
   const started = logLines(up.lines);
   // The site in force may have changed by downlink since it was flashed: should the new firmware refuse it, the old one runs again.
-  const refusedSite = started.find((l) => l.includes("Site configuration refused"));
+  // A new image that stops at its start is sent back at once (the loader would pass it over after its tries).
+  const refusedSite = started.find((l) => /Site configuration refused|Start-up failed/.test(l)) ?? up.lines.find((l) => /^(>|\r|\x1b\[J)*Uncaught /.test(l));
   if (refusedSite) {
     const back = await runCli({ port, baud, code: revertCode(plan), sleepS: 3, timeoutMs: 60_000 });
     const ok = tagged<number>(back.lines, "FGREVERT:")[0] !== undefined;
     refuse(
-      `The new firmware refused the gateway's site: "${refusedSite}". ${ok ? "The gateway runs the firmware it ran before again" : "Going back to the firmware it ran before did not answer: run npm run flash again"}. Add the drivers its site needs with --drivers and run npm run flash again.`,
+      `The new firmware did not start as it should: "${refusedSite.replace(/^[>\r\x1b[J]+/, "")}". ${ok ? "The gateway runs the firmware it ran before again" : "Going back to the firmware it ran before did not answer: run npm run flash again"}. ${/Site configuration refused/.test(refusedSite) ? "Add the drivers its site needs with --drivers and run npm run flash again." : "Keep the firmware it runs, and report the message with the firmware's version."}`,
     );
   }
   say("");
@@ -246,6 +247,7 @@ async function reflashKeeping(board: Board, argv: FlashOptions, port: string, ba
     say(`It started and said:`);
     for (const l of started.slice(0, 8)) say(`  ${l}`);
   } else say(`It was started, but said nothing yet: open its console to watch it.`);
+  say(`It is on trial until its first reading cycle is stored, which confirms it; a firmware that does not get there in three starts is passed over, and the one before runs again.`);
   say(`Next: nothing to register; its keys did not change. Check on the platform that its frames keep coming.`);
 }
 

@@ -9,6 +9,7 @@ import hw, { BOARD_ID, BULK_ACKS, MIGRATES, STORAGE_END, BUFFER_AREA_ADDR, BUFFE
 import { VERSION } from "virtual:build";
 import { log, why, startFailed, ERROR, WARN, INFO } from "./runtime/log";
 import { every, start, reschedule } from "./runtime/scheduler";
+import { trialStart, trialPassed } from "./runtime/trial";
 import { loadSite, checkSite, siteChanged, saveSite, type Site } from "./config/site";
 import { onReading, onEvent, QUALITY_WORDS, Q_OK } from "./readings/reading";
 import { describe, qtyWord } from "./readings/quantities";
@@ -70,7 +71,10 @@ function cycle(): void {
       // A full ring makes room by dropping its oldest readings (docs/buffer.md); false is this cycle not kept at all.
       const was = dropped;
       if (!queueCycle(t, cycleN, cycleChq, cycleValues, cycleQuality)) log(WARN, "Buffer: readings not kept");
-      else if (dropped > was) log(WARN, "Buffer full: the oldest " + (dropped - was) + " readings were dropped");
+      else {
+        if (dropped > was) log(WARN, "Buffer full: the oldest " + (dropped - was) + " readings were dropped");
+        if (APP_SLOTS > 1) trialPassed();
+      }
     } catch (e) {
       log(ERROR, "Readings not stored: " + why(e));
     }
@@ -191,6 +195,7 @@ function main(): void {
   } catch (e) {
     log(ERROR, "Links not started: " + why(e));
   }
+  if (APP_SLOTS > 1) trialStart();
   start();
 }
 

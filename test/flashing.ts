@@ -20,12 +20,13 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 export const HOUR = 3600_000;
 
 /** A copy of dist/ whose bundles say another version as they start: the "new firmware". */
-export function newerDist(version: string): string {
+export function newerDist(version: string, edit: (bundle: string) => string = (b) => b): string {
   const dir = fs.mkdtempSync(path.join(tmp, "dist-"));
   for (const f of fs.readdirSync(DIST)) {
     if (!f.endsWith(".js")) continue;
     const text = fs.readFileSync(path.join(DIST, f), "latin1");
-    fs.writeFileSync(path.join(dir, f), text.replace(/feldgate \d+\.\d+\.\d+ starting/, `feldgate ${version} starting`), "latin1");
+    const newer = text.replace(/feldgate \d+\.\d+\.\d+ starting/, `feldgate ${version} starting`);
+    fs.writeFileSync(path.join(dir, f), f === "loader.js" ? text : edit(newer), "latin1");
   }
   return dir;
 }

@@ -402,7 +402,7 @@ export function bundleConfig(board: Board, o: BundleOptions = {}): RollupOptions
 export function loaderConfig(outDir?: string): RollupOptions {
   return {
     input: path.join(ROOT, "src/loader.ts"),
-    plugins: [virtualModules(null), tsPlugin(), terser(terserOptions()), espruinoGate(["Storage", "heatshrink"])],
+    plugins: [virtualModules(null), tsPlugin(), terser(terserOptions()), espruinoGate(["Storage", "heatshrink", "Flash"])],
     // The loader exists to eval the app from its slot.
     onwarn(w, warn) {
       if (w.code !== "EVAL") warn(w);

@@ -14,16 +14,19 @@
  */
 import zlib from "node:zlib";
 import type { Board } from "../../boards/types";
-import { BOOT_APP_A, BOOT_CHECK, BOOT_MAGIC, BOOT_RECORD_BYTES, BOOT_STORE, FILE, FILE_HEADER_BYTES, SLOT_BYTES, storePartition } from "../../src/store/storage-layout";
+import { BOOT_APP_A, BOOT_CHECK, BOOT_MAGIC, BOOT_OK, BOOT_OK_WORD, BOOT_RECORD_BYTES, BOOT_STORE, BOOT_TRIAL, BOOT_TRIES, BOOT_TRY_WORD, BOOT_Z, FILE, FILE_HEADER_BYTES, SLOT_BYTES, storePartition } from "../../src/store/storage-layout";
 import { bootRecord, slotImage } from "../budget";
+
+/** Words of a boot record. */
+const R = BOOT_RECORD_BYTES / 4;
 
 /** Storage.hash(/^name$/) is rol32(0xABCDDCBA, 1) ^ header address ^ E.CRC32(name) (jsflash.c 1169-1172, 1238-1245). */
 const HASH_SEED = 0x579bb975;
 
 /** Code that prints where fg.boot, fg.app.a and fg.store lie, and fg.boot's records with the CRC-32 of each record's image as flash holds it now. */
-export const LAYOUT_CODE = `(function(){var S=require("Storage");function at(n){var d=S.read(n);return d===undefined?null:[(S.hash(new RegExp("^"+n.replace(/\\./g,"\\\\.")+"$"))^${HASH_SEED}^E.CRC32(n))>>>0,d.length];}var b=S.readArrayBuffer(${JSON.stringify(FILE.bootCtl)}),r=[],w,k,d;if(b){w=new Uint32Array(b,0,(b.byteLength/${BOOT_RECORD_BYTES}|0)*5);for(k=0;k<w.length&&w[k]!==0xffffffff;k+=5){d=S.read((w[k]&255)===${BOOT_APP_A}?${JSON.stringify(FILE.appA)}:${JSON.stringify(FILE.store)},w[k+1],w[k+2]);r.push([w[k],w[k+1],w[k+2],w[k+3],w[k+4],d&&d.length===w[k+2]?E.CRC32(d)>>>0:-1]);}}var st=at(${JSON.stringify(FILE.store)}),pg=st?require("Flash").getPage(st[0]+${FILE_HEADER_BYTES}+st[1]-1):null,site=S.readJSON(${JSON.stringify(FILE.site)},1)||{};print("FGLAYOUT:"+JSON.stringify({eui:(S.readJSON(${JSON.stringify(FILE.identity)},1)||{}).devEui,kinds:(site.sensors||[]).map(function(x){return x.kind;}),pageBytes:pg?pg.length:0,boot:at(${JSON.stringify(FILE.bootCtl)}),a:at(${JSON.stringify(FILE.appA)}),store:at(${JSON.stringify(FILE.store)}),records:r}));})()`;
+export const LAYOUT_CODE = `(function(){var S=require("Storage");function at(n){var d=S.read(n);return d===undefined?null:[(S.hash(new RegExp("^"+n.replace(/\\./g,"\\\\.")+"$"))^${HASH_SEED}^E.CRC32(n))>>>0,d.length];}var b=S.readArrayBuffer(${JSON.stringify(FILE.bootCtl)}),r=[],w,k,d;if(b){w=new Uint32Array(b,0,(b.byteLength/${BOOT_RECORD_BYTES}|0)*${R});for(k=0;k<w.length&&w[k]!==0xffffffff;k+=${R}){d=S.read((w[k]&255)===${BOOT_APP_A}?${JSON.stringify(FILE.appA)}:${JSON.stringify(FILE.store)},w[k+1],w[k+2]);r.push([].slice.call(w,k,k+${R}).concat([d&&d.length===w[k+2]?E.CRC32(d)>>>0:-1]));}}var st=at(${JSON.stringify(FILE.store)}),pg=st?require("Flash").getPage(st[0]+${FILE_HEADER_BYTES}+st[1]-1):null,site=S.readJSON(${JSON.stringify(FILE.site)},1)||{};print("FGLAYOUT:"+JSON.stringify({eui:(S.readJSON(${JSON.stringify(FILE.identity)},1)||{}).devEui,kinds:(site.sensors||[]).map(function(x){return x.kind;}),pageBytes:pg?pg.length:0,boot:at(${JSON.stringify(FILE.bootCtl)}),a:at(${JSON.stringify(FILE.appA)}),store:at(${JSON.stringify(FILE.store)}),records:r}));})()`;
 
-/** What LAYOUT_CODE prints: [header address, data length] per file, and per record its five words and its image's CRC now (-1: unreadable). */
+/** What LAYOUT_CODE prints: [header address, data length] per file, and per record its words and then its image's CRC now (-1: unreadable). */
 export interface Layout {
   /** The DevEUI in fg.id, and nothing else of it: the keys stay on the board. */
   eui?: string;
@@ -34,7 +37,7 @@ export interface Layout {
   boot: [number, number] | null;
   a: [number, number] | null;
   store: [number, number] | null;
-  records: [number, number, number, number, number, number][];
+  records: number[][];
 }
 
 export interface SlotPlan {
@@ -57,6 +60,13 @@ export interface SlotPlan {
 
 const valid = (r: number[]) => r[0] >>> 16 === BOOT_MAGIC && (r[0] ^ r[1] ^ r[2] ^ r[3] ^ BOOT_CHECK) >>> 0 === r[4] >>> 0;
 
+/** The loader would run this record's image (src/loader.ts): it checks, its bytes match, and it is confirmed or has tries left. */
+function runs(r: number[]): boolean {
+  if (!valid(r) || r[R] >>> 0 !== r[3] >>> 0) return false;
+  if (!(r[0] & BOOT_TRIAL) || r[BOOT_OK_WORD] >>> 0 === BOOT_OK) return true;
+  return r.slice(BOOT_TRY_WORD, BOOT_TRY_WORD + BOOT_TRIES).some((x) => x >>> 0 === 0xffffffff);
+}
+
 /** The slot the new image goes into and the record that will run it, or why a re-flash that keeps the data cannot be made. */
 export function planReflash(board: Board, layout: Layout, bundle: Uint8Array): SlotPlan | string {
   if (board.hw.appSlots < 2)
@@ -65,7 +75,7 @@ export function planReflash(board: Board, layout: Layout, bundle: Uint8Array): S
   const pb = layout.pageBytes || board.flash.pageBytes;
   // The image the loader runs now: the newest valid record whose image matches its CRC (src/loader.ts).
   let running = -1;
-  for (let i = layout.records.length - 1; i >= 0 && running < 0; i--) if (valid(layout.records[i]) && layout.records[i][5] >>> 0 === layout.records[i][3] >>> 0) running = i;
+  for (let i = layout.records.length - 1; i >= 0 && running < 0; i--) if (runs(layout.records[i])) running = i;
   if (running < 0) return "none of the board's boot records names an image that reads back whole";
   const runsA = (layout.records[running][0] & 0xff) === BOOT_APP_A;
   const image = slotImage(board, bundle);
@@ -92,6 +102,7 @@ export function planReflash(board: Board, layout: Layout, bundle: Uint8Array): S
   // Room for its record, and for one more that goes back to the image before should the new one refuse the site.
   if ((free + 2) * BOOT_RECORD_BYTES > layout.boot[1]) return `its ${FILE.bootCtl} has no room left for another boot record`;
   const file = runsA ? BOOT_STORE : BOOT_APP_A;
+  const prev = layout.records[running];
   return {
     running: runsA ? "A" : "store",
     target: runsA ? "store" : "A",
@@ -100,17 +111,18 @@ export function planReflash(board: Board, layout: Layout, bundle: Uint8Array): S
     offset,
     capacity,
     recordAddr: layout.boot[0] + FILE_HEADER_BYTES + free * BOOT_RECORD_BYTES,
-    record: bootRecord(file, offset, image.length, crc, !!board.compressApp),
+    record: bootRecord(file, offset, image.length, crc, !!board.compressApp, true),
     image,
     crc,
-    previous: new Uint8Array(new Uint32Array(layout.records[running].slice(0, 5).map((x) => x >>> 0)).buffer),
+    // Confirmed, not on trial: the technician saw it run.
+    previous: bootRecord(prev[0] & 0xff, prev[1], prev[2], prev[3], !!(prev[0] & BOOT_Z)),
   };
 }
 
 /** Code that appends the record of the image that ran before the new one, after the new one's, and starts it again. */
 export function revertCode(plan: SlotPlan): string {
   const at = plan.recordAddr + BOOT_RECORD_BYTES;
-  return `(function(){var F=require("Flash");F.write(${u8(plan.previous.subarray(0, 16))},${at});F.write(${u8(plan.previous.subarray(16))},${at + 16});print("FGREVERT:"+JSON.stringify(E.CRC32(F.read(20,${at}))>>>0));load();})()`;
+  return `(function(){var F=require("Flash");F.write(${u8(plan.previous.subarray(0, 16))},${at});F.write(${u8(plan.previous.subarray(16, 20))},${at + 16});print("FGREVERT:"+JSON.stringify(E.CRC32(F.read(20,${at}))>>>0));load();})()`;
 }
 
 /** Bytes each line of the upload carries: a multiple of the boards' 4-byte write unit. */
@@ -145,8 +157,8 @@ export function reflashCode(plan: SlotPlan): string {
   lines.push(
     `(function(){var S=require("Storage"),F=require("Flash"),d=S.read(${JSON.stringify(name)},${plan.offset},${img.length});` +
       `clearTimeout(fgu.t);if(fgu.bad||d===undefined||(E.CRC32(d)>>>0)!==${plan.crc}){print("FGUPDATE:"+JSON.stringify({ok:false,bad:fgu.bad,n:fgu.n}));load();return;}` +
-      `F.write(${u8(plan.record.subarray(0, 16))},${plan.recordAddr});F.write(${u8(plan.record.subarray(16))},${plan.recordAddr + 16});` +
-      `var r=F.read(20,${plan.recordAddr}),i;for(i=0;i<20;i++)if(r[i]!==${u8(plan.record)}[i]){print("FGUPDATE:"+JSON.stringify({ok:false,record:true}));load();return;}` +
+      `F.write(${u8(plan.record.subarray(0, 16))},${plan.recordAddr});F.write(${u8(plan.record.subarray(16, 20))},${plan.recordAddr + 16});` +
+      `var r=F.read(20,${plan.recordAddr}),i;for(i=0;i<20;i++)if(r[i]!==${u8(plan.record.subarray(0, 20))}[i]){print("FGUPDATE:"+JSON.stringify({ok:false,record:true}));load();return;}` +
       `print("FGUPDATE:"+JSON.stringify({ok:true,n:fgu.n}));clearTimeout(fgu.t);fgu=undefined;load();})()`,
   );
   return lines.join("\n");

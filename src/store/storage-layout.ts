@@ -52,21 +52,32 @@ export const OLD_FILE = {
 } as const;
 
 /**
- * A boot record in fg.boot (docs/storage-layout.md, "Boot control"): five
- * little-endian words, `where` (BOOT_MAGIC << 16 | BOOT_Z if compressed |
- * the file: BOOT_APP_A or BOOT_STORE), the image's offset in that file, its
- * length, its CRC-32, and a check word, `where ^ offset ^ length ^ crc ^
- * BOOT_CHECK`, written last and on its own. fg.boot is made of erased bytes
- * when the flasher writes it but its first record; each new image appends
- * one. The loader runs the image of the newest valid record whose bytes
- * match its CRC, falling back to the record before it.
+ * A boot record in fg.boot (docs/storage-layout.md, "Boot control"): nine
+ * little-endian words. `where` (BOOT_MAGIC << 16 | BOOT_Z if compressed |
+ * BOOT_TRIAL for an image on trial | the file: BOOT_APP_A or BOOT_STORE),
+ * the image's offset in that file, its length, its CRC-32, and a check word,
+ * `where ^ offset ^ length ^ crc ^ BOOT_CHECK`, written last and on its own.
+ * Then, for an image on trial, BOOT_TRIES words the loader writes BOOT_TRY
+ * into, one at each boot it runs the image, and one the image writes BOOT_OK
+ * into once its self-test passed. fg.boot is made of erased bytes when the
+ * flasher writes it but its first record; each new image appends one. The
+ * loader runs the image of the newest valid record whose bytes match its
+ * CRC and that is confirmed or has tries left, else the record before it.
  */
-export const BOOT_RECORD_BYTES = 20;
+export const BOOT_RECORD_BYTES = 36;
 export const BOOT_MAGIC = 0x4642;
 export const BOOT_APP_A = 1;
 export const BOOT_STORE = 2;
 export const BOOT_Z = 0x100;
+export const BOOT_TRIAL = 0x200;
 export const BOOT_CHECK = 0x5aa55aa5;
+/** Boots an image on trial gets before it is passed over, unless it confirms itself. */
+export const BOOT_TRIES = 3;
+export const BOOT_TRY = 0x31595254;
+export const BOOT_OK = 0x59414b4f;
+/** Where in a record (words) the tries and the confirmation are. */
+export const BOOT_TRY_WORD = 5;
+export const BOOT_OK_WORD = 8;
 
 /** Espruino's per-file header in Storage. */
 export const FILE_HEADER_BYTES = 32;
