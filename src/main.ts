@@ -9,7 +9,7 @@ import hw, { BOARD_ID, BULK_ACKS, MIGRATES, STORAGE_END, BUFFER_AREA_ADDR, BUFFE
 import { VERSION } from "virtual:build";
 import { log, why, startFailed, ERROR, WARN, INFO } from "./runtime/log";
 import { every, start, reschedule } from "./runtime/scheduler";
-import { trialStart, trialPassed } from "./runtime/trial";
+import { trialStart, trialPassed } from "./store/trial";
 import { loadSite, checkSite, siteChanged, saveSite, type Site } from "./config/site";
 import { onReading, onEvent, QUALITY_WORDS, Q_OK } from "./readings/reading";
 import { describe, qtyWord } from "./readings/quantities";

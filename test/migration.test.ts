@@ -384,7 +384,7 @@ function writeOldLayout(sim: SimBoard): OldState {
 type Kind = "probe" | "firmware";
 
 /** Storage of a gateway moved to the store: the loader, the app, its identity, the site as provisioned or changed, the store. */
-const KEPT = [".bootcde", "fg.app.a", "fg.id", "fg.site", "fg.store"];
+const KEPT = [".bootcde", "fg.app.a", "fg.boot", "fg.id", "fg.site", "fg.store"];
 /** Frame size for draining: the probe packs up to 1 KB, and fewer frames are fewer turns of the simulator. */
 const FRAME = 1000;
 

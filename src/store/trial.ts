@@ -4,9 +4,9 @@
  * after TRIAL_MS, so that the loader tries it again or, after BOOT_TRIES
  * boots, runs the image before it (docs/storage-layout.md, "Boot control").
  */
-import { F } from "../store/builtin";
-import { BOOT_OK } from "../store/storage-layout";
-import { log, INFO, WARN } from "./log";
+import { F } from "./builtin";
+import { BOOT_OK } from "./storage-layout";
+import { log, INFO, WARN } from "../runtime/log";
 
 const TRIAL_MS = 600000;
 
