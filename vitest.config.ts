@@ -6,8 +6,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
-    // Two files at a time even on two cores: the longest files (MQTT, HTTP, the CLI over TCP) mostly wait on
-    // sockets and timers, so a second worker halves the wall time (586 s to 422 s measured on 2 cores).
+    // Three files at a time even on two cores: the longest files (MQTT, HTTP, the CLI over TCP) mostly wait on
+    // sockets and timers. Measured on 2 cores: one worker 586 s, three 411 s with the re-flash and cable tests added.
     maxWorkers: 3,
     reporters: ["default"],
   },

@@ -1,3 +1,4 @@
+import { SimConsole } from "../scripts/sim/console";
 /** Shared set-up for tests that run bundles on the simulated board. */
 import { readStore } from "../scripts/store-reader";
 import fs from "node:fs";
@@ -182,4 +183,21 @@ export function clearRecorded(sim: SimBoard): void {
 export function storedSite(sim: SimBoard): any {
   const s = readStore(sim, sim.board)?.site ?? sim.storage.read("fg.site");
   return s === undefined ? undefined : JSON.parse(s);
+}
+
+/** A bare board (only the interpreter) with a console on it; `type` sends bytes and returns what came back. */
+export function bareConsole(board = "sim", before?: (sim: SimBoard) => void): { sim: SimBoard; type: (s: string) => string } {
+  const sim = new SimBoard({ board, memoryBaseline: false });
+  before?.(sim);
+  sim.boot();
+  let out = "";
+  const c = new SimConsole(sim, (s) => (out += s));
+  return {
+    sim,
+    type(s: string) {
+      out = "";
+      c.input(s);
+      return out;
+    },
+  };
 }

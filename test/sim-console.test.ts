@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SimBoard } from "../scripts/sim/board";
 import { SimConsole, openBrackets } from "../scripts/sim/console";
-import { runSnippet } from "./helpers";
+import { bareConsole, runSnippet } from "./helpers";
 
 /**
  * The expected bytes below are what the interpreter's Linux build answered
@@ -9,21 +8,7 @@ import { runSnippet } from "./helpers";
  * input, byte for byte, where the two builds agree.
  */
 
-/** A bare board (only the interpreter) with a console on it; `type` sends bytes and returns what came back. */
-function bare(board = "sim"): { sim: SimBoard; type: (s: string) => string } {
-  const sim = new SimBoard({ board, memoryBaseline: false });
-  sim.boot();
-  let out = "";
-  const c = new SimConsole(sim, (s) => (out += s));
-  return {
-    sim,
-    type(s: string) {
-      out = "";
-      c.input(s);
-      return out;
-    },
-  };
-}
+const bare = bareConsole;
 
 describe("the simulated board's console, as the interpreter's REPL", () => {
   it("a newline gives a prompt; a line is echoed, run, and its value shown", () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DIST, SimBoard } from "../scripts/sim/board";
 import { SimConsole } from "../scripts/sim/console";
+import { bareConsole } from "./helpers";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -9,21 +10,7 @@ import path from "node:path";
  * has them (jswrap_espruino.c 2166-2214; jsinteractive.c 428-442, 895-900,
  * 1893-1912): nothing kinder than the interpreter.
  */
-function bare(board = "sim", before?: (sim: SimBoard) => void): { sim: SimBoard; type: (s: string) => string } {
-  const sim = new SimBoard({ board, memoryBaseline: false });
-  before?.(sim);
-  sim.boot();
-  let out = "";
-  const c = new SimConsole(sim, (s) => (out += s));
-  return {
-    sim,
-    type(s: string) {
-      out = "";
-      c.input(s);
-      return out;
-    },
-  };
-}
+const bare = bareConsole;
 
 describe("the simulated board's locked console", () => {
   it("locks once a password is set; takes only the password, without echo, and answers each line", () => {
