@@ -3,29 +3,56 @@ import { SimBoard } from "../scripts/sim/board";
 import { attachModem } from "../scripts/sim/lorawan";
 import { standardWorld } from "../scripts/sim/world";
 import { CutRecording } from "../scripts/sim/cuts";
-import { flashedGateway, newerDist, open, recordingCable, replay, run, shut, siteFile, type Bench } from "./flashing";
+import { flashedGateway, newerDist, open, recordingCable, replay, run, shut, siteFile, type Bench, type Sent } from "./flashing";
 
 /**
  * The connection to the board cut at every line the CLI sends while it
  * flashes: the recorded stream of a real run, replayed into fresh boards up
  * to each cut, after which the power goes or the board is left alone.
  */
+/** A re-flash of a running gateway to 0.9.0 through the real CLI, recorded: the flash and clock it began from, and what the CLI sent in its last run. */
+interface Recorded {
+  start: ReturnType<SimBoard["flash"]["saveState"]>;
+  clock: { mono: number; wall: number };
+  chunks: Sent[];
+}
+
+async function recordedReflash(): Promise<Recorded> {
+  const b = await flashedGateway("esp32-rak3172");
+  b.sim.powerOff();
+  const start = b.sim.flash.saveState();
+  const clock = { mono: b.sim.clock.mono, wall: b.sim.clock.wallOffset };
+  b.sim.boot();
+  await open(b);
+  const cable = await recordingCable(b.server!.port);
+  const r = await run({ board: "esp32-rak3172", port: `tcp://127.0.0.1:${cable.port}`, site: siteFile("esp32-rak3172"), dist: newerDist("0.9.0") });
+  await cable.close();
+  await shut(b);
+  expect(r.refused, r.out.join("\n")).toBeUndefined();
+  // The CLI's last connection: its reset(), the upload, the record, load().
+  return { start, clock, chunks: cable.sent[cable.sent.length - 1] };
+}
+
+/** A fresh board as the re-flash found it: its flash and clock, its world and modem, running the old firmware. */
+function runningAsFound(rec: Recorded): SimBoard {
+  const sim = new SimBoard({ board: "esp32-rak3172", seed: 5, memoryBaseline: false });
+  sim.flash.loadState(rec.start);
+  sim.clock.mono = rec.clock.mono;
+  sim.clock.wallOffset = rec.clock.wall;
+  standardWorld(sim);
+  attachModem(sim);
+  sim.boot();
+  sim.advance(2000);
+  return sim;
+}
+
+let recorded: Promise<Recorded> | null = null;
+const reflashRecording = () => (recorded ??= recordedReflash());
+
 describe("a cable pulled at every line of the new firmware's upload", () => {
   it("esp32-rak3172: each time, the board boots the firmware it ran before or the new one, whole, and starts again by itself", async () => {
-    const b = await flashedGateway("esp32-rak3172");
-    b.sim.powerOff();
-    const before = b.sim.flash.saveState();
-    const clock = { mono: b.sim.clock.mono, wall: b.sim.clock.wallOffset };
-    b.sim.boot();
-    await open(b);
-    // The last of the CLI's three runs is the upload; record what it sends.
-    const cable = await recordingCable(b.server!.port);
-    const r = await run({ board: "esp32-rak3172", port: `tcp://127.0.0.1:${cable.port}`, site: siteFile("esp32-rak3172"), dist: newerDist("0.9.0") });
-    await cable.close();
-    await shut(b);
-    expect(r.refused, r.out.join("\n")).toBeUndefined();
-    // The CLI's last connection: its reset(), the upload, the record, load().
-    const chunks = cable.sent[cable.sent.length - 1];
+    const rec = await reflashRecording();
+    const chunks = rec.chunks;
     const stream = chunks.map((c) => c.text).join("");
     expect(stream).toContain("var fgu=");
     const ends: number[] = [];
@@ -37,14 +64,7 @@ describe("a cable pulled at every line of the new firmware's upload", () => {
     for (let k = 0; k <= ends.length; k++) {
       // The cable goes mid-line: the line it was in never runs.
       const cut = k === ends.length ? stream.length : Math.max(0, ends[k] - 7);
-      const sim = new SimBoard({ board: "esp32-rak3172", seed: 5, memoryBaseline: false });
-      sim.flash.loadState(before);
-      sim.clock.mono = clock.mono;
-      sim.clock.wallOffset = clock.wall;
-      standardWorld(sim);
-      attachModem(sim);
-      sim.boot();
-      sim.advance(2000);
+      const sim = runningAsFound(rec);
       const mark = sim.console.length;
       replay(sim, chunks, cut);
       // Half the time the power goes with the cable; otherwise the board starts again by itself.
@@ -141,29 +161,10 @@ describe("a cable pulled at every line of a first flash", () => {
 
 describe("power cut at every flash operation of a new firmware's upload, its boot record and its first trial boot, and inside each", () => {
   it("esp32-rak3172: each cut boots the firmware before or the new one, whole, with no error and no Storage trash", async () => {
-    const b = await flashedGateway("esp32-rak3172");
-    b.sim.powerOff();
-    const start = b.sim.flash.saveState();
-    const clock = { mono: b.sim.clock.mono, wall: b.sim.clock.wallOffset };
-    b.sim.boot();
-    await open(b);
-    const cable = await recordingCable(b.server!.port);
-    const r = await run({ board: "esp32-rak3172", port: `tcp://127.0.0.1:${cable.port}`, site: siteFile("esp32-rak3172"), dist: newerDist("0.9.0") });
-    await cable.close();
-    await shut(b);
-    expect(r.refused, r.out.join("\n")).toBeUndefined();
-    const chunks = cable.sent[cable.sent.length - 1];
-    // The board as the upload found it, running the old firmware; its flash operations recorded from there.
-    const sim = new SimBoard({ board: "esp32-rak3172", seed: 5, memoryBaseline: false });
-    sim.flash.loadState(start);
-    sim.clock.mono = clock.mono;
-    sim.clock.wallOffset = clock.wall;
-    standardWorld(sim);
-    attachModem(sim);
-    sim.boot();
-    sim.advance(2000);
+    const recd = await reflashRecording();
+    const sim = runningAsFound(recd);
     const rec = new CutRecording(sim, () => 0);
-    replay(sim, chunks, Infinity);
+    replay(sim, recd.chunks, Infinity);
     sim.advance(5000); // the new firmware's first boot, on trial: its try word and its store writes
     rec.stop();
     expect(sim.output()).toContain("feldgate 0.9.0 starting");
