@@ -173,14 +173,19 @@ async function writeBoard(board: Board, port: string, baud: number | undefined, 
   return logLines(fin.lines);
 }
 
-/** The gateway's log lines among what the console printed: a line can come after the REPL's redrawn prompt (">\r\x1b[J"). */
+/** A line the console printed, without the REPL's redrawn prompt (">\r\x1b[J") it may come after. */
+function withoutPrompt(line: string): string {
+  return line.replace(/^(?:>|\r|\x1b\[J)*/, "");
+}
+
+/** The gateway's log lines among what the console printed. */
 export function logLines(lines: string[]): string[] {
-  const out: string[] = [];
-  for (const l of lines) {
-    const m = /^(?:>|\r|\x1b\[J)*((?:INFO|WARN|ERROR) .*)$/.exec(l);
-    if (m) out.push(m[1]);
-  }
-  return out;
+  return lines.map(withoutPrompt).filter((l) => /^(INFO|WARN|ERROR) /.test(l));
+}
+
+/** The summary's line on the drivers the bundle holds. */
+function driversLine(board: Board, drivers: readonly string[], more = ""): string {
+  return `  - the drivers ${drivers.length ? drivers.join(", ") : "(none)"}${drivers.length < board.drivers.length ? `, and no others of ${board.id}'s${more}` : `: every driver of ${board.id}`};`;
 }
 
 /**
@@ -230,18 +235,18 @@ async function reflashKeeping(board: Board, argv: FlashOptions, port: string, ba
   const started = logLines(up.lines);
   // The site in force may have changed by downlink since it was flashed: should the new firmware refuse it, the old one runs again.
   // A new image that stops at its start is sent back at once (the loader would pass it over after its tries).
-  const refusedSite = started.find((l) => /Site configuration refused|Start-up failed/.test(l)) ?? up.lines.find((l) => /^(>|\r|\x1b\[J)*Uncaught /.test(l));
+  const refusedSite = started.find((l) => /Site configuration refused|Start-up failed/.test(l)) ?? up.lines.map(withoutPrompt).find((l) => l.startsWith("Uncaught "));
   if (refusedSite) {
     const back = await runCli({ port, baud, code: revertCode(plan), sleepS: 3, timeoutMs: 60_000 });
     const ok = tagged<number>(back.lines, "FGREVERT:")[0] !== undefined;
     refuse(
-      `The new firmware did not start as it should: "${refusedSite.replace(/^[>\r\x1b[J]+/, "")}". ${ok ? "The gateway runs the firmware it ran before again" : "Going back to the firmware it ran before did not answer: run npm run flash again"}. ${/Site configuration refused/.test(refusedSite) ? "Add the drivers its site needs with --drivers and run npm run flash again." : "Keep the firmware it runs, and report the message with the firmware's version."}`,
+      `The new firmware did not start as it should: "${refusedSite}". ${ok ? "The gateway runs the firmware it ran before again" : "Going back to the firmware it ran before did not answer: run npm run flash again"}. ${/Site configuration refused/.test(refusedSite) ? "Add the drivers its site needs with --drivers and run npm run flash again." : "Keep the firmware it runs, and report the message with the firmware's version."}`,
     );
   }
   say("");
   say(`Done. The gateway on ${port} runs the new feldgate now:`);
   say(`  - ${board.title}; feldgate, ${bundle.length} bytes, in slot ${plan.target === "A" ? "A" : "B"} (slot ${plan.running === "A" ? "A" : "B"} keeps the one before);`);
-  say(`  - the drivers ${drivers.length ? drivers.join(", ") : "(none)"}${drivers.length < board.drivers.length ? `, and no others of ${board.id}'s` : `: every driver of ${board.id}`};`);
+  say(driversLine(board, drivers));
   say(`  - kept: its identity (DevEUI ${layout.eui ?? "unknown"}), its site, its counters and the readings it had not sent yet.`);
   if (started.length) {
     say(`It started and said:`);
@@ -505,7 +510,7 @@ async function flashBoard(argv: FlashOptions): Promise<void> {
   say(`Done. The board on ${port} is a feldgate gateway now:`);
   say(`  - ${board.title}, Espruino ${rep.version};`);
   say(`  - feldgate, ${set.bundleBytes} bytes${board.compressApp ? ` (${set.files.find((f) => f.name === FILE.appA)!.data.length} stored compressed)` : ""}, with its loader;`);
-  say(`  - the drivers ${drivers.length ? drivers.join(", ") : "(none)"}${drivers.length < board.drivers.length ? `, and no others of ${board.id}'s (a sensor of another kind needs npm run flash again with --drivers)` : `: every driver of ${board.id}`};`);
+  say(driversLine(board, drivers, " (a sensor of another kind needs npm run flash again with --drivers)"));
   say(`  - the site "${site.name}": ${site.sensors.length} sensor${site.sensors.length === 1 ? "" : "s"}, a reading every ${Math.round(site.interval / 60)} min;`);
   say(`  - its identity: DevEUI ${devEui} (${euiFrom}), JoinEUI ${identity.joinEui}, and a new AppKey${creds ? `; ${creds.summary}` : ""}${consolePassword ? ";" : "."}`);
   if (consolePassword) say(`  - its console locked with a password of its own.`);

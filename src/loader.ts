@@ -8,7 +8,7 @@
  * and the one before runs again. A board with no records runs fg.app.a as
  * it is.
  */
-import { BOOT_APP_A, BOOT_CHECK, BOOT_MAGIC, BOOT_OK, BOOT_OK_WORD, BOOT_RECORD_BYTES, BOOT_TRIAL, BOOT_TRIES, BOOT_TRY, BOOT_TRY_WORD, BOOT_Z, FILE, FILE_STORE } from "./store/storage-layout";
+import { BOOT_APP_A, BOOT_CHECK, BOOT_MAGIC, BOOT_OK, BOOT_OK_WORD, BOOT_RECORD_BYTES, BOOT_TRIAL, BOOT_TRIES, BOOT_TRY, BOOT_TRY_WORD, BOOT_Z, FILE, FILE_HEADER_BYTES, FILE_STORE, STORAGE_HASH_SEED } from "./store/storage-layout";
 
 const S = require("Storage");
 /**
@@ -51,10 +51,10 @@ function app(): string {
         console.log("WARN Boot: the image on trial never confirmed itself in " + BOOT_TRIES + " boots; running the one before");
         continue;
       }
-      // fg.boot's header address, from Storage.hash (jsflash.c 1169-1172, 1238-1245), as src/store/store.ts finds fg.store's.
-      const at = ((S.hash(/^fg\.boot$/) ^ 0x579bb975 ^ E.CRC32(FILE.bootCtl)) >>> 0) + 32 + k * 4;
+      // fg.boot's data address, from Storage.hash (STORAGE_HASH_SEED), as src/store/store.ts finds fg.store's.
+      const at = ((S.hash(/^fg\.boot$/) ^ STORAGE_HASH_SEED ^ E.CRC32(FILE.bootCtl)) >>> 0) + FILE_HEADER_BYTES + k * 4;
       require("Flash").write(new Uint8Array(new Uint32Array([BOOT_TRY]).buffer), at + t * 4);
-      // Where the app writes its confirmation once its self-test passed (src/main.ts, confirmTrial).
+      // Where the app writes its confirmation once its self-test passed (src/store/trial.ts, trialPassed).
       (global as any).fgTrial = at + BOOT_OK_WORD * 4;
       // One that hangs before its own scheduler kicks the watchdog is restarted, and tried again.
       E.enableWatchdog(20, false);

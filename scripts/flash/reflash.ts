@@ -14,17 +14,14 @@
  */
 import zlib from "node:zlib";
 import type { Board } from "../../boards/types";
-import { BOOT_APP_A, BOOT_CHECK, BOOT_MAGIC, BOOT_OK, BOOT_OK_WORD, BOOT_RECORD_BYTES, BOOT_STORE, BOOT_TRIAL, BOOT_TRIES, BOOT_TRY_WORD, BOOT_Z, FILE, FILE_HEADER_BYTES, SLOT_BYTES, storePartition } from "../../src/store/storage-layout";
+import { BOOT_APP_A, BOOT_CHECK, BOOT_MAGIC, BOOT_OK, BOOT_OK_WORD, BOOT_RECORD_BYTES, BOOT_STORE, BOOT_TRIAL, BOOT_TRIES, BOOT_TRY_WORD, BOOT_Z, FILE, FILE_HEADER_BYTES, SLOT_BYTES, STORAGE_HASH_SEED, storePartition } from "../../src/store/storage-layout";
 import { bootRecord, slotImage } from "../budget";
 
 /** Words of a boot record. */
 const R = BOOT_RECORD_BYTES / 4;
 
-/** Storage.hash(/^name$/) is rol32(0xABCDDCBA, 1) ^ header address ^ E.CRC32(name) (jsflash.c 1169-1172, 1238-1245). */
-const HASH_SEED = 0x579bb975;
-
 /** Code that prints where fg.boot, fg.app.a and fg.store lie, and fg.boot's records with the CRC-32 of each record's image as flash holds it now. */
-export const LAYOUT_CODE = `(function(){var S=require("Storage");function at(n){var d=S.read(n);return d===undefined?null:[(S.hash(new RegExp("^"+n.replace(/\\./g,"\\\\.")+"$"))^${HASH_SEED}^E.CRC32(n))>>>0,d.length];}var b=S.readArrayBuffer(${JSON.stringify(FILE.bootCtl)}),r=[],w,k,d;if(b){w=new Uint32Array(b,0,(b.byteLength/${BOOT_RECORD_BYTES}|0)*${R});for(k=0;k<w.length&&w[k]!==0xffffffff;k+=${R}){d=S.read((w[k]&255)===${BOOT_APP_A}?${JSON.stringify(FILE.appA)}:${JSON.stringify(FILE.store)},w[k+1],w[k+2]);r.push([].slice.call(w,k,k+${R}).concat([d&&d.length===w[k+2]?E.CRC32(d)>>>0:-1]));}}var st=at(${JSON.stringify(FILE.store)}),pg=st?require("Flash").getPage(st[0]+${FILE_HEADER_BYTES}+st[1]-1):null,site=S.readJSON(${JSON.stringify(FILE.site)},1)||{};print("FGLAYOUT:"+JSON.stringify({eui:(S.readJSON(${JSON.stringify(FILE.identity)},1)||{}).devEui,kinds:(site.sensors||[]).map(function(x){return x.kind;}),pageBytes:pg?pg.length:0,boot:at(${JSON.stringify(FILE.bootCtl)}),a:at(${JSON.stringify(FILE.appA)}),store:at(${JSON.stringify(FILE.store)}),records:r}));})()`;
+export const LAYOUT_CODE = `(function(){var S=require("Storage");function at(n){var d=S.read(n);return d===undefined?null:[(S.hash(new RegExp("^"+n.replace(/\\./g,"\\\\.")+"$"))^${STORAGE_HASH_SEED}^E.CRC32(n))>>>0,d.length];}var b=S.readArrayBuffer(${JSON.stringify(FILE.bootCtl)}),r=[],w,k,d;if(b){w=new Uint32Array(b,0,(b.byteLength/${BOOT_RECORD_BYTES}|0)*${R});for(k=0;k<w.length&&w[k]!==0xffffffff;k+=${R}){d=S.read((w[k]&255)===${BOOT_APP_A}?${JSON.stringify(FILE.appA)}:${JSON.stringify(FILE.store)},w[k+1],w[k+2]);r.push([].slice.call(w,k,k+${R}).concat([d&&d.length===w[k+2]?E.CRC32(d)>>>0:-1]));}}var st=at(${JSON.stringify(FILE.store)}),pg=st?require("Flash").getPage(st[0]+${FILE_HEADER_BYTES}+st[1]-1):null,site=S.readJSON(${JSON.stringify(FILE.site)},1)||{};print("FGLAYOUT:"+JSON.stringify({eui:(S.readJSON(${JSON.stringify(FILE.identity)},1)||{}).devEui,kinds:(site.sensors||[]).map(function(x){return x.kind;}),pageBytes:pg?pg.length:0,boot:at(${JSON.stringify(FILE.bootCtl)}),a:at(${JSON.stringify(FILE.appA)}),store:at(${JSON.stringify(FILE.store)}),records:r}));})()`;
 
 /** What LAYOUT_CODE prints: [header address, data length] per file, and per record its words and then its image's CRC now (-1: unreadable). */
 export interface Layout {
@@ -122,7 +119,7 @@ export function planReflash(board: Board, layout: Layout, bundle: Uint8Array): S
 /** Code that appends the record of the image that ran before the new one, after the new one's, and starts it again. */
 export function revertCode(plan: SlotPlan): string {
   const at = plan.recordAddr + BOOT_RECORD_BYTES;
-  return `(function(){var F=require("Flash");F.write(${u8(plan.previous.subarray(0, 16))},${at});F.write(${u8(plan.previous.subarray(16, 20))},${at + 16});print("FGREVERT:"+JSON.stringify(E.CRC32(F.read(20,${at}))>>>0));load();})()`;
+  return `(function(){var F=require("Flash");${writeRecord(plan.previous, at)}print("FGREVERT:"+JSON.stringify(E.CRC32(F.read(20,${at}))>>>0));load();})()`;
 }
 
 /** Bytes each line of the upload carries: a multiple of the boards' 4-byte write unit. */
@@ -133,6 +130,11 @@ const WAIT_MS = 20_000;
 const WATCHDOG_S = 20;
 
 const u8 = (b: Uint8Array) => `new Uint8Array([${Array.from(b).join(",")}])`;
+
+/** Code (with `F` the Flash module) that appends a record at `at`: its first four words, then its check word on its own, so that a record cut short never checks. */
+function writeRecord(record: Uint8Array, at: number): string {
+  return `F.write(${u8(record.subarray(0, 16))},${at});F.write(${u8(record.subarray(16, 20))},${at + 16});`;
+}
 
 /**
  * The code that writes the image, checks it, appends the record and starts
@@ -153,13 +155,12 @@ export function reflashCode(plan: SlotPlan): string {
     lines.push(`fgu.w(${JSON.stringify(Buffer.from(part).toString("base64"))});`);
   }
   const name = plan.file === BOOT_APP_A ? FILE.appA : FILE.store;
-  // The record's first four words, then its check word on its own: a record cut short never checks.
   lines.push(
     `(function(){var S=require("Storage"),F=require("Flash"),d=S.read(${JSON.stringify(name)},${plan.offset},${img.length});` +
       `clearTimeout(fgu.t);if(fgu.bad||d===undefined||(E.CRC32(d)>>>0)!==${plan.crc}){print("FGUPDATE:"+JSON.stringify({ok:false,bad:fgu.bad,n:fgu.n}));load();return;}` +
-      `F.write(${u8(plan.record.subarray(0, 16))},${plan.recordAddr});F.write(${u8(plan.record.subarray(16, 20))},${plan.recordAddr + 16});` +
+      writeRecord(plan.record, plan.recordAddr) +
       `var r=F.read(20,${plan.recordAddr}),i;for(i=0;i<20;i++)if(r[i]!==${u8(plan.record.subarray(0, 20))}[i]){print("FGUPDATE:"+JSON.stringify({ok:false,record:true}));load();return;}` +
-      `print("FGUPDATE:"+JSON.stringify({ok:true,n:fgu.n}));clearTimeout(fgu.t);fgu=undefined;load();})()`,
+      `print("FGUPDATE:"+JSON.stringify({ok:true,n:fgu.n}));fgu=undefined;load();})()`,
   );
   return lines.join("\n");
 }

@@ -79,6 +79,13 @@ export const BOOT_OK = 0x59414b4f;
 export const BOOT_TRY_WORD = 5;
 export const BOOT_OK_WORD = 8;
 
+/**
+ * Storage.hash(/^name$/) is rol32(0xABCDDCBA, 1) ^ header address ^
+ * E.CRC32(name) (jsflash.c 1169-1172, 1238-1245): a file's header address is
+ * its hash ^ STORAGE_HASH_SEED ^ E.CRC32(name).
+ */
+export const STORAGE_HASH_SEED = 0x579bb975;
+
 /** Espruino's per-file header in Storage. */
 export const FILE_HEADER_BYTES = 32;
 

@@ -9,12 +9,10 @@ import { APP_SLOTS } from "virtual:board";
 import type { Area } from "./pages";
 import { u32 } from "./pages";
 import { settingsInit, counterGet, counterWrite } from "./settings";
-import { FILE_STORE, FILE_HEADER_BYTES, ID, storePartition, SETTINGS_PAGES_MIN } from "./storage-layout";
+import { FILE_STORE, FILE_HEADER_BYTES, ID, storePartition, SETTINGS_PAGES_MIN, STORAGE_HASH_SEED } from "./storage-layout";
 import { S, F } from "./builtin";
 import { fail } from "../runtime/log";
 
-/** rol32(0xABCDDCBA, 1): Storage.hash's seed after the one file it hashes (jsflash.c 1169-1172, 1238-1245). */
-const HASH_SEED = 0x579bb975;
 /** The store's data begins with this mark: the format it was made in. */
 const MARK = "FGS1";
 /** What a technician does when the store cannot be used. */
@@ -55,7 +53,7 @@ function storeHeader(): number {
   const d = S.read(FILE_STORE);
   if (d === undefined) return -1;
   size = d.length;
-  const h = (S.hash(/^fg\.store$/) ^ HASH_SEED ^ E.CRC32(FILE_STORE)) >>> 0;
+  const h = (S.hash(/^fg\.store$/) ^ STORAGE_HASH_SEED ^ E.CRC32(FILE_STORE)) >>> 0;
   const head = E.toString(F.read(FILE_HEADER_BYTES, h));
   if (!head || (u32(head, 0) & 0xffffff) !== size || head.substr(4, FILE_STORE.length + 1) !== FILE_STORE + "\0")
     fail("fg.store is not where Storage.hash says" + REFLASH);
